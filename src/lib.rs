@@ -1,0 +1,7 @@
+//! bitsdoctor: offline diagnosis of Windows BITS / WSUS download failures.
+//!
+//! The pipeline (see DESIGN.md): ingest -> parse -> correlate -> diagnose -> report. Each stage is
+//! a plain function over owned data; only `app` wires them together and only the binary's `cli`
+//! knows clap. Nothing in the library prints.
+
+pub mod model;

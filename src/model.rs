@@ -1,0 +1,491 @@
+//! The data every stage shares: observations drawn from inputs, and the small value types
+//! (HRESULTs, job ids, times, evidence) they are made of.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// A Windows HRESULT. Printed as `0x` + 8 upper-case hex digits, always.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HResult(pub u32);
+
+/// Why a string is not an HRESULT.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an error code (expected 0x80200013, 80200013, -2145386477, 2149580819 or a symbol)")]
+pub struct BadHResult(pub String);
+
+impl HResult {
+    pub const S_OK: HResult = HResult(0);
+
+    /// Severity bit set (an error, not a success or informational code).
+    pub fn is_failure(self) -> bool {
+        self.0 & 0x8000_0000 != 0
+    }
+    /// The facility field (bits 16..28).
+    pub fn facility(self) -> u16 {
+        ((self.0 >> 16) & 0x1FFF) as u16
+    }
+    /// The code field (low 16 bits).
+    pub fn code(self) -> u16 {
+        (self.0 & 0xFFFF) as u16
+    }
+    /// The Win32 error number for `HRESULT_FROM_WIN32` values (facility 7).
+    pub fn win32(self) -> Option<u32> {
+        (self.is_failure() && self.facility() == 7).then_some(self.code() as u32)
+    }
+    /// The HTTP status of a `BG_E_HTTP_ERROR_nnn` value (facility 0x19, status in the low word).
+    /// The BITS_MC_* message ids at 0x80194000.. are not HTTP statuses.
+    pub fn http_status(self) -> Option<u16> {
+        let status = self.code();
+        (self.0 & 0xFFFF_0000 == 0x8019_0000 && (100..600).contains(&status)).then_some(status)
+    }
+
+    /// Parse the numeric forms seen in logs and on the command line: `0x80200013`, `0X80200013`,
+    /// bare hex `80200013`, signed decimal `-2145386477`, unsigned decimal `2149580819`,
+    /// and the forms `0n2147012889` (WinDbg) and `hr=...` are not accepted here: callers strip
+    /// their own prefixes. Symbols are resolved by the knowledge table, not here.
+    pub fn parse_number(text: &str) -> Option<HResult> {
+        let s = text.trim();
+        if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            return parse_hex(hex);
+        }
+        if let Some(neg) = s.strip_prefix('-') {
+            let v: i64 = neg.parse::<u32>().ok()? as i64;
+            if v == 0 || v > 0x8000_0000 {
+                return None;
+            }
+            return Some(HResult((-v) as i32 as u32));
+        }
+        // Eight hex digits with at least one letter or a leading 8/C: the bare-hex form
+        // (`80200013`, `80072ee7`). Anything else of digits only is decimal.
+        if s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let decimal_plausible = s.bytes().all(|b| b.is_ascii_digit())
+                && s.parse::<u64>().is_ok_and(|v| v < 0x8000_0000)
+                && !s.starts_with('8');
+            if !decimal_plausible {
+                return parse_hex(s);
+            }
+        }
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            return s.parse::<u32>().ok().map(HResult);
+        }
+        None
+    }
+}
+
+fn parse_hex(hex: &str) -> Option<HResult> {
+    if hex.is_empty() || hex.len() > 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok().map(HResult)
+}
+
+impl fmt::Display for HResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:08X}", self.0)
+    }
+}
+
+impl fmt::Debug for HResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for HResult {
+    type Err = BadHResult;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HResult::parse_number(s).ok_or_else(|| BadHResult(s.to_string()))
+    }
+}
+
+impl Serialize for HResult {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A BITS job GUID in canonical form: upper-case, with braces (`{6AF6F4C8-...}`).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Guid(String);
+
+impl Guid {
+    /// Accepts a GUID with or without braces, any case. Returns None for anything else.
+    pub fn parse(text: &str) -> Option<Guid> {
+        let t = text.trim();
+        let inner = t
+            .strip_prefix('{')
+            .and_then(|x| x.strip_suffix('}'))
+            .unwrap_or(t);
+        let b = inner.as_bytes();
+        if b.len() != 36 {
+            return None;
+        }
+        for (i, c) in b.iter().enumerate() {
+            let dash = matches!(i, 8 | 13 | 18 | 23);
+            if dash != (*c == b'-') || (!dash && !c.is_ascii_hexdigit()) {
+                return None;
+            }
+        }
+        Some(Guid(format!("{{{}}}", inner.to_ascii_uppercase())))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// When something happened. Event logs give UTC; bitsadmin and other console text print the
+/// machine's local time with no zone, which is kept as it is and marked so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum When {
+    #[default]
+    Unknown,
+    Local(jiff::civil::DateTime),
+    Utc(jiff::Timestamp),
+}
+
+impl When {
+    pub fn utc(&self) -> Option<jiff::Timestamp> {
+        match self {
+            When::Utc(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for When {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            When::Unknown => Ok(()),
+            // RFC 3339 with the fraction kept only as far as it is non-zero.
+            When::Utc(t) => write!(f, "{t}"),
+            When::Local(dt) => write!(f, "{dt} (local)"),
+        }
+    }
+}
+
+impl Serialize for When {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            When::Unknown => s.serialize_none(),
+            When::Utc(t) => s.collect_str(t),
+            When::Local(dt) => s.collect_str(dt),
+        }
+    }
+}
+
+/// Where in an input a fact came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Evidence {
+    pub path: String,
+    #[serde(flatten)]
+    pub at: Locator,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Locator {
+    /// EventRecordID of an evtx record.
+    Record(u64),
+    /// 1-based line number in a text input.
+    Line(u32),
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at {
+            Locator::Record(r) => write!(f, "{} record {r}", self.path),
+            Locator::Line(l) => write!(f, "{}:{l}", self.path),
+        }
+    }
+}
+
+/// One fact drawn from one input entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    pub host: String,
+    pub time: When,
+    pub evidence: Evidence,
+    /// The event id for evtx records (0 for text inputs), kept for the events table.
+    pub event_id: u32,
+    pub fact: Fact,
+}
+
+/// What an input entry says. Job-related facts carry the job GUID where the source has one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fact {
+    /// Bits-Client 3. Old-schema (v0) events have no GUID: joined by title and time.
+    JobCreated {
+        job: Option<Guid>,
+        title: String,
+        owner: String,
+        process: Option<String>,
+    },
+    /// Bits-Client 59.
+    TransferStarted {
+        job: Option<Guid>,
+        title: String,
+        url: String,
+        bytes_total: Option<u64>,
+    },
+    /// Bits-Client 60: the transfer stopped; `hr` is usually S_OK, but not always.
+    TransferStopped {
+        job: Option<Guid>,
+        title: String,
+        url: String,
+        hr: HResult,
+        proxy: Option<String>,
+        bytes_transferred: Option<u64>,
+    },
+    /// Bits-Client 61 (transfer stopped with an error), 211, 200, a bitsadmin ERROR CODE line,
+    /// or a WindowsUpdate.log "BITS job ... failed" line.
+    TransferError {
+        job: Option<Guid>,
+        title: String,
+        url: String,
+        hr: HResult,
+        proxy: Option<String>,
+        context: Option<u32>,
+    },
+    /// Bits-Client 4.
+    JobCompleted {
+        job: Option<Guid>,
+        title: String,
+        owner: String,
+        file_count: Option<u32>,
+    },
+    /// Bits-Client 5, 16384 (administrator cancel), 16389 (scavenged).
+    JobCancelled {
+        job: Option<Guid>,
+        title: String,
+        owner: String,
+    },
+    /// A job as a bitsadmin / Get-BitsTransfer listing shows it at capture time.
+    JobSnapshot(Box<JobSnapshot>),
+    /// Bits-Client 201: no proxy in the job's list could be reached.
+    ProxyFailure {
+        job: Option<Guid>,
+        title: String,
+        url: String,
+        proxy_list: String,
+        bypass_list: String,
+        hr: HResult,
+    },
+    /// Bits-Client 202 (and 206/207/210 as warnings): the server or proxy lacks an HTTP
+    /// feature BITS needs.
+    HttpFeatureMissing {
+        job: Option<Guid>,
+        title: String,
+        url: String,
+        proxy: Option<String>,
+        hr: HResult,
+        /// Which feature: `range`, `content-length`, `head`, `content-range`, or `unknown`.
+        feature: String,
+        http_version: Option<String>,
+        url_range: Option<String>,
+    },
+    /// Bits-Client 204 (203 = accepted is not a fact we keep).
+    CredentialsRejected {
+        job_title: String,
+        server: String,
+        url: String,
+        scheme: String,
+        user: String,
+    },
+    /// A BITS warning about the service itself: 302 slow start, 307 slow job-list write,
+    /// 308 slow shutdown, 310 peer helpers failed, 16392 failed to start, 16404 exception ...
+    ServiceWarning {
+        event: u32,
+        hr: Option<HResult>,
+        seconds: Option<f64>,
+    },
+    /// SCM 7036, `sc query` STATE: the service entered a state (raw text, maybe localized,
+    /// plus the state number where the source has one: 1 stopped .. 4 running).
+    ServiceState {
+        service: String,
+        state: String,
+        state_code: Option<u32>,
+    },
+    /// SCM 7040: start type changed (localized texts kept as given).
+    ServiceStartType {
+        service: String,
+        from: String,
+        to: String,
+    },
+    /// SCM 7000/7001/7009/7011/7022/7023/7024, `[SC] ... FAILED nnnn:`.
+    ServiceStartFailure {
+        service: String,
+        event: u32,
+        error: Option<HResult>,
+        dependency: Option<String>,
+    },
+    /// SCM 7031/7034: the service terminated unexpectedly.
+    ServiceCrash { service: String, count: Option<u32> },
+    /// SCM 7045: a service was installed.
+    ServiceInstalled {
+        service: String,
+        image_path: String,
+        account: String,
+    },
+    /// Configuration read from `sc qc` / `reg query` / `.reg`: one name = value per fact.
+    ServiceConfig { name: String, value: String },
+    /// A BITS Group Policy value (HKLM\SOFTWARE\Policies\Microsoft\Windows\BITS).
+    Policy { name: String, value: String },
+    /// `netsh winhttp show proxy`.
+    WinHttpProxy {
+        direct: bool,
+        proxy: Option<String>,
+        bypass: Option<String>,
+    },
+    /// Microsoft-Windows-Eventlog 104 for a channel we read.
+    LogCleared { channel: String, user: String },
+    /// WindowsUpdateClient events and WindowsUpdate.log lines about one update.
+    Update {
+        stage: UpdateStage,
+        title: String,
+        guid: Option<String>,
+        revision: Option<u32>,
+        hr: Option<HResult>,
+        job: Option<Guid>,
+    },
+}
+
+/// Where an update got to, in the order it gets there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateStage {
+    DownloadStarted,
+    DownloadFailed,
+    Downloaded,
+    InstallStarted,
+    InstallFailed,
+    Installed,
+    ScanFailed,
+}
+
+/// A job as listed by bitsadmin or Get-BitsTransfer. Everything is optional: summary lists
+/// carry little, verbose listings much.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct JobSnapshot {
+    pub job: Option<Guid>,
+    pub display_name: String,
+    pub job_type: Option<String>,
+    /// Upper-case state name without prefix: QUEUED, CONNECTING, TRANSFERRING, SUSPENDED,
+    /// ERROR, TRANSIENT_ERROR, TRANSFERRED, ACKNOWLEDGED, CANCELLED.
+    pub state: Option<String>,
+    pub owner: Option<String>,
+    pub priority: Option<String>,
+    pub files_transferred: Option<u64>,
+    pub files_total: Option<u64>,
+    pub bytes_transferred: Option<u64>,
+    /// None when the listing says UNKNOWN.
+    pub bytes_total: Option<u64>,
+    pub creation_time: When,
+    pub modification_time: When,
+    pub completion_time: When,
+    pub error_count: Option<u32>,
+    pub error_file: Option<String>,
+    pub error_code: Option<HResult>,
+    pub error_context: Option<u32>,
+    pub proxy_usage: Option<String>,
+    pub proxy_list: Option<String>,
+    pub proxy_bypass_list: Option<String>,
+    pub retry_delay: Option<u64>,
+    pub no_progress_timeout: Option<u64>,
+    pub notify_command: Option<String>,
+    /// (remote URL, local path) pairs.
+    pub files: Vec<(String, String)>,
+}
+
+/// The job a fact is about, where it names one.
+impl Fact {
+    pub fn job(&self) -> Option<&Guid> {
+        match self {
+            Fact::JobCreated { job, .. }
+            | Fact::TransferStarted { job, .. }
+            | Fact::TransferStopped { job, .. }
+            | Fact::TransferError { job, .. }
+            | Fact::JobCompleted { job, .. }
+            | Fact::JobCancelled { job, .. }
+            | Fact::ProxyFailure { job, .. }
+            | Fact::HttpFeatureMissing { job, .. }
+            | Fact::Update { job, .. } => job.as_ref(),
+            Fact::JobSnapshot(s) => s.job.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hresult_accepts_every_numeric_form() {
+        let want = HResult(0x8020_0013);
+        for s in [
+            "0x80200013",
+            "0X80200013",
+            "80200013",
+            "-2145386477",
+            "2149580819",
+            " 0x80200013 ",
+        ] {
+            assert_eq!(HResult::parse_number(s), Some(want), "{s}");
+        }
+        assert_eq!(HResult::parse_number("80072ee7"), Some(HResult(0x8007_2EE7)));
+        assert_eq!(HResult::parse_number("0"), Some(HResult(0)));
+        assert_eq!(HResult::parse_number("0x0"), Some(HResult(0)));
+    }
+
+    #[test]
+    fn hresult_rejects_non_codes() {
+        for s in [
+            "", "0x", "hello", "0x1234567890", "-0", "-3000000000", "12.5", "0xZZ", "99999999999",
+        ] {
+            assert_eq!(HResult::parse_number(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn hresult_prints_upper_hex_always() {
+        assert_eq!(HResult(0x8007_2ee7).to_string(), "0x80072EE7");
+        assert_eq!(HResult(0x40008).to_string(), "0x00040008");
+        assert_eq!(
+            serde_json::to_string(&HResult(0x8019_0193)).unwrap(),
+            "\"0x80190193\""
+        );
+    }
+
+    #[test]
+    fn hresult_decodes_fields() {
+        let h = HResult(0x8007_0422);
+        assert_eq!(h.facility(), 7);
+        assert_eq!(h.win32(), Some(1058));
+        assert_eq!(HResult(0x8019_01AD).http_status(), Some(429));
+        assert_eq!(HResult(0x8019_4000).http_status(), None);
+        assert_eq!(HResult(0x8020_0013).win32(), None);
+    }
+
+    #[test]
+    fn guid_is_canonical() {
+        let g = Guid::parse("6af6f4c8-0b48-4c1b-a11a-6d1f7e6e1c7a").unwrap();
+        assert_eq!(g.as_str(), "{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}");
+        assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"), Some(g));
+        assert_eq!(Guid::parse("not-a-guid"), None);
+        assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7}"), None);
+    }
+}
