@@ -5,3 +5,4 @@
 //! knows clap. Nothing in the library prints.
 
 pub mod model;
+pub mod parse;

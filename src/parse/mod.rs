@@ -1,0 +1,40 @@
+//! One parser per input kind. Each turns one decoded input into observations plus warnings and
+//! never fails on a whole file: what it cannot read becomes a warning with its line or record.
+
+use crate::model::{Locator, Observation};
+use serde::Serialize;
+
+/// What a parser knows about the input it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The path as the report shows it.
+    pub path: &'a str,
+    /// The host the input belongs to (text inputs carry none of their own).
+    pub host: &'a str,
+}
+
+/// A problem with part of an input. The rest of the input is still read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Warning {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Locator>,
+    pub message: String,
+}
+
+/// What one parser made of one input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    pub observations: Vec<Observation>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Parsed {
+    pub fn warn(&mut self, src: &Source, at: Option<Locator>, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            path: src.path.to_string(),
+            at,
+            message: message.into(),
+        });
+    }
+}
