@@ -350,6 +350,14 @@ pub enum Fact {
         proxy: Option<String>,
         bypass: Option<String>,
     },
+    /// Bits-Client 16397/16398/16400/16401/16402: a job, file or range limit was hit or is
+    /// misconfigured (`entity` is the user, job or file the limit applies to).
+    LimitReached {
+        event: u32,
+        entity: String,
+        current: Option<u64>,
+        limit: Option<u64>,
+    },
     /// Microsoft-Windows-Eventlog 104 for a channel we read.
     LogCleared { channel: String, user: String },
     /// WindowsUpdateClient events and WindowsUpdate.log lines about one update.
