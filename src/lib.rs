@@ -4,5 +4,6 @@
 //! a plain function over owned data; only `app` wires them together and only the binary's `cli`
 //! knows clap. Nothing in the library prints.
 
+pub mod ingest;
 pub mod model;
 pub mod parse;
