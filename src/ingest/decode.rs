@@ -91,7 +91,7 @@ fn utf16(bytes: &[u8], big_endian: bool) -> (String, bool) {
             u16::from_le_bytes([p[0], p[1]])
         }
     });
-    let mut lossy = bytes.len() % 2 != 0;
+    let mut lossy = !bytes.len().is_multiple_of(2);
     let mut out = String::with_capacity(bytes.len() / 2);
     for c in char::decode_utf16(units) {
         match c {

@@ -1,6 +1,7 @@
 //! One parser per input kind. Each turns one decoded input into observations plus warnings and
 //! never fails on a whole file: what it cannot read becomes a warning with its line or record.
 
+pub mod bitsadmin;
 pub mod evtx;
 
 use crate::model::{Locator, Observation};
