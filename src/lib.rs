@@ -4,6 +4,11 @@
 //! a plain function over owned data; only `app` wires them together and only the binary's `cli`
 //! knows clap. Nothing in the library prints.
 
+pub mod app;
+pub mod correlate;
+pub mod diagnose;
 pub mod ingest;
+pub mod knowledge;
 pub mod model;
 pub mod parse;
+pub mod report;

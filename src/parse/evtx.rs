@@ -139,10 +139,7 @@ pub fn parse(data: Vec<u8>, path: &str, threads: usize) -> Result<EvtxOutcome, E
         out.parsed.warnings.push(Warning {
             path: path.to_string(),
             at: None,
-            message: format!(
-                "{} more unreadable records skipped",
-                out.bad_records - 5
-            ),
+            message: format!("{} more unreadable records skipped", out.bad_records - 5),
         });
     }
     Ok(out)
@@ -177,7 +174,10 @@ fn read_record(
         Some(s) => *s,
         None => {
             let Some(rendered) = render(record) else {
-                return RecordOut::Undecoded(record.event_record_id, "record could not be rendered".into());
+                return RecordOut::Undecoded(
+                    record.event_record_id,
+                    "record could not be rendered".into(),
+                );
             };
             let name = rendered["Event"]["System"]["Provider"]["#attributes"]["Name"]
                 .as_str()
@@ -254,7 +254,10 @@ fn render(record: &EvtxRecord<'_>) -> Option<Value> {
 fn render_and_decode(record: &EvtxRecord<'_>, path: &Arc<str>) -> RecordOut {
     match render(record) {
         Some(v) => decode(record, path, &v),
-        None => RecordOut::Undecoded(record.event_record_id, "record could not be rendered".into()),
+        None => RecordOut::Undecoded(
+            record.event_record_id,
+            "record could not be rendered".into(),
+        ),
     }
 }
 
@@ -281,8 +284,17 @@ fn decode(record: &EvtxRecord<'_>, path: &Arc<str>, event: &Value) -> RecordOut 
     };
     match fact {
         Some(fact) => RecordOut::Observed(Box::new(Observation {
-            host: if host.is_empty() { "unknown".into() } else { host },
-            time: When::Utc(record.timestamp),
+            host: if host.is_empty() {
+                "unknown".into()
+            } else {
+                host
+            },
+            // A zero FILETIME (1601-01-01) means the writer had no time.
+            time: if record.timestamp.as_second() <= -11_644_473_600 {
+                When::Unknown
+            } else {
+                When::Utc(record.timestamp)
+            },
             evidence: Evidence {
                 path: path.to_string(),
                 at: Locator::Record(record.event_record_id),
@@ -521,7 +533,7 @@ fn bits_client(id: u32, version: u64, d: &Fields) -> Option<Fact> {
 /// in the rendering) names the service and its new state.
 fn scm_binary(d: &Fields) -> Option<(String, Option<u32>)> {
     let hex = d.text("Binary");
-    if hex.is_empty() || hex.len() % 4 != 0 {
+    if hex.is_empty() || !hex.len().is_multiple_of(4) {
         return None;
     }
     let units: Vec<u16> = (0..hex.len() / 4)
@@ -630,7 +642,9 @@ fn wu_client(id: u32, version: u64, d: &Fields) -> Option<Fact> {
     Some(Fact::Update {
         stage,
         title: d.text("updateTitle"),
-        guid: d.opt_text("updateGuid").map(|g| g.trim_matches(['{', '}']).to_ascii_uppercase()),
+        guid: d
+            .opt_text("updateGuid")
+            .map(|g| g.trim_matches(['{', '}']).to_ascii_uppercase()),
         revision: d.u64("updateRevisionNumber").map(|v| v as u32),
         hr: d.hr("errorCode"),
         job: None,
@@ -648,7 +662,10 @@ fn eventlog(id: u32, user_data: &Value) -> Option<Fact> {
         || channel.eq_ignore_ascii_case("System");
     read.then(|| Fact::LogCleared {
         channel,
-        user: cleared["SubjectUserName"].as_str().unwrap_or("").to_string(),
+        user: cleared["SubjectUserName"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
     })
 }
 
@@ -691,7 +708,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let other = json!({"param1": "Windows Update", "param2": "a", "param3": "b", "param4": "wuauserv"});
+        let other =
+            json!({"param1": "Windows Update", "param2": "a", "param3": "b", "param4": "wuauserv"});
         assert_eq!(scm(7040, &Fields(&other)), None);
     }
 
@@ -699,7 +717,12 @@ mod tests {
     fn event_60_keeps_its_hr() {
         let v = json!({"Id": "{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}", "name": "j", "url": "http://x/", "hr": 262152u64, "bytesTransferred": 18446744073709551615u64});
         match bits_client(60, 1, &Fields(&v)) {
-            Some(Fact::TransferStopped { hr, bytes_transferred, job, .. }) => {
+            Some(Fact::TransferStopped {
+                hr,
+                bytes_transferred,
+                job,
+                ..
+            }) => {
                 assert_eq!(hr, HResult(0x0004_0008));
                 assert_eq!(bytes_transferred, None);
                 assert!(job.is_some());

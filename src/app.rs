@@ -1,0 +1,276 @@
+//! Runs the pipeline for a plain `Config`: discover -> read and parse in parallel -> correlate
+//! -> diagnose -> report. Nothing here prints; the caller renders the report.
+
+use crate::correlate::correlate;
+use crate::diagnose::{diagnose, Severity};
+use crate::ingest::decode::decode;
+use crate::ingest::sniff::{sniff, Kind};
+use crate::ingest::walk::{discover, Found};
+use crate::knowledge::Knowledge;
+use crate::model::Observation;
+use crate::parse::{self, Parsed, Source, Warning};
+use crate::report::{InputRow, Report, Status};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// Inputs larger than this are not read (a 5 GB bundle is many files, not one).
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// Everything `analyze` needs, free of any argument parser.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub paths: Vec<PathBuf>,
+    /// Host for text inputs that carry none (overrides the folder layout).
+    pub host: Option<String>,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// Why `analyze` produced no report at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no input could be read ({0} path(s) given)")]
+    NothingReadable(usize),
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+/// What reading one input gave.
+struct InputResult {
+    row: InputRow,
+    observations: Vec<Observation>,
+    warnings: Vec<Warning>,
+    /// Hosts named inside the input (evtx `Computer`).
+    hosts: BTreeSet<String>,
+    folder_hint: Option<String>,
+}
+
+/// Analyse the inputs named in `cfg`.
+pub fn analyze(cfg: &Config, kb: &Knowledge) -> Result<Report, AppError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .map_err(|e| AppError::Threads(e.to_string()))?;
+    pool.install(|| run(cfg, kb))
+}
+
+fn run(cfg: &Config, kb: &Knowledge) -> Result<Report, AppError> {
+    let (found, mut warnings) = discover(&cfg.paths);
+    // One big file gets the chunk workers; many files are spread over the pool instead.
+    let chunk_threads = if found.len() == 1 {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    let mut results: Vec<InputResult> = found
+        .par_iter()
+        .map(|f| read_input(f, cfg, chunk_threads))
+        .collect();
+
+    if results.iter().all(|r| r.row.status == Status::Skipped) {
+        return Err(AppError::NothingReadable(cfg.paths.len()));
+    }
+    assign_text_hosts(&mut results, cfg);
+
+    let mut observations = Vec::new();
+    let mut rows = Vec::new();
+    for r in results {
+        observations.extend(r.observations);
+        warnings.extend(r.warnings);
+        rows.push(r.row);
+    }
+    let fleet = correlate(observations);
+    let diagnoses = diagnose(&fleet, kb);
+    Ok(Report::build(rows, fleet, diagnoses, warnings))
+}
+
+/// Does the report hold a diagnosis at or above `level`?
+pub fn fails(report: &Report, level: Severity) -> bool {
+    report.worst().is_some_and(|w| w >= level)
+}
+
+fn skipped(f: &Found, kind: &str, reason: String) -> InputResult {
+    InputResult {
+        row: InputRow {
+            path: f.display.clone(),
+            kind: kind.to_string(),
+            host: String::new(),
+            status: Status::Skipped,
+            reason: Some(reason.clone()),
+            observations: 0,
+            records: 0,
+            skipped_records: 0,
+        },
+        observations: Vec::new(),
+        warnings: vec![Warning {
+            path: f.display.clone(),
+            at: None,
+            message: reason,
+        }],
+        hosts: BTreeSet::new(),
+        folder_hint: f.host_hint.clone(),
+    }
+}
+
+fn read_input(f: &Found, cfg: &Config, chunk_threads: usize) -> InputResult {
+    match std::fs::metadata(&f.path) {
+        Ok(m) if m.len() > MAX_INPUT_BYTES => {
+            return skipped(
+                f,
+                "unknown",
+                format!("larger than {} GiB: not read", MAX_INPUT_BYTES >> 30),
+            )
+        }
+        Ok(m) if m.len() == 0 => {
+            let mut r = skipped(f, "empty", "empty file".into());
+            r.warnings.clear();
+            return r;
+        }
+        Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
+    };
+    if bytes.starts_with(b"ElfFile\0") {
+        return read_evtx(f, bytes, chunk_threads);
+    }
+    let decoded = decode(&bytes);
+    drop(bytes);
+    let head: String = decoded.text.chars().take(8192).collect();
+    let kind = sniff(decoded.text.as_bytes(), Some(&head));
+    let host = cfg
+        .host
+        .clone()
+        .or_else(|| f.host_hint.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let src = Source {
+        path: &f.display,
+        host: &host,
+    };
+    let Some(mut parsed) = parse_text(kind, &decoded.text, &src) else {
+        return skipped(
+            f,
+            kind.as_str(),
+            "not a kind of input bitsdoctor reads".into(),
+        );
+    };
+    if let Some(w) = decoded.warning() {
+        parsed.warn(&src, None, w);
+    }
+    let lines = decoded.text.lines().count() as u64;
+    let partial = !parsed.warnings.is_empty();
+    InputResult {
+        row: InputRow {
+            path: f.display.clone(),
+            kind: kind.as_str().to_string(),
+            host: host.clone(),
+            status: if partial { Status::Partial } else { Status::Ok },
+            reason: partial.then(|| {
+                format!(
+                    "{} line(s) or value(s) not understood",
+                    parsed.warnings.len()
+                )
+            }),
+            observations: parsed.observations.len() as u64,
+            records: lines,
+            skipped_records: 0,
+        },
+        observations: parsed.observations,
+        warnings: parsed.warnings,
+        hosts: BTreeSet::new(),
+        folder_hint: f.host_hint.clone(),
+    }
+}
+
+/// The text parser for a sniffed kind, if bitsdoctor reads that kind.
+fn parse_text(kind: Kind, text: &str, src: &Source) -> Option<Parsed> {
+    Some(match kind {
+        Kind::Bitsadmin => parse::bitsadmin::parse(text, src),
+        _ => return None,
+    })
+}
+
+fn read_evtx(f: &Found, bytes: Vec<u8>, chunk_threads: usize) -> InputResult {
+    match parse::evtx::parse(bytes, &f.display, chunk_threads) {
+        Err(e) => skipped(f, "evtx", e.to_string()),
+        Ok(out) => {
+            let hosts: BTreeSet<String> = out
+                .parsed
+                .observations
+                .iter()
+                .map(|o| o.host.clone())
+                .collect();
+            let partial = out.bad_records > 0 || out.undecoded > 0;
+            let reason = partial.then(|| {
+                let mut parts = Vec::new();
+                if out.bad_records > 0 {
+                    parts.push(format!(
+                        "{} unreadable record(s) skipped (corrupt size, checksum or BinXML)",
+                        out.bad_records
+                    ));
+                }
+                if out.undecoded > 0 {
+                    parts.push(format!("{} record(s) not decoded", out.undecoded));
+                }
+                parts.join("; ")
+            });
+            InputResult {
+                row: InputRow {
+                    path: f.display.clone(),
+                    kind: "evtx".into(),
+                    host: hosts.iter().cloned().collect::<Vec<_>>().join(";"),
+                    status: if partial { Status::Partial } else { Status::Ok },
+                    reason,
+                    observations: out.parsed.observations.len() as u64,
+                    records: out.records,
+                    skipped_records: out.bad_records,
+                },
+                observations: out.parsed.observations,
+                warnings: out.parsed.warnings,
+                hosts,
+                folder_hint: f.host_hint.clone(),
+            }
+        }
+    }
+}
+
+/// Text inputs take their host from `--host`, else the folder layout; a folder name that is
+/// the short form of a host named in an event log of the same folder takes that spelling, so
+/// `bundle/WS01/bitsadmin.txt` and `WS01.corp.example` events are one host.
+fn assign_text_hosts(results: &mut [InputResult], cfg: &Config) {
+    if cfg.host.is_some() {
+        return;
+    }
+    let mut evtx_hosts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in results.iter() {
+        if let Some(h) = &r.folder_hint {
+            evtx_hosts
+                .entry(h.to_ascii_lowercase())
+                .or_default()
+                .extend(r.hosts.iter().cloned());
+        }
+    }
+    for r in results.iter_mut().filter(|r| r.row.kind != "evtx") {
+        let Some(hint) = &r.folder_hint else { continue };
+        let Some(named) = evtx_hosts.get(&hint.to_ascii_lowercase()) else {
+            continue;
+        };
+        let matching: Vec<&String> = named
+            .iter()
+            .filter(|h| {
+                let short = h.split('.').next().unwrap_or(h);
+                short.eq_ignore_ascii_case(hint) || h.eq_ignore_ascii_case(hint)
+            })
+            .collect();
+        if let [one] = matching.as_slice() {
+            let one = (*one).clone();
+            r.row.host = one.clone();
+            for o in &mut r.observations {
+                o.host = one.clone();
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The command line: clap definitions, turned into plain configs. The only module that knows
+//! clap.
+
+use crate::Format;
+use bitsdoctor::app::Config;
+use bitsdoctor::diagnose::Severity;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bitsdoctor",
+    version,
+    about = "Diagnose Windows BITS / WSUS download failures from exported logs",
+    long_about = "Diagnose Windows BITS / WSUS download failures offline, from exported .evtx \
+                  logs and bitsadmin / PowerShell / sc / reg / netsh / WindowsUpdate.log captures."
+)]
+pub struct Cli {
+    /// Extra or replacement code-table entries (CSV in the format of `bitsdoctor codes --format csv`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub knowledge: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormatArg {
+    Text,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse exported logs and captures (files, folders) and report what failed, why, and the fix.
+    Analyze {
+        /// Files or folders (walked recursively).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+        /// Host name for text inputs that carry none.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+        /// Exit with code 1 when a diagnosis at or above this severity is found.
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<SeverityArg>,
+        /// Worker threads (default: one per core).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        threads: usize,
+    },
+    /// Explain error codes: meaning, whether BITS retries, and the fix.
+    Explain {
+        /// Codes in any form: 0x80200013, 80200013, -2145386477, 2149580819, BG_E_INSUFFICIENT_RANGE_SUPPORT.
+        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        codes: Vec<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
+    /// Print the whole code table.
+    Codes {
+        #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
+        format: TableFormatArg,
+    },
+}
+
+/// What to run, free of clap.
+pub enum Job {
+    Analyze {
+        config: Config,
+        format: Format,
+        fail_on: Option<Severity>,
+    },
+    Explain {
+        codes: Vec<String>,
+        format: Format,
+    },
+    Codes {
+        format: Format,
+    },
+}
+
+impl FormatArg {
+    fn plain(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl SeverityArg {
+    fn plain(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Error => Severity::Error,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+impl Cli {
+    pub fn into_job(self) -> (Option<PathBuf>, Job) {
+        let job = match self.command {
+            Command::Analyze {
+                paths,
+                format,
+                host,
+                fail_on,
+                threads,
+            } => Job::Analyze {
+                config: Config {
+                    paths,
+                    host,
+                    threads,
+                },
+                format: format.plain(),
+                fail_on: fail_on.map(SeverityArg::plain),
+            },
+            Command::Explain { codes, format } => Job::Explain {
+                codes,
+                format: format.plain(),
+            },
+            Command::Codes { format } => Job::Codes {
+                format: match format {
+                    TableFormatArg::Text => Format::Text,
+                    TableFormatArg::Csv => Format::Csv,
+                    TableFormatArg::Json => Format::Json,
+                },
+            },
+        };
+        (self.knowledge, job)
+    }
+}

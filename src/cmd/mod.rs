@@ -1,0 +1,5 @@
+//! One file per subcommand: each takes plain arguments and returns (stdout text, exit code).
+
+pub mod analyze;
+pub mod codes;
+pub mod explain;

@@ -1,0 +1,507 @@
+//! Rules over the correlated fleet -> ranked diagnoses.
+//!
+//! Transfer failures are grouped by (code, remote authority, proxy). A group seen on two or more
+//! hosts is one fleet-wide root cause; a host whose failing jobs all fail with one network code
+//! against several servers points at the host; the rest are reported per host or per job.
+//! Service, configuration and policy rules look at each host's facts.
+
+mod config;
+mod network;
+mod service;
+
+use crate::correlate::{Fleet, Job, Outcome};
+use crate::knowledge::{Knowledge, Transient};
+use crate::model::{Evidence, HResult, When};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many evidence references a diagnosis carries at most.
+pub const EVIDENCE_CAP: usize = 20;
+
+/// A transient code counts as a persistent problem when a job fails with it this many times
+/// with no later success.
+pub const PERSIST_THRESHOLD: u32 = 3;
+
+/// A network code that accounts for at least this share of a host's failing jobs, against
+/// several servers, is diagnosed as a host problem.
+pub const HOST_WIDE_SHARE_PERCENT: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        [
+            Severity::Info,
+            Severity::Warning,
+            Severity::Error,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Failure,
+    Config,
+    Security,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Fleet,
+    Host,
+    Job,
+}
+
+/// One finding: what failed, why, and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnosis {
+    /// `D1`, `D2` ... in rank order.
+    pub id: String,
+    pub rule: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub scope: Scope,
+    pub code: Option<HResult>,
+    pub symbol: Option<String>,
+    pub title: String,
+    pub cause: String,
+    pub fix: Vec<String>,
+    /// What in the inputs shows this.
+    pub proof: String,
+    /// The next check to run: what would show this diagnosis wrong.
+    pub next_check: String,
+    pub hosts: BTreeSet<String>,
+    /// Job keys (`HOST/{GUID}`).
+    pub jobs: BTreeSet<String>,
+    pub servers: BTreeSet<String>,
+    pub proxies: BTreeSet<String>,
+    pub occurrences: u64,
+    pub first_seen: When,
+    pub last_seen: When,
+    pub evidence: Vec<Evidence>,
+    /// Findings this one explains (ids of job-level groups folded into it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<String>,
+}
+
+impl Diagnosis {
+    pub(crate) fn new(
+        rule: &'static str,
+        category: Category,
+        severity: Severity,
+        scope: Scope,
+    ) -> Self {
+        Diagnosis {
+            id: String::new(),
+            rule,
+            category,
+            severity,
+            scope,
+            code: None,
+            symbol: None,
+            title: String::new(),
+            cause: String::new(),
+            fix: Vec::new(),
+            proof: String::new(),
+            next_check: String::new(),
+            hosts: BTreeSet::new(),
+            jobs: BTreeSet::new(),
+            servers: BTreeSet::new(),
+            proxies: BTreeSet::new(),
+            occurrences: 0,
+            first_seen: When::Unknown,
+            last_seen: When::Unknown,
+            evidence: Vec::new(),
+            explains: Vec::new(),
+        }
+    }
+
+    pub(crate) fn seen(&mut self, t: When, ev: &Evidence) {
+        if t != When::Unknown && (self.first_seen == When::Unknown || t < self.first_seen) {
+            self.first_seen = t;
+        }
+        if t > self.last_seen {
+            self.last_seen = t;
+        }
+        self.occurrences += 1;
+        self.evidence.push(ev.clone());
+    }
+
+    pub(crate) fn with_code(mut self, kb: &Knowledge, code: HResult) -> Self {
+        let e = kb.explain(code);
+        self.code = Some(code);
+        self.symbol = e.symbol.clone();
+        if self.cause.is_empty() {
+            self.cause = if e.cause.is_empty() {
+                e.meaning.clone()
+            } else {
+                format!("{} {}", e.meaning, e.cause)
+            };
+        }
+        if self.fix.is_empty() {
+            self.fix = e.fix.clone();
+        }
+        self
+    }
+}
+
+/// `scheme://host:port` of a URL, lower-cased; local paths and UNC names as they are.
+pub fn authority(url: &str) -> String {
+    let u = url.trim();
+    if let Some((scheme, rest)) = u.split_once("://") {
+        let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = host_port.rsplit('@').next().unwrap_or(host_port);
+        let scheme = scheme.to_ascii_lowercase();
+        let default = match scheme.as_str() {
+            "https" => "443",
+            "http" => "80",
+            _ => "",
+        };
+        let hp = host_port.to_ascii_lowercase();
+        let has_port = hp
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        return if has_port || default.is_empty() {
+            format!("{scheme}://{hp}")
+        } else {
+            format!("{scheme}://{hp}:{default}")
+        };
+    }
+    if let Some(unc) = u.strip_prefix("\\\\") {
+        return format!("\\\\{}", unc.split('\\').next().unwrap_or(""));
+    }
+    if u.len() >= 2 && u.as_bytes()[1] == b':' {
+        return "local file".into();
+    }
+    u.to_string()
+}
+
+/// The network codes that say "this host cannot reach things" rather than "this server is bad".
+fn is_network_code(hr: HResult) -> bool {
+    matches!(
+        hr.0,
+        0x8007_2EE7 // name not resolved
+            | 0x8007_2EFD // cannot connect
+            | 0x8007_2EFE // connection error
+            | 0x8007_2EE2 // timeout
+            | 0x8007_2F8F // secure failure
+            | 0x8007_2F7D // secure channel error
+            | 0x8007_2F0D // invalid CA
+            | 0x8020_0010 // network disconnected
+            | 0x8020_002D // connect failure
+            | 0x8007_04CF // network unreachable
+            | 0x8007_04D0 // host unreachable
+            | 0x8007_04C9 // connection refused
+            | 0x8007_03EB // no default gateway
+            | 0x8007_05B4 // timeout
+    )
+}
+
+/// Run every rule. `kb` gives meanings, causes and fixes.
+pub fn diagnose(fleet: &Fleet, kb: &Knowledge) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    transfer_failures(fleet, kb, &mut out);
+    service::run(fleet, kb, &mut out);
+    config::run(fleet, kb, &mut out);
+    network::run(fleet, kb, &mut out);
+    rank(&mut out);
+    out
+}
+
+/// Job failures grouped by (code, authority, proxy), then by hosts.
+fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
+    // (code, authority, proxy) -> failing / recovered jobs
+    #[derive(Default)]
+    struct Group<'a> {
+        persisting: Vec<&'a Job>,
+        recovered: Vec<&'a Job>,
+    }
+    let mut groups: BTreeMap<(HResult, String, String), Group> = BTreeMap::new();
+    for job in &fleet.jobs {
+        let mut keys: BTreeSet<(HResult, String, String)> = BTreeSet::new();
+        for f in &job.failures {
+            keys.insert((f.hr, authority(&f.url), f.proxy.clone().unwrap_or_default()));
+        }
+        for key in keys {
+            let g = groups.entry(key.clone()).or_default();
+            if persists(job, key.0, kb) {
+                g.persisting.push(job);
+            } else {
+                g.recovered.push(job);
+            }
+        }
+    }
+
+    // Host-level network verdict: one network code accounts for most of a host's persistently
+    // failing jobs, against two or more servers. The servers are then not the common factor.
+    let mut host_jobs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut code_jobs: BTreeMap<(String, HResult), BTreeSet<String>> = BTreeMap::new();
+    let mut code_servers: BTreeMap<(String, HResult), BTreeSet<String>> = BTreeMap::new();
+    for ((hr, auth, _), g) in &groups {
+        for j in &g.persisting {
+            host_jobs.entry(j.host.clone()).or_default().insert(j.key());
+            code_jobs
+                .entry((j.host.clone(), *hr))
+                .or_default()
+                .insert(j.key());
+            code_servers
+                .entry((j.host.clone(), *hr))
+                .or_default()
+                .insert(auth.clone());
+        }
+    }
+    let host_wide: BTreeSet<(String, HResult)> = code_jobs
+        .iter()
+        .filter(|((host, hr), jobs)| {
+            let all = host_jobs[host].len();
+            is_network_code(*hr)
+                && code_servers[&(host.clone(), *hr)].len() >= 2
+                && jobs.len() * 100 >= all * HOST_WIDE_SHARE_PERCENT
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (host, hr) in &host_wide {
+        let mut d = Diagnosis::new(
+            "host-network",
+            Category::Failure,
+            Severity::Error,
+            Scope::Host,
+        );
+        d.hosts.insert(host.clone());
+        for ((ghr, auth, proxy), g) in &groups {
+            if ghr != hr {
+                continue;
+            }
+            for j in g.persisting.iter().filter(|j| &j.host == host) {
+                add_job_failures(&mut d, j, *hr);
+                d.servers.insert(auth.clone());
+                if !proxy.is_empty() {
+                    d.proxies.insert(proxy.clone());
+                }
+            }
+        }
+        let e = kb.explain(*hr);
+        d.title = format!(
+            "{host}: failing jobs fail with {hr} against {} different servers",
+            d.servers.len()
+        );
+        d.proof = format!(
+            "{} of {} failing jobs on {host} stop with {hr} ({}), across {} different servers: \
+             the servers are not the common factor, the host is",
+            d.jobs.len(),
+            host_jobs[host].len(),
+            e.symbol.as_deref().unwrap_or("unknown code"),
+            d.servers.len()
+        );
+        d.next_check = format!(
+            "On {host}, as the job owner, reach one of the URLs with another client; if that \
+             works, the host's name resolution and proxy are fine and the jobs need a closer look"
+        );
+        out.push(d.with_code(kb, *hr));
+    }
+
+    // Persisting failures stay apart per server; recovered ones are merged per (code, proxy):
+    // they need no fix, only a note of what happened where.
+    type SetKey = (bool, HResult, String, String);
+    let mut sets: BTreeMap<SetKey, (Vec<&Job>, BTreeSet<String>)> = BTreeMap::new();
+    for ((hr, auth, proxy), g) in &groups {
+        for j in g.persisting.iter().copied() {
+            if host_wide.contains(&(j.host.clone(), *hr)) {
+                continue;
+            }
+            let e = sets
+                .entry((false, *hr, auth.clone(), proxy.clone()))
+                .or_default();
+            e.0.push(j);
+            e.1.insert(auth.clone());
+        }
+        for j in g.recovered.iter().copied() {
+            let e = sets
+                .entry((true, *hr, String::new(), proxy.clone()))
+                .or_default();
+            if !e.0.iter().any(|x| x.key() == j.key()) {
+                e.0.push(j);
+            }
+            e.1.insert(auth.clone());
+        }
+    }
+    for ((recovered, hr, _, proxy), (jobs, servers)) in &sets {
+        let (recovered, hr) = (*recovered, hr);
+        let auth = capped_list(servers);
+        {
+            let hosts: BTreeSet<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
+            let scope = if hosts.len() >= 2 {
+                Scope::Fleet
+            } else if jobs.len() >= 2 {
+                Scope::Host
+            } else {
+                Scope::Job
+            };
+            let e = kb.explain(*hr);
+            let severity = if recovered {
+                Severity::Info
+            } else if e.transient == Transient::Yes {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            let rule = if recovered {
+                "transfer-recovered"
+            } else {
+                "transfer-failure"
+            };
+            let mut d = Diagnosis::new(rule, Category::Failure, severity, scope);
+            for j in jobs {
+                add_job_failures(&mut d, j, *hr);
+            }
+            d.servers.extend(servers.iter().cloned());
+            if !proxy.is_empty() {
+                d.proxies.insert(proxy.clone());
+            }
+            let what = e
+                .symbol
+                .clone()
+                .unwrap_or_else(|| "unknown code".to_string());
+            let via = if proxy.is_empty() {
+                String::new()
+            } else {
+                format!(" via proxy {proxy}")
+            };
+            let where_ = match scope {
+                Scope::Fleet => format!("{} hosts", hosts.len()),
+                _ => hosts.iter().next().copied().unwrap_or("").to_string(),
+            };
+            d.title = if recovered {
+                format!("{hr} {what} from {auth}{via} on {where_}: recovered")
+            } else {
+                format!("{hr} {what} from {auth}{via} on {where_}")
+            };
+            d.proof = format!(
+                "{} transfer failures with {hr} in {} job(s) against {auth}{via}{}",
+                d.occurrences,
+                d.jobs.len(),
+                if recovered {
+                    "; every one of these jobs transferred successfully later"
+                } else {
+                    "; no later success"
+                }
+            );
+            d.next_check = if recovered {
+                "Nothing to do unless it recurs; compare with later logs".into()
+            } else {
+                format!(
+                    "Retry one job (`bitsadmin /resume JOB`) after the fix; a success event \
+                     (60 with status 0, then 4) for {auth} shows it resolved"
+                )
+            };
+            out.push(d.with_code(kb, *hr));
+        }
+    }
+}
+
+/// `a, b, c` or `a, b, c and N more`.
+fn capped_list(items: &BTreeSet<String>) -> String {
+    let mut s = items.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > 3 {
+        s.push_str(&format!(" and {} more", items.len() - 3));
+    }
+    s
+}
+
+fn add_job_failures(d: &mut Diagnosis, j: &Job, hr: HResult) {
+    d.hosts.insert(j.host.clone());
+    d.jobs.insert(j.key());
+    for f in j.failures.iter().filter(|f| f.hr == hr) {
+        d.seen(f.time, &f.evidence);
+        if let Some(p) = &f.proxy {
+            d.proxies.insert(p.clone());
+        }
+    }
+}
+
+/// Does the failure `hr` persist in this job? Non-transient codes always do unless the job
+/// succeeded afterwards; transient ones only when the job never succeeded after them and it
+/// is not still in the middle of retrying a few times.
+fn persists(job: &Job, hr: HResult, kb: &Knowledge) -> bool {
+    let last_fail = job
+        .failures
+        .iter()
+        .filter(|f| f.hr == hr)
+        .map(|f| f.time)
+        .max();
+    let recovered_later = matches!((job.last_success, last_fail), (Some(s), Some(f)) if s >= f);
+    if recovered_later || job.outcome == Outcome::Recovered || job.outcome == Outcome::Succeeded {
+        return false;
+    }
+    if kb.explain(hr).transient != Transient::Yes {
+        return true;
+    }
+    let count = job.errors.get(&hr).copied().unwrap_or(0);
+    count >= PERSIST_THRESHOLD || job.outcome != Outcome::InProgress
+}
+
+/// Severity, then number of hosts, then jobs, then occurrences; ties broken by title.
+fn rank(out: &mut [Diagnosis]) {
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.hosts.len().cmp(&a.hosts.len()))
+            .then(b.jobs.len().cmp(&a.jobs.len()))
+            .then(b.occurrences.cmp(&a.occurrences))
+            .then(a.rule.cmp(b.rule))
+            .then(a.title.cmp(&b.title))
+    });
+    for (i, d) in out.iter_mut().enumerate() {
+        d.id = format!("D{}", i + 1);
+        d.evidence.sort();
+        d.evidence.dedup();
+        d.evidence.truncate(EVIDENCE_CAP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_normalises_urls() {
+        assert_eq!(
+            authority("http://WSUS01:8530/Content/AB/x.cab"),
+            "http://wsus01:8530"
+        );
+        assert_eq!(
+            authority("https://download.windowsupdate.com/a"),
+            "https://download.windowsupdate.com:443"
+        );
+        assert_eq!(authority("http://user@host/x"), "http://host:80");
+        assert_eq!(authority("\\\\fs01\\share\\f.bin"), "\\\\fs01");
+        assert_eq!(authority("C:\\Windows\\system32\\cmd.exe"), "local file");
+    }
+
+    #[test]
+    fn severities_order() {
+        assert!(Severity::Critical > Severity::Error);
+        assert_eq!(Severity::parse("Warning"), Some(Severity::Warning));
+        assert_eq!(Severity::parse("bogus"), None);
+    }
+}

@@ -1,0 +1,11 @@
+//! JSON rendering of the report (schema `bitsdoctor/report/v1`).
+
+use super::Report;
+
+/// Pretty-printed JSON with a trailing newline.
+pub fn render(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report)
+        .unwrap_or_else(|e| format!("{{\"error\": \"report could not be serialized: {e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,229 @@
+//! The report: everything the analysis found, in the stable v1 shape, and its renderings.
+
+pub mod json;
+pub mod text;
+
+use crate::correlate::{Fleet, Job, Outcome, Update};
+use crate::diagnose::{Diagnosis, Severity};
+use crate::model::{HResult, When};
+use crate::parse::Warning;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA: &str = "bitsdoctor/report/v1";
+
+/// How one input was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Read completely.
+    Ok,
+    /// Read, but parts of it could not be (see `reason` and the warnings).
+    Partial,
+    /// Not read: not a kind we know, or unreadable.
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputRow {
+    pub path: String,
+    pub kind: String,
+    pub host: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub observations: u64,
+    /// evtx: records read; text: lines.
+    pub records: u64,
+    /// evtx records that could not be read at all.
+    pub skipped_records: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostRow {
+    pub name: String,
+    pub jobs: usize,
+    pub outcomes: BTreeMap<&'static str, usize>,
+    pub service_state_changes: usize,
+    pub service_start_type_changes: usize,
+    pub service_start_failures: usize,
+    pub service_crashes: usize,
+    pub config: BTreeMap<String, String>,
+    pub policy: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winhttp_proxy: Option<String>,
+    pub logs_cleared: Vec<String>,
+    pub diagnoses: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobRow {
+    pub host: String,
+    pub id: Option<String>,
+    pub name: String,
+    pub owner: String,
+    pub outcome: Outcome,
+    pub errors: BTreeMap<HResult, u32>,
+    pub urls: Vec<String>,
+    pub proxies: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub first_seen: When,
+    pub last_seen: When,
+    pub diagnoses: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub inputs: usize,
+    pub hosts: usize,
+    pub jobs: usize,
+    pub outcomes: BTreeMap<&'static str, usize>,
+    pub diagnoses: BTreeMap<&'static str, usize>,
+    pub warnings: usize,
+}
+
+/// The whole report (JSON schema `bitsdoctor/report/v1`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub summary: Summary,
+    pub inputs: Vec<InputRow>,
+    pub hosts: Vec<HostRow>,
+    pub jobs: Vec<JobRow>,
+    pub updates: Vec<Update>,
+    pub diagnoses: Vec<Diagnosis>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Report {
+    pub fn build(
+        mut inputs: Vec<InputRow>,
+        fleet: Fleet,
+        diagnoses: Vec<Diagnosis>,
+        mut warnings: Vec<Warning>,
+    ) -> Report {
+        inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        warnings.sort();
+        warnings.dedup();
+        let mut by_job: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for d in &diagnoses {
+            for j in &d.jobs {
+                by_job.entry(j.clone()).or_default().push(d.id.clone());
+            }
+            for h in &d.hosts {
+                by_host.entry(h.clone()).or_default().push(d.id.clone());
+            }
+        }
+        let jobs: Vec<JobRow> = fleet
+            .jobs
+            .iter()
+            .map(|j| job_row(j, by_job.get(&j.key()).cloned().unwrap_or_default()))
+            .collect();
+        let hosts = fleet
+            .hosts
+            .values()
+            .map(|h| {
+                let mine: Vec<&Job> = fleet.jobs.iter().filter(|j| j.host == h.name).collect();
+                HostRow {
+                    name: h.name.clone(),
+                    jobs: mine.len(),
+                    outcomes: outcome_counts(mine.iter().copied()),
+                    service_state_changes: h.service.states.len(),
+                    service_start_type_changes: h.service.start_type_changes.len(),
+                    service_start_failures: h.service.start_failures.len(),
+                    service_crashes: h.service.crashes.len(),
+                    config: h
+                        .config
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.0.clone()))
+                        .collect(),
+                    policy: h
+                        .policy
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.0.clone()))
+                        .collect(),
+                    winhttp_proxy: h.winhttp_proxy.as_ref().map(|(direct, p, b)| {
+                        if *direct {
+                            "direct".to_string()
+                        } else {
+                            format!(
+                                "{} (bypass {})",
+                                p.clone().unwrap_or_default(),
+                                b.clone().unwrap_or_else(|| "none".into())
+                            )
+                        }
+                    }),
+                    logs_cleared: h.logs_cleared.iter().map(|l| l.1.clone()).collect(),
+                    diagnoses: by_host.get(&h.name).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        let mut updates = fleet.updates;
+        for u in &mut updates {
+            let keys: Vec<String> = u.jobs.iter().map(|g| format!("{}/{}", u.host, g)).collect();
+            let mut ids: Vec<String> = keys
+                .iter()
+                .filter_map(|k| by_job.get(k))
+                .flatten()
+                .cloned()
+                .collect();
+            ids.sort_by_key(|id| id.trim_start_matches('D').parse::<u32>().unwrap_or(0));
+            ids.dedup();
+            u.diagnoses = ids;
+        }
+        let mut sev: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for d in &diagnoses {
+            *sev.entry(d.severity.as_str()).or_default() += 1;
+        }
+        let summary = Summary {
+            inputs: inputs.len(),
+            hosts: fleet.hosts.len(),
+            jobs: fleet.jobs.len(),
+            outcomes: outcome_counts(fleet.jobs.iter()),
+            diagnoses: sev,
+            warnings: warnings.len(),
+        };
+        Report {
+            schema: SCHEMA,
+            summary,
+            inputs,
+            hosts,
+            jobs,
+            updates,
+            diagnoses,
+            warnings,
+        }
+    }
+
+    /// The most severe diagnosis, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.diagnoses.iter().map(|d| d.severity).max()
+    }
+}
+
+fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for j in jobs {
+        *m.entry(j.outcome.as_str()).or_default() += 1;
+    }
+    m
+}
+
+fn job_row(j: &Job, diagnoses: Vec<String>) -> JobRow {
+    JobRow {
+        host: j.host.clone(),
+        id: j.id.as_ref().map(|g| g.to_string()),
+        name: j.name.clone(),
+        owner: j.owner.clone(),
+        outcome: j.outcome,
+        errors: j.errors.clone(),
+        urls: j.urls.iter().cloned().collect(),
+        proxies: j.proxies.iter().cloned().collect(),
+        state: j.state.clone(),
+        first_seen: j.first_seen,
+        last_seen: j.last_seen,
+        diagnoses,
+    }
+}
