@@ -3,6 +3,9 @@
 
 pub mod bitsadmin;
 pub mod evtx;
+pub mod powershell;
+pub mod reg;
+pub mod sc;
 
 use crate::model::{Locator, Observation};
 use serde::Serialize;

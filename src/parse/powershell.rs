@@ -1,0 +1,533 @@
+//! PowerShell `Get-BitsTransfer -AllUsers | Format-List *` output (`Name : value` records,
+//! values wrapped onto lines indented to the value column, `{a -> b, c -> d}` collections), the
+//! default table view (`JobId DisplayName TransferType JobState OwnerAccount`), and
+//! `Start-BitsTransfer : ... (Exception from HRESULT: 0x...)` error records.
+
+use std::borrow::Cow;
+
+use nom::bytes::complete::{tag, take_till, take_while1};
+use nom::character::complete::{char, space0};
+use nom::combinator::rest;
+use nom::{IResult, Parser};
+
+use super::bitsadmin::{lines, local_time, norm_state, observation};
+use super::{Parsed, Source};
+use crate::model::{Fact, Guid, HResult, JobSnapshot, Locator, When};
+
+type Res<'a, T> = IResult<&'a str, T>;
+
+/// `Name    : value` at column 0 -> (name, value). The value may be empty.
+fn field(i: &str) -> Res<'_, (&str, &str)> {
+    let (i, name) = take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_').parse(i)?;
+    let (i, _) = (space0, char(':')).parse(i)?;
+    let (i, v) = rest(i)?;
+    let v = v.strip_prefix(' ').unwrap_or(v);
+    if !(v.is_empty() || i.is_empty()) {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    Ok((i, (name, v.trim_end())))
+}
+
+/// `... (Exception from HRESULT: 0x800704DD)` -> the code.
+fn exception_hresult(i: &str) -> Res<'_, HResult> {
+    let (i, _) = (take_till(|c| c == '('), tag("(Exception from HRESULT: ")).parse(i)?;
+    let (i, code) = take_while1(|c: char| c.is_ascii_alphanumeric()).parse(i)?;
+    match HResult::parse_number(code) {
+        Some(h) => Ok((i, h)),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        ))),
+    }
+}
+
+/// `{http://srv/a.cab -> C:\a.cab, http://srv/b.cab -> C:\b.cab}`; `...` (the enumeration limit)
+/// is dropped.
+fn file_list(v: &str) -> Vec<(String, String)> {
+    let inner = v.trim();
+    let inner = inner
+        .strip_prefix('{')
+        .map(|x| x.strip_suffix('}').unwrap_or(x))
+        .unwrap_or(inner);
+    inner
+        .split(", ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "..." && *s != "…")
+        .map(|item| match item.find(" -> ") {
+            Some(p) => (
+                item[..p].trim().to_string(),
+                item[p + 4..].trim().to_string(),
+            ),
+            None if item.contains("://") || item.starts_with("\\\\") => {
+                (item.to_string(), String::new())
+            }
+            None => (String::new(), item.to_string()),
+        })
+        .collect()
+}
+
+fn context_number(v: &str) -> Option<u32> {
+    let n = match v {
+        "None" => 0,
+        "Unknown" => 1,
+        "GeneralQueueManager" => 2,
+        "QueueManagerNotification" => 3,
+        "LocalFile" => 4,
+        "RemoteFile" => 5,
+        "GeneralTransport" => 6,
+        "RemoteApplication" => 7,
+        "ServerCertificateCallback" => 8,
+        _ => return v.parse().ok(),
+    };
+    Some(n)
+}
+
+fn proxy_usage(v: &str) -> String {
+    match v {
+        "SystemDefault" | "Preconfig" => "PRECONFIG".to_string(),
+        "NoProxy" => "NO_PROXY".to_string(),
+        "AutoDetect" => "AUTODETECT".to_string(),
+        _ => norm_state(v),
+    }
+}
+
+fn nonempty_list(v: &str) -> Option<String> {
+    let t = v.trim();
+    let t = t
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .unwrap_or(t)
+        .trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// One Format-List record being read.
+#[derive(Default)]
+struct Record {
+    line: u32,
+    snap: JobSnapshot,
+    is_job: bool,
+}
+
+/// Apply one `Name : value` pair. Returns false when the value is unreadable.
+fn set(r: &mut Record, name: &str, v: &str) -> bool {
+    let s = &mut r.snap;
+    fn num<T: std::str::FromStr>(slot: &mut Option<T>, v: &str) -> bool {
+        if v.is_empty() {
+            return true;
+        }
+        match v.parse() {
+            Ok(x) => {
+                *slot = Some(x);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    let word = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    match name {
+        "JobId" => {
+            r.is_job = true;
+            s.job = Guid::parse(v);
+            return s.job.is_some() || v.is_empty();
+        }
+        "JobState" => {
+            r.is_job = true;
+            s.state = (!v.is_empty()).then(|| norm_state(v));
+        }
+        "DisplayName" => s.display_name = v.to_string(),
+        "TransferType" => s.job_type = (!v.is_empty()).then(|| norm_state(v)),
+        "OwnerAccount" => s.owner = word(v),
+        "Priority" => s.priority = (!v.is_empty()).then(|| v.to_ascii_uppercase()),
+        "RetryInterval" => return num(&mut s.retry_delay, v),
+        "RetryTimeout" => return num(&mut s.no_progress_timeout, v),
+        "TransientErrorCount" => return num(&mut s.error_count, v),
+        "ProxyUsage" => s.proxy_usage = (!v.is_empty()).then(|| proxy_usage(v)),
+        "ProxyList" => s.proxy_list = nonempty_list(v),
+        "ProxyBypassList" => s.proxy_bypass_list = nonempty_list(v),
+        "ErrorContext" => match context_number(v) {
+            Some(n) => s.error_context = (n != 0).then_some(n),
+            None => return v.is_empty(),
+        },
+        "InternalErrorCode" => match HResult::parse_number(v) {
+            Some(h) => s.error_code = (h.0 != 0).then_some(h),
+            None => return v.is_empty(),
+        },
+        "BytesTotal" => {
+            let ok = num(&mut s.bytes_total, v);
+            if s.bytes_total == Some(u64::MAX) {
+                s.bytes_total = None;
+            }
+            return ok;
+        }
+        "BytesTransferred" => return num(&mut s.bytes_transferred, v),
+        "FilesTotal" => return num(&mut s.files_total, v),
+        "FilesTransferred" => return num(&mut s.files_transferred, v),
+        "CreationTime" => s.creation_time = local_time(v),
+        "ModificationTime" => s.modification_time = local_time(v),
+        "TransferCompletionTime" => s.completion_time = local_time(v),
+        "FileList" => s.files = file_list(v),
+        "NotifyCmdLine" => s.notify_command = nonempty_list(v),
+        _ => {}
+    }
+    true
+}
+
+fn finish(r: Record, src: &Source, out: &mut Parsed) {
+    if !r.is_job {
+        return;
+    }
+    let s = r.snap;
+    let time = s.modification_time;
+    let error = s.error_code.map(|hr| Fact::TransferError {
+        job: s.job.clone(),
+        title: s.display_name.clone(),
+        url: match s.files.as_slice() {
+            [(remote, _)] => remote.clone(),
+            _ => String::new(),
+        },
+        hr,
+        proxy: s.proxy_list.clone(),
+        context: s.error_context,
+    });
+    out.observations.push(observation(
+        src,
+        r.line,
+        time,
+        Fact::JobSnapshot(Box::new(s)),
+    ));
+    if let Some(fact) = error {
+        out.observations.push(observation(src, r.line, time, fact));
+    }
+}
+
+/// Column layout of a table view, from its dashes line: (name, start char, end char or None).
+fn table_columns<'a>(header: &'a str, dashes: &str) -> Vec<(&'a str, usize, Option<usize>)> {
+    let mut cols: Vec<(&str, usize, Option<usize>)> = Vec::new();
+    let mut start = None;
+    for (i, c) in dashes.chars().chain(std::iter::once(' ')).enumerate() {
+        match (c == '-', start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let name = char_slice(header, s, Some(i)).trim();
+                if let Some(last) = cols.last_mut() {
+                    last.2 = Some(s);
+                }
+                cols.push((name, s, None));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    cols
+}
+
+fn char_slice(s: &str, from: usize, to: Option<usize>) -> &str {
+    let mut idx = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()));
+    let a = idx.nth(from).unwrap_or(s.len());
+    let b = match to {
+        Some(t) if t > from => s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(s.len()))
+            .nth(t)
+            .unwrap_or(s.len()),
+        Some(_) => a,
+        None => s.len(),
+    };
+    &s[a..b.max(a)]
+}
+
+/// The output width: the longest line (wrapped lines fill it).
+fn max_width(text: &str) -> usize {
+    lines(text)
+        .map(|(_, l)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(40)
+}
+
+/// Parse PowerShell BITS output. Never fails.
+pub fn parse(text: &str, src: &Source) -> Parsed {
+    let mut out = Parsed::default();
+    let mut it = lines(text).peekable();
+    let mut rec: Option<Record> = None;
+    let mut table: Option<Vec<(&str, usize, Option<usize>)>> = None;
+    let mut width: Option<usize> = None;
+
+    while let Some((n, line)) = it.next() {
+        if line.trim().is_empty() {
+            if let Some(r) = rec.take() {
+                finish(r, src, &mut out);
+            }
+            table = None;
+            continue;
+        }
+        if let Some(cols) = &table {
+            let mut snap = JobSnapshot::default();
+            for (name, from, to) in cols {
+                let v = char_slice(line, *from, *to).trim();
+                match *name {
+                    "JobId" => snap.job = Guid::parse(v),
+                    "DisplayName" => snap.display_name = v.to_string(),
+                    "TransferType" => snap.job_type = (!v.is_empty()).then(|| norm_state(v)),
+                    "JobState" => snap.state = (!v.is_empty()).then(|| norm_state(v)),
+                    "OwnerAccount" => snap.owner = (!v.is_empty()).then(|| v.to_string()),
+                    _ => {}
+                }
+            }
+            out.observations.push(observation(
+                src,
+                n,
+                When::Unknown,
+                Fact::JobSnapshot(Box::new(snap)),
+            ));
+            continue;
+        }
+        let t = line.trim_start();
+        if t.starts_with("JobId") && t.contains("JobState") && !t.contains(':') {
+            if let Some(&(_, dashes)) = it.peek() {
+                if dashes.trim_start().starts_with('-') {
+                    table = Some(table_columns(line, dashes));
+                    it.next();
+                    continue;
+                }
+            }
+        }
+        if t.starts_with("Start-BitsTransfer :")
+            || t.starts_with("Get-BitsTransfer :")
+            || t.starts_with("Resume-BitsTransfer :")
+            || t.starts_with("Complete-BitsTransfer :")
+        {
+            // An error record; its HRESULT may be on a wrapped line further down.
+            let mut msg = Cow::Borrowed(t);
+            while let Some(&(_, next)) = it.peek() {
+                if next.trim().is_empty() || exception_hresult(&msg).is_ok() {
+                    break;
+                }
+                msg = Cow::Owned(format!("{} {}", msg.trim_end(), next.trim()));
+                it.next();
+            }
+            if let Ok((_, hr)) = exception_hresult(&msg) {
+                let fact = Fact::TransferError {
+                    job: None,
+                    title: String::new(),
+                    url: String::new(),
+                    hr,
+                    proxy: None,
+                    context: None,
+                };
+                out.observations
+                    .push(observation(src, n, When::Unknown, fact));
+            }
+            continue;
+        }
+        let Ok((_, (name, first))) = field(line) else {
+            if rec.is_some() {
+                out.warn(
+                    src,
+                    Some(Locator::Line(n)),
+                    format!(
+                        "powershell: unexpected line in a Format-List record `{}`",
+                        t.chars().take(100).collect::<String>()
+                    ),
+                );
+            }
+            continue;
+        };
+        // Continuation lines are indented to the value column.
+        let mut value = Cow::Borrowed(first);
+        let mut prev_len = line.chars().count();
+        while let Some(&(_, next)) = it.peek() {
+            if !next.starts_with(' ') || next.trim().is_empty() {
+                break;
+            }
+            let piece = next.trim();
+            // Format-List wraps by words; a line that fills the whole width was cut mid-word.
+            let width = *width.get_or_insert_with(|| max_width(text));
+            value = if prev_len >= width {
+                Cow::Owned(format!("{value}{piece}"))
+            } else {
+                Cow::Owned(format!("{value} {piece}"))
+            };
+            prev_len = next.chars().count();
+            it.next();
+        }
+        let r = rec.get_or_insert_with(|| Record {
+            line: n,
+            ..Record::default()
+        });
+        if !set(r, name, value.trim()) {
+            out.warn(
+                src,
+                Some(Locator::Line(n)),
+                format!("powershell: unreadable {name} value `{}`", value.trim()),
+            );
+        }
+    }
+    if let Some(r) = rec.take() {
+        finish(r, src, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: Source = Source {
+        path: "b/HOST/bits.txt",
+        host: "HOST",
+    };
+
+    const FL: &str = "
+JobId                   : 873c4db1-4b60-4a49-bd62-0631aacd4099
+DisplayName             : MyTransfer
+Description             : This is a file transfer that uses the Background Intelligent Transfer
+                          Service (BITS).
+TransferType            : Download
+JobState                : TransientError
+OwnerAccount            : CONTOSO\\svc-wsus
+Priority                : Foreground
+RetryInterval           : 600
+RetryTimeout            : 1209600
+TransientErrorCount     : 3
+ProxyUsage              : SystemDefault
+ErrorContext            : RemoteFile
+ErrorCondition          : TransientError
+InternalErrorCode       : -2147012889
+ErrorDescription        : The server name or address could not be resolved
+ErrorContextDescription : The error occurred while the remote file was being processed.
+BytesTotal              : 18446744073709551615
+BytesTransferred        : 0
+FilesTotal              : 1
+FilesTransferred        : 0
+CreationTime            : 5/9/2011 3:22:54 PM
+ModificationTime        : 5/9/2011 3:23:10 PM
+TransferCompletionTime  : 1/1/0001 12:00:00 AM
+FileList                : {http://wsus.contoso.com:8530/Content/AB/0123456789ABCDEF0123456789ABCDEF01234567.cab -> C:\\Windows\\Softwar
+                          eDistribution\\Download\\x.cab}
+ProxyList               :
+ProxyBypassList         :
+
+JobId                   : 0b138008-304b-4264-b021-fd04455588ff
+DisplayName             : job3
+JobState                : Transferred
+InternalErrorCode       : 0
+";
+
+    #[test]
+    fn small_parsers() {
+        assert_eq!(
+            field("JobId                   : 873c4db1"),
+            Ok(("", ("JobId", "873c4db1")))
+        );
+        assert_eq!(
+            field("ProxyList               :"),
+            Ok(("", ("ProxyList", "")))
+        );
+        assert!(field("                          Service (BITS).").is_err());
+        assert_eq!(
+            exception_hresult("Start-BitsTransfer : The operation being requested was not performed because the user has not logged on to the network. The specified service does not exist. (Exception from HRESULT: 0x800704DD)").map(|x| x.1),
+            Ok(HResult(0x8007_04DD))
+        );
+        assert_eq!(
+            file_list("{http://a/x.cab -> C:\\x.cab, http://a/y.cab -> C:\\y.cab, ...}"),
+            vec![
+                ("http://a/x.cab".to_string(), "C:\\x.cab".to_string()),
+                ("http://a/y.cab".to_string(), "C:\\y.cab".to_string())
+            ]
+        );
+        assert_eq!(
+            file_list("{C:\\backups\\_UTILS.BAK}"),
+            vec![(String::new(), "C:\\backups\\_UTILS.BAK".to_string())]
+        );
+    }
+
+    #[test]
+    fn format_list_records() {
+        let p = parse(FL, &SRC);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        assert_eq!(p.observations.len(), 3);
+        let Fact::JobSnapshot(s) = &p.observations[0].fact else {
+            panic!()
+        };
+        assert_eq!(
+            s.job.as_ref().unwrap().as_str(),
+            "{873C4DB1-4B60-4A49-BD62-0631AACD4099}"
+        );
+        assert_eq!(s.state.as_deref(), Some("TRANSIENT_ERROR"));
+        assert_eq!(s.job_type.as_deref(), Some("DOWNLOAD"));
+        assert_eq!(s.priority.as_deref(), Some("FOREGROUND"));
+        assert_eq!(s.proxy_usage.as_deref(), Some("PRECONFIG"));
+        assert_eq!(s.error_code, Some(HResult(0x8007_2EE7)));
+        assert_eq!(s.error_context, Some(5));
+        assert_eq!(s.error_count, Some(3));
+        assert_eq!(s.bytes_total, None);
+        assert_eq!(s.completion_time, When::Unknown);
+        assert_eq!(
+            s.files,
+            [(
+                "http://wsus.contoso.com:8530/Content/AB/0123456789ABCDEF0123456789ABCDEF01234567.cab".to_string(),
+                "C:\\Windows\\SoftwareDistribution\\Download\\x.cab".to_string()
+            )]
+        );
+        assert_eq!(p.observations[0].evidence.at, Locator::Line(2));
+        assert!(matches!(
+            &p.observations[1].fact,
+            Fact::TransferError { hr, context: Some(5), url, .. } if *hr == HResult(0x8007_2EE7) && url.ends_with(".cab")
+        ));
+        let Fact::JobSnapshot(s) = &p.observations[2].fact else {
+            panic!()
+        };
+        assert_eq!(s.state.as_deref(), Some("TRANSFERRED"));
+        assert_eq!(s.error_code, None);
+    }
+
+    #[test]
+    fn table_view() {
+        let text = "
+JobId               DisplayName         TransferType JobState            OwnerAccount
+-----               -----------         ------------ --------            ------------
+873c4db1-4b60-4a... MyTransfer          Download     TransientError      CONTOSO\\user
+0b138008-304b-426... job3                Download     Transferred         CONTOSO\\user
+";
+        let p = parse(text, &SRC);
+        assert_eq!(p.observations.len(), 2);
+        let Fact::JobSnapshot(s) = &p.observations[0].fact else {
+            panic!()
+        };
+        assert_eq!(s.job, None);
+        assert_eq!(s.display_name, "MyTransfer");
+        assert_eq!(s.state.as_deref(), Some("TRANSIENT_ERROR"));
+        assert_eq!(s.owner.as_deref(), Some("CONTOSO\\user"));
+        assert_eq!(p.observations[0].evidence.at, Locator::Line(4));
+    }
+
+    #[test]
+    fn error_record() {
+        let text = "Start-BitsTransfer : The operation being requested was not performed because the user has not\nlogged on to the network. (Exception from HRESULT: 0x800704DD)\nAt line:1 char:1\n";
+        let p = parse(text, &SRC);
+        assert_eq!(p.observations.len(), 1);
+        assert!(
+            matches!(p.observations[0].fact, Fact::TransferError { hr, .. } if hr == HResult(0x8007_04DD))
+        );
+    }
+
+    #[test]
+    fn bad_number_warns() {
+        let p = parse(
+            "JobId : 873c4db1-4b60-4a49-bd62-0631aacd4099\nBytesTotal : lots\n",
+            &SRC,
+        );
+        assert_eq!(p.warnings.len(), 1);
+        assert_eq!(p.warnings[0].at, Some(Locator::Line(2)));
+        assert_eq!(p.observations.len(), 1);
+    }
+}
