@@ -67,7 +67,7 @@ pub enum Command {
     /// Explain error codes: meaning, whether BITS retries, and the fix.
     Explain {
         /// Codes in any form: 0x80200013, 80200013, -2145386477, 2149580819, BG_E_INSUFFICIENT_RANGE_SUPPORT.
-        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        #[arg(required = true, value_name = "CODE", allow_negative_numbers = true)]
         codes: Vec<String>,
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
