@@ -26,6 +26,9 @@ mod token {
     pub const MORE: u8 = 0x40;
 }
 
+/// Builds a template instance's last value once its chunk offset is known.
+pub(crate) type LastValue<'a> = dyn Fn(&mut Scope<'_>, u32) -> Result<Encoded, WriteError> + 'a;
+
 /// Bytes destined for chunk offset `base` onwards.
 #[derive(Debug)]
 pub(crate) struct Buf {
@@ -173,7 +176,7 @@ impl Buf {
         scope: &mut Scope<'_>,
         tree: &Element,
         mut values: Vec<Encoded>,
-        last: Option<&dyn Fn(&mut Scope<'_>, u32) -> Result<Encoded, WriteError>>,
+        last: Option<&LastValue<'_>>,
     ) -> Result<(), WriteError> {
         tree.check_names()?;
         let key = tree.key();

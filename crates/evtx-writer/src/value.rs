@@ -300,7 +300,8 @@ mod tests {
             sid_bytes("s", "S-1-5-18").unwrap(),
             [1, 1, 0, 0, 0, 0, 0, 5, 0x12, 0, 0, 0]
         );
-        assert!(sid_bytes("s", "S-1").is_ok());
+        assert!(sid_bytes("s", "S-1-5").is_ok());
+        assert!(sid_bytes("s", "S-1").is_err());
         assert!(sid_bytes("s", "X-1-5").is_err());
         assert!(sid_bytes("s", "S-1-5-x").is_err());
     }
