@@ -3,9 +3,11 @@
 
 pub mod bitsadmin;
 pub mod evtx;
+pub mod netsh;
 pub mod powershell;
 pub mod reg;
 pub mod sc;
+pub mod wulog;
 
 use crate::model::{Locator, Observation};
 use serde::Serialize;
