@@ -16,9 +16,14 @@ fn many() -> Vec<evtx_writer::Event> {
 }
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("evtx-writer-tests-{}", std::process::id()));
+    let dir = std::env::temp_dir().join("evtx-writer-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    // One file per test and process: the two tests run in parallel.
+    let caller = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .replace("::", "-");
+    let path = dir.join(format!("{}-{caller}-{name}", std::process::id()));
     std::fs::write(&path, bytes).unwrap();
     path
 }
@@ -111,5 +116,6 @@ fn python_evtx_reads_every_record() {
         );
         let count: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
         assert_eq!(count, events.len(), "{name}");
+        std::fs::remove_file(&path).ok();
     }
 }
