@@ -74,6 +74,7 @@ fn libyal_evtxexport_reads_every_record() {
             xml.contains("<SubjectUserName>admmig</SubjectUserName>"),
             "{name}"
         );
+        std::fs::remove_file(&path).ok();
     }
 }
 
