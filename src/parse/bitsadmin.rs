@@ -528,15 +528,21 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             continue;
         }
         // Gather console-wrapped continuation lines into one logical line.
+        // After a line that filled the console, a piece that merely looks like a label (the
+        // tail of a label cut in two, `ASS LIST: NULL`) continues it too.
         let mut logical = Cow::Borrowed(line);
-        let mut last_len = None;
+        let mut prev_len = line.chars().count();
         while let Some(&(_, next)) = it.peek() {
-            if classify(next) != Class::Other || file_entry(next).is_ok() {
+            let continues = match classify(next) {
+                Class::Other => file_entry(next).is_err(),
+                Class::Label => prev_len >= 80 && label_at_start(next).is_none(),
+                _ => false,
+            };
+            if !continues {
                 break;
             }
-            let prev_len = last_len.unwrap_or_else(|| logical.chars().count());
-            last_len = Some(next.chars().count());
             logical = Cow::Owned(join(&logical, prev_len, next));
+            prev_len = next.chars().count();
             it.next();
         }
         apply(b, &logical, n, src, &mut out);
