@@ -103,7 +103,10 @@ fn sniff_text(text: &str) -> Kind {
             m.sc_fields += 1;
         } else if is_ps_field(t) {
             m.ps_fields += 1;
-        } else if t.starts_with("JobId") && t.contains("JobState") {
+        } else if (t.starts_with("JobId") && t.contains("JobState"))
+            || t.starts_with("Start-BitsTransfer :")
+            || t.starts_with("Get-BitsTransfer :")
+        {
             m.ps_table = true;
         } else if t.starts_with("HKEY_") || t.starts_with("[HKEY_") {
             m.reg_key = true;
@@ -259,6 +262,10 @@ mod tests {
         );
         assert_eq!(
             k("JobId               DisplayName         TransferType JobState            OwnerAccount\n-----               -----------         ------------ --------            ------------\n"),
+            Kind::PowerShell
+        );
+        assert_eq!(
+            k("Start-BitsTransfer : The operation being requested was not performed (Exception from HRESULT: 0x800704DD)\n"),
             Kind::PowerShell
         );
     }

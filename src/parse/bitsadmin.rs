@@ -204,8 +204,12 @@ fn file_entry(i: &str) -> Res<'_, FileEntry<'_>> {
 
 /// `remote -> local`; without an arrow everything is the remote name.
 fn split_arrow(s: &str) -> (&str, &str) {
-    match s.find(" -> ") {
-        Some(p) => (s[..p].trim(), s[p + 4..].trim()),
+    let arrow = s
+        .match_indices('>')
+        .map(|(p, _)| p)
+        .find(|&p| p >= 2 && s[..p].ends_with(" -") && s[p + 1..].starts_with(' '));
+    match arrow {
+        Some(p) => (s[..p - 2].trim(), s[p + 2..].trim()),
         None => (s.trim(), ""),
     }
 }
@@ -301,7 +305,18 @@ const LABELS: &[(&str, Option<&str>)] = &[
 
 fn label_at_start(line: &str) -> Option<(&'static str, Option<&'static str>)> {
     let t = line.trim_start();
-    LABELS.iter().copied().find(|(l, _)| t.starts_with(l))
+    // Every label starts with one of these letters: a cheap reject for most other lines.
+    let first = *t.as_bytes().first()?;
+    if !matches!(
+        first,
+        b'A'..=b'G' | b'J' | b'M' | b'N' | b'O' | b'P' | b'R' | b'S' | b'T' | b'o'
+    ) {
+        return None;
+    }
+    LABELS
+        .iter()
+        .copied()
+        .find(|(l, _)| l.as_bytes()[0] == first && t.starts_with(l))
 }
 
 /// Split one logical line into its `LABEL: value` pairs.
@@ -333,18 +348,11 @@ fn split_labels<'a>(line: &'a str, mut f: impl FnMut(&'static str, &'a str)) {
 
 /// Position of ` LABEL` in `s` where the label ends the string or is followed by a space.
 fn find_label(s: &str, label: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = s[from..].find(label) {
-        let at = from + p;
-        let end = at + label.len();
-        let before_ok = at > 0 && s.as_bytes()[at - 1] == b' ';
-        let after_ok = end == s.len() || s.as_bytes()[end] == b' ';
-        if before_ok && after_ok {
-            return Some(at - 1);
-        }
-        from = at + 1;
-    }
-    None
+    // Spaces are found with memchr; the label is compared only after one.
+    s.match_indices(' ').map(|(p, _)| p).find(|&p| {
+        let after = &s[p + 1..];
+        after.starts_with(label) && after.as_bytes().get(label.len()).is_none_or(|&b| b == b' ')
+    })
 }
 
 /// An unlisted `UPPER CASE LABEL:` (newer bitsadmin builds add fields).
@@ -376,6 +384,9 @@ enum Class {
 }
 
 fn is_banner(t: &str) -> bool {
+    if !matches!(t.as_bytes().first(), Some(b'B' | b'(' | b'A')) {
+        return false;
+    }
     t.starts_with("BITSADMIN version")
         || t.starts_with("BITS administration utility")
         || t.starts_with("(C) Copyright")
@@ -426,15 +437,14 @@ struct Block {
 /// Parse bitsadmin output. Never fails; unreadable values inside a job block become warnings.
 pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut out = Parsed::default();
-    let mut it = lines(text).peekable();
+    let mut it = lines(text).map(|(n, l)| (n, l, classify(l))).peekable();
     let mut block: Option<Block> = None;
     let mut monitor = false;
     let mut command_guid: Option<Guid> = None;
 
     let mut after_blank = false;
 
-    while let Some((n, line)) = it.next() {
-        let class = classify(line);
+    while let Some((n, line, class)) = it.next() {
         if class == Class::Blank {
             after_blank = true;
             continue;
@@ -469,6 +479,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 continue;
             }
             let mut logical = Cow::Borrowed(line);
+            let mut prev_len = width(line);
             let mut joined = 0;
             loop {
                 if let Ok((_, snap)) = summary_line(&logical) {
@@ -479,9 +490,9 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 }
                 // A summary line wrapped by the console: try joining the next line once or twice.
                 match it.peek() {
-                    Some(&(_, next)) if joined < 2 && classify(next) == Class::Other => {
-                        let prev_len = logical.lines().last().map_or(0, |l| l.chars().count());
+                    Some(&(_, next, Class::Other)) if joined < 2 => {
                         logical = Cow::Owned(join(&logical, prev_len, next));
+                        prev_len = width(next);
                         it.next();
                         joined += 1;
                     }
@@ -531,9 +542,9 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
         // After a line that filled the console, a piece that merely looks like a label (the
         // tail of a label cut in two, `ASS LIST: NULL`) continues it too.
         let mut logical = Cow::Borrowed(line);
-        let mut prev_len = line.chars().count();
-        while let Some(&(_, next)) = it.peek() {
-            let continues = match classify(next) {
+        let mut prev_len = width(line);
+        while let Some(&(_, next, next_class)) = it.peek() {
+            let continues = match next_class {
                 Class::Other => file_entry(next).is_err(),
                 Class::Label => prev_len >= 80 && label_at_start(next).is_none(),
                 _ => false,
@@ -542,7 +553,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 break;
             }
             logical = Cow::Owned(join(&logical, prev_len, next));
-            prev_len = next.chars().count();
+            prev_len = width(next);
             it.next();
         }
         apply(b, &logical, n, src, &mut out);
@@ -551,6 +562,15 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
         finish(b, src, &mut out);
     }
     out
+}
+
+/// Columns a line takes (only counted when it could have filled an 80-column console).
+fn width(line: &str) -> usize {
+    if line.len() < 80 {
+        line.len()
+    } else {
+        line.chars().count()
+    }
 }
 
 /// Join a continuation: directly when the previous physical line filled the console width,
