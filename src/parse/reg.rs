@@ -299,6 +299,9 @@ fn render(name: &str, data: &Data) -> Option<String> {
 }
 
 fn emit(key: Key, name: &str, data: &Data, line: u32, src: &Source, out: &mut Parsed) {
+    if name == "(Default)" {
+        return;
+    }
     let stable = SERVICE_NAMES
         .iter()
         .find(|s| s.eq_ignore_ascii_case(name))

@@ -157,7 +157,7 @@ fn message(m: &str) -> Line<'_> {
         if let Ok((r, job)) = guid_braced(r) {
             let r = r.trim_start();
             if r.starts_with("failed") {
-                if let Some(hr) = code_after(r, "hr") {
+                if let Some(hr) = code_after(r, "hr").or_else(|| code_after(r, "error")) {
                     return Line::JobFailed {
                         job,
                         update: update_after(r, "updateId"),
