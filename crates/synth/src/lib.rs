@@ -1,0 +1,331 @@
+//! Builds bitsdoctor scenario bundles: a declarative [`Scenario`] (hosts, their BITS jobs and
+//! what happens to each transfer attempt, the BITS service's history and configuration) becomes
+//! a folder per host holding the exported event logs (`Microsoft-Windows-Bits-Client%4Operational.evtx`,
+//! `System.evtx`) and the text captures a support engineer collects (`bitsadmin /list /allusers
+//! /verbose`, `sc qc|query|qprivs|qfailure|qsidtype bits`, `reg export` of the BITS policy and
+//! service keys, `netsh winhttp show proxy`).
+//!
+//! Event sequences follow the real corpus: per job a Bits-Client 3 (v2), then per attempt a 59
+//! and its 60 (success) or 61 (Warning, with the HRESULT as UInt32) sharing one transfer id, a
+//! 202 (Error) before the 61 when the server or proxy lacks an HTTP feature, and a final 4 or 5;
+//! retries 10 minutes apart. The System log holds Service Control Manager 7036/7040 (normal start
+//! and stop cycles), 7000/7023/7031 when asked for, and unrelated services' noise.
+//!
+//! Everything is derived from the scenario and its seed: same scenario, same bytes.
+//!
+//! ```no_run
+//! let scenario = synth::samples::scenario();
+//! let summary = synth::write_bundle(&scenario, std::path::Path::new("samples")).unwrap();
+//! println!("{} files", summary.files.len());
+//! ```
+
+pub mod bench;
+mod events;
+mod prng;
+pub mod samples;
+mod text;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use events::{
+    BITS_CHANNEL, BITS_DISPLAY_NAME, BITS_GUID, BITS_PROVIDER, SCM_GUID, SCM_PROVIDER,
+};
+pub use prng::Rng;
+
+/// File names inside a host folder.
+pub const BITS_LOG: &str = "Microsoft-Windows-Bits-Client%4Operational.evtx";
+pub const SYSTEM_LOG: &str = "System.evtx";
+
+/// A whole bundle: several hosts, one start time, one seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub hosts: Vec<HostSpec>,
+    /// When the first host's logs begin (UTC).
+    pub start: jiff::Timestamp,
+    /// Seeds every GUID, process id, jitter and noise event.
+    pub seed: u64,
+}
+
+/// One machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostSpec {
+    /// FQDN, written as the events' `<Computer>`.
+    pub name: String,
+    /// Short name: the bundle subfolder (text captures take their host from it).
+    pub folder: String,
+    pub jobs: Vec<JobSpec>,
+    pub service: ServiceSpec,
+    /// The BITS service configuration the `sc` / `reg` captures show; `None` = the repair values.
+    pub config: Option<ConfigSpec>,
+    /// BITS Group Policy values (`HKLM\SOFTWARE\Policies\Microsoft\Windows\BITS`, REG_DWORD).
+    pub policy: Vec<(String, u32)>,
+    /// `netsh winhttp show proxy`: `Some("proxy:port")` or direct access.
+    pub winhttp_proxy: Option<String>,
+    pub captures: CaptureSet,
+}
+
+impl HostSpec {
+    /// A host with no jobs, a healthy service with one start/stop cycle, the repair
+    /// configuration, and every capture.
+    pub fn new(name: &str, folder: &str) -> Self {
+        HostSpec {
+            name: name.to_string(),
+            folder: folder.to_string(),
+            jobs: Vec::new(),
+            service: ServiceSpec::default(),
+            config: None,
+            policy: Vec::new(),
+            winhttp_proxy: None,
+            captures: CaptureSet::all(),
+        }
+    }
+}
+
+/// One BITS job and what happens to each of its transfer attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSpec {
+    pub title: String,
+    /// `DOMAIN\user`, e.g. `NT AUTHORITY\SYSTEM`.
+    pub owner: String,
+    pub url: String,
+    /// Where the file goes (bitsadmin's `JOB FILES` line).
+    pub local_path: String,
+    /// The proxy the transfer events report (`host:port`); `None` = direct.
+    pub proxy: Option<String>,
+    /// The process that created the job (event 3 `processPath`).
+    pub process: String,
+    /// The file size.
+    pub bytes: u64,
+    /// Minutes after the host's logs begin when the job is created.
+    pub delay_minutes: u32,
+    pub attempts: Vec<Attempt>,
+    /// Whether the job is still in the queue when `bitsadmin /list /allusers /verbose` runs.
+    pub in_bitsadmin: bool,
+}
+
+impl JobSpec {
+    /// A Windows Update download job of `url` owned by SYSTEM.
+    pub fn windows_update(url: &str, attempts: Vec<Attempt>) -> Self {
+        let file = url.rsplit('/').next().unwrap_or("update.cab");
+        JobSpec {
+            title: "Windows Update".into(),
+            owner: "NT AUTHORITY\\SYSTEM".into(),
+            url: url.to_string(),
+            local_path: format!(
+                "C:\\Windows\\SoftwareDistribution\\Download\\{}",
+                file.to_ascii_lowercase()
+            ),
+            proxy: None,
+            process: "C:\\Windows\\System32\\svchost.exe".into(),
+            bytes: 1_048_576,
+            delay_minutes: 0,
+            attempts,
+            in_bitsadmin: false,
+        }
+    }
+}
+
+/// What one transfer attempt does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    /// 59 then 60 (hr 0); the job completes (4) when it is the last attempt.
+    Succeed,
+    /// 59 then 61 with `hr`; `context` is the BG_ERROR_CONTEXT bitsadmin shows (5 = remote file).
+    Fail { hr: u32, context: u32 },
+    /// 59, 202 (the server or proxy lacks an HTTP feature), then 61 with `hr`.
+    Fail202 {
+        hr: u32,
+        http_version: String,
+        url_range: String,
+    },
+    /// The job is cancelled (5).
+    Cancel,
+}
+
+/// What happens to the BITS service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSpec {
+    /// (SCM event 7000/7023, Win32 error), one per failed start, an hour apart after the
+    /// normal cycles.
+    pub start_failures: Vec<(u32, u32)>,
+    /// Unexpected terminations (SCM 7031).
+    pub crashes: u32,
+    /// A Bits-Client 302 (slow start) at the first start.
+    pub slow_start: bool,
+    /// Normal start/stop cycles: 7040 demand->auto, 7036 running, 7036 stopped, 7040
+    /// auto->demand. Not a problem; must not be diagnosed.
+    pub state_cycles: u32,
+}
+
+impl Default for ServiceSpec {
+    fn default() -> Self {
+        ServiceSpec {
+            start_failures: Vec::new(),
+            crashes: 0,
+            slow_start: false,
+            state_cycles: 2,
+        }
+    }
+}
+
+/// The BITS service configuration as `sc` and `reg export` show it. The default is what the
+/// WSUS repair sequence sets; a scenario overrides one value to plant a fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigSpec {
+    /// Service type (0x20 = WIN32_SHARE_PROCESS).
+    pub service_type: u32,
+    /// 2 automatic, 3 manual (demand), 4 disabled.
+    pub start: u32,
+    pub delayed_auto: bool,
+    pub error_control: u32,
+    pub image_path: String,
+    pub dependencies: Vec<String>,
+    pub object_name: String,
+    pub privileges: Vec<String>,
+    /// 0 NONE, 1 UNRESTRICTED, 3 RESTRICTED.
+    pub sid_type: u32,
+    pub reset_period: u32,
+    /// (action 1 = restart, delay ms).
+    pub failure_actions: Vec<(u32, u32)>,
+    pub service_dll: String,
+}
+
+impl Default for ConfigSpec {
+    fn default() -> Self {
+        ConfigSpec {
+            service_type: 0x20,
+            start: 2,
+            delayed_auto: true,
+            error_control: 1,
+            image_path: "%SystemRoot%\\System32\\svchost.exe -k netsvcs -p".into(),
+            dependencies: vec!["RpcSs".into(), "EventSystem".into()],
+            object_name: "LocalSystem".into(),
+            privileges: [
+                "SeCreateGlobalPrivilege",
+                "SeImpersonatePrivilege",
+                "SeTcbPrivilege",
+                "SeAssignPrimaryTokenPrivilege",
+                "SeIncreaseQuotaPrivilege",
+            ]
+            .map(String::from)
+            .to_vec(),
+            sid_type: 1,
+            reset_period: 86400,
+            failure_actions: vec![(1, 60000), (1, 120000)],
+            service_dll: "%SystemRoot%\\System32\\qmgr.dll".into(),
+        }
+    }
+}
+
+/// Which text captures a host folder gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureSet {
+    /// `bitsadmin.txt`: `bitsadmin /list /allusers /verbose`.
+    pub bitsadmin: bool,
+    /// `sc-qc-bits.txt`.
+    pub sc_qc: bool,
+    /// `sc-query-bits.txt`.
+    pub sc_query: bool,
+    /// `sc-qprivs-bits.txt`, `sc-qfailure-bits.txt`, `sc-qsidtype-bits.txt`.
+    pub sc_extra: bool,
+    /// `bits-policy.reg` (UTF-16LE with BOM).
+    pub policy_reg: bool,
+    /// `bits-service.reg` (UTF-16LE with BOM): `Services\BITS` and its `Parameters`.
+    pub service_reg: bool,
+    /// `winhttp-proxy.txt`.
+    pub winhttp: bool,
+}
+
+impl CaptureSet {
+    pub fn all() -> Self {
+        CaptureSet {
+            bitsadmin: true,
+            sc_qc: true,
+            sc_query: true,
+            sc_extra: true,
+            policy_reg: true,
+            service_reg: true,
+            winhttp: true,
+        }
+    }
+    pub fn none() -> Self {
+        CaptureSet {
+            bitsadmin: false,
+            sc_qc: false,
+            sc_query: false,
+            sc_extra: false,
+            policy_reg: false,
+            service_reg: false,
+            winhttp: false,
+        }
+    }
+}
+
+/// What [`write_bundle`] wrote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BundleSummary {
+    /// Files written, relative to the bundle folder, sorted.
+    pub files: Vec<PathBuf>,
+    pub hosts: Vec<HostSummary>,
+}
+
+/// Per host: how many records each log got, and the event ids in them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostSummary {
+    pub name: String,
+    pub folder: String,
+    pub bits_records: u64,
+    pub system_records: u64,
+    /// Bits-Client event id -> count.
+    pub bits_events: BTreeMap<u16, u64>,
+    /// System-log (provider, event id) -> count.
+    pub system_events: BTreeMap<(String, u16), u64>,
+    /// Job GUIDs in the order of the scenario's jobs.
+    pub job_ids: Vec<String>,
+}
+
+/// Writes `s` under `out` (created if missing): one folder per host. Existing files of the same
+/// names are replaced; nothing else in `out` is touched.
+pub fn write_bundle(s: &Scenario, out: &Path) -> io::Result<BundleSummary> {
+    let mut summary = BundleSummary::default();
+    let root = Rng::new(s.seed);
+    let mut offset = jiff::SignedDuration::ZERO;
+    for (i, host) in s.hosts.iter().enumerate() {
+        let mut rng = root.fork(&host.name);
+        let start = s.start + offset;
+        offset += jiff::SignedDuration::from_secs(rng.range(180, 540) as i64);
+        let dir = out.join(&host.folder);
+        std::fs::create_dir_all(&dir)?;
+        let built = events::build_host(host, start, &mut rng).map_err(io::Error::other)?;
+        let mut hs = HostSummary {
+            name: host.name.clone(),
+            folder: host.folder.clone(),
+            job_ids: built.jobs.iter().map(|j| j.id.clone()).collect(),
+            ..HostSummary::default()
+        };
+        for e in &built.bits {
+            *hs.bits_events.entry(e.event_id).or_default() += 1;
+        }
+        for e in &built.system {
+            *hs.system_events
+                .entry((e.provider.clone(), e.event_id))
+                .or_default() += 1;
+        }
+        hs.bits_records = built.bits.len() as u64;
+        hs.system_records = built.system.len() as u64;
+        let mut files: Vec<(String, Vec<u8>)> = vec![
+            (BITS_LOG.into(), events::evtx_bytes(&built.bits)?),
+            (SYSTEM_LOG.into(), events::evtx_bytes(&built.system)?),
+        ];
+        files.extend(text::captures(host, &built, i));
+        for (name, bytes) in files {
+            std::fs::write(dir.join(&name), bytes)?;
+            summary.files.push(Path::new(&host.folder).join(name));
+        }
+        summary.hosts.push(hs);
+    }
+    summary.files.sort();
+    Ok(summary)
+}

@@ -1,0 +1,433 @@
+//! The text captures of one host, in the layouts of bits-facts section 3.
+
+use crate::events::Built;
+use crate::{ConfigSpec, HostSpec};
+use jiff::Timestamp;
+
+/// `(file name, bytes)` for every capture `host.captures` asks for.
+pub(crate) fn captures(host: &HostSpec, built: &Built, _index: usize) -> Vec<(String, Vec<u8>)> {
+    let c = host.captures;
+    let cfg = &built.config;
+    let mut out = Vec::new();
+    if c.bitsadmin {
+        out.push(("bitsadmin.txt".into(), ascii(&bitsadmin(host, built))));
+    }
+    if c.sc_qc {
+        out.push(("sc-qc-bits.txt".into(), ascii(&sc_qc(cfg))));
+    }
+    if c.sc_query {
+        out.push((
+            "sc-query-bits.txt".into(),
+            ascii(&sc_query(built.service_running)),
+        ));
+    }
+    if c.sc_extra {
+        out.push(("sc-qprivs-bits.txt".into(), ascii(&sc_qprivs(cfg))));
+        out.push(("sc-qfailure-bits.txt".into(), ascii(&sc_qfailure(cfg))));
+        out.push(("sc-qsidtype-bits.txt".into(), ascii(&sc_qsidtype(cfg))));
+    }
+    if c.policy_reg {
+        out.push((
+            "bits-policy.reg".into(),
+            utf16_bom(&policy_reg(&host.policy)),
+        ));
+    }
+    if c.service_reg {
+        out.push(("bits-service.reg".into(), utf16_bom(&service_reg(cfg))));
+    }
+    if c.winhttp {
+        out.push((
+            "winhttp-proxy.txt".into(),
+            ascii(&netsh(host.winhttp_proxy.as_deref())),
+        ));
+    }
+    out
+}
+
+fn ascii(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+/// UTF-16LE with a BOM, as `reg export` writes.
+fn utf16_bom(s: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    out.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+/// `12/20/2018 7:26:28 PM` (en-US short date and long time; the hosts' clocks are on UTC).
+pub(crate) fn us_time(t: Timestamp) -> String {
+    let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    let (h12, ampm) = match dt.hour() {
+        0 => (12, "AM"),
+        h @ 1..=11 => (h, "AM"),
+        12 => (12, "PM"),
+        h => (h - 12, "PM"),
+    };
+    format!(
+        "{}/{}/{} {}:{:02}:{:02} {}",
+        dt.month(),
+        dt.day(),
+        dt.year(),
+        h12,
+        dt.minute(),
+        dt.second(),
+        ampm
+    )
+}
+
+/// The message `bitsadmin` prints after an error code.
+fn message(hr: u32) -> &'static str {
+    match hr {
+        0x8020_0013 => "The server does not support the necessary HTTP protocol. Background Intelligent Transfer Service (BITS) requires that the server support the Range protocol header.",
+        0x8020_0011 => "The server did not return the file size. The URL might point to dynamic content. The Content-Length header is not available in the server's HTTP reply.",
+        0x8019_0193 => "HTTP status 403: The client does not have sufficient access rights to the requested server object.",
+        0x8019_0194 => "HTTP status 404: The requested URL does not exist on the server.",
+        0x8007_2EE7 => "The server name or address could not be resolved",
+        0x8007_2EFE => "The connection with the server was terminated abnormally",
+        0x8007_2EFD => "A connection with the server could not be established",
+        0x8007_2EE2 => "The operation timed out",
+        _ => "Unknown error",
+    }
+}
+
+fn context_text(ctx: u32) -> &'static str {
+    match ctx {
+        1 => "An unknown error occurred.",
+        2 => "The error occurred in the Background Intelligent Transfer Service (BITS) queue manager.",
+        4 => "The error occurred while the local file was being processed. Verify that the file is not in use, and then try again.",
+        5 => "The error occurred while the remote file was being processed.",
+        6 => "The error occurred in the transport layer. The client could not connect to the server.",
+        _ => "The error context is unknown.",
+    }
+}
+
+/// `bitsadmin /list /allusers /verbose` as redirected to a file (no console wrapping).
+fn bitsadmin(host: &HostSpec, built: &Built) -> String {
+    let mut o = String::new();
+    o.push_str("\r\nBITSADMIN version 3.0\r\nBITS administration utility.\r\n(C) Copyright Microsoft Corp.\r\n\r\n");
+    let mut n = 0;
+    for job in built.jobs.iter() {
+        let spec = &host.jobs[job.spec];
+        if !spec.in_bitsadmin || job.state == "CANCELLED" {
+            continue;
+        }
+        n += 1;
+        let files_done = u32::from(job.state == "TRANSFERRED");
+        let total = job
+            .bytes_total
+            .map_or("UNKNOWN".to_string(), |b| b.to_string());
+        let completion = job.completed.map_or("UNKNOWN".to_string(), us_time);
+        let system = spec.owner.eq_ignore_ascii_case("NT AUTHORITY\\SYSTEM");
+        let lines = [
+            format!(
+                "GUID: {} DISPLAY: '{}'",
+                job.id.to_ascii_uppercase(),
+                spec.title
+            ),
+            format!("TYPE: DOWNLOAD STATE: {} OWNER: {}", job.state, spec.owner),
+            format!(
+                "PRIORITY: {} FILES: {files_done} / 1 BYTES: {} / {total}",
+                if system { "NORMAL" } else { "FOREGROUND" },
+                job.bytes_done
+            ),
+            format!(
+                "CREATION TIME: {} MODIFICATION TIME: {}",
+                us_time(job.created),
+                us_time(job.modified)
+            ),
+            format!("COMPLETION TIME: {completion} ACL FLAGS: "),
+            format!(
+                "NOTIFY INTERFACE: {} NOTIFICATION FLAGS: 3",
+                if system { "REGISTERED" } else { "UNREGISTERED" }
+            ),
+            format!(
+                "RETRY DELAY: 600 NO PROGRESS TIMEOUT: 1209600 ERROR COUNT: {}",
+                job.error_count
+            ),
+            "PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL".to_string(),
+        ];
+        for l in lines {
+            o.push_str(&l);
+            o.push_str("\r\n");
+        }
+        if let Some((hr, ctx)) = job.error {
+            o.push_str(&format!(
+                "ERROR FILE:    {} -> {}\r\nERROR CODE:    0x{hr:08x} - {}\r\nERROR CONTEXT: 0x{ctx:08x} - {}\r\n",
+                spec.url,
+                spec.local_path,
+                message(hr),
+                context_text(ctx)
+            ));
+        }
+        o.push_str("DESCRIPTION: \r\nJOB FILES:\r\n");
+        o.push_str(&format!(
+            "\t{} / {total} {} {} -> {}\r\n",
+            job.bytes_done,
+            if job.state == "TRANSFERRED" {
+                "TRANSFERRED"
+            } else {
+                "WORKING"
+            },
+            spec.url,
+            spec.local_path
+        ));
+        o.push_str("NOTIFICATION COMMAND LINE: none\r\n");
+        o.push_str(&format!(
+            "owner MIC integrity level: {}\r\nowner elevated ?           {}\r\n",
+            if system { "SYSTEM" } else { "MEDIUM" },
+            if system { "true" } else { "false" }
+        ));
+        o.push_str("\r\nPeercaching flags\r\n\tEnable download from peers      :false\r\n\tEnable serving to peers         :false\r\n\r\n");
+        o.push_str("CUSTOM HEADERS: NULL\r\n\r\n");
+    }
+    o.push_str(&format!("Listed {n} job(s).\r\n"));
+    o
+}
+
+fn type_text(t: u32) -> String {
+    match t {
+        0x10 => "10  WIN32_OWN_PROCESS".into(),
+        0x20 => "20  WIN32_SHARE_PROCESS".into(),
+        0x110 => "110  WIN32_OWN_PROCESS  (interactive)".into(),
+        other => format!("{other:x}"),
+    }
+}
+
+fn expand(path: &str) -> String {
+    path.replace("%SystemRoot%", "C:\\WINDOWS")
+        .replace("%systemroot%", "C:\\WINDOWS")
+}
+
+/// `sc qc bits`.
+fn sc_qc(c: &ConfigSpec) -> String {
+    let start = match (c.start, c.delayed_auto) {
+        (2, true) => "2   AUTO_START  (DELAYED)".to_string(),
+        (2, false) => "2   AUTO_START".to_string(),
+        (3, _) => "3   DEMAND_START".to_string(),
+        (4, _) => "4   DISABLED".to_string(),
+        (n, _) => n.to_string(),
+    };
+    let error = match c.error_control {
+        0 => "0   IGNORE".to_string(),
+        1 => "1   NORMAL".to_string(),
+        2 => "2   SEVERE".to_string(),
+        3 => "3   CRITICAL".to_string(),
+        n => n.to_string(),
+    };
+    let mut o = String::from("[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: bits\r\n");
+    let f = |o: &mut String, label: &str, v: &str| {
+        o.push_str(&format!("        {label:<19}: {v}\r\n"));
+    };
+    f(&mut o, "TYPE", &type_text(c.service_type));
+    f(&mut o, "START_TYPE", &start);
+    f(&mut o, "ERROR_CONTROL", &error);
+    f(&mut o, "BINARY_PATH_NAME", &expand(&c.image_path));
+    o.push_str("        LOAD_ORDER_GROUP   : \r\n");
+    f(&mut o, "TAG", "0");
+    f(&mut o, "DISPLAY_NAME", crate::BITS_DISPLAY_NAME);
+    let mut deps = c.dependencies.iter();
+    f(
+        &mut o,
+        "DEPENDENCIES",
+        deps.next().map_or("", |s| s.as_str()),
+    );
+    for d in deps {
+        o.push_str(&format!("                           : {d}\r\n"));
+    }
+    f(&mut o, "SERVICE_START_NAME", &c.object_name);
+    o
+}
+
+/// `sc query bits`.
+fn sc_query(running: bool) -> String {
+    let (state, flags, exit) = if running {
+        (
+            "4  RUNNING",
+            "\r\n                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)",
+            "0  (0x0)",
+        )
+    } else {
+        ("1  STOPPED", "", "1077  (0x435)")
+    };
+    format!(
+        "\r\nSERVICE_NAME: bits\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n        STATE              : {state}{flags}\r\n        WIN32_EXIT_CODE    : {exit}\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n"
+    )
+}
+
+/// `sc qprivs bits`.
+fn sc_qprivs(c: &ConfigSpec) -> String {
+    let mut o = String::from("[SC] QueryServiceConfig2 SUCCESS\r\n\r\nSERVICE_NAME: bits\r\n");
+    for (i, p) in c.privileges.iter().enumerate() {
+        let label = if i == 0 { "PRIVILEGES" } else { "" };
+        o.push_str(&format!("        {label:<17}: {p}\r\n"));
+    }
+    o
+}
+
+/// `sc qfailure bits`.
+fn sc_qfailure(c: &ConfigSpec) -> String {
+    let mut o = format!(
+        "[SC] QueryServiceConfig2 SUCCESS\r\n\r\nSERVICE_NAME: bits\r\n        RESET_PERIOD (in seconds)    : {}\r\n        REBOOT_MESSAGE               : \r\n        COMMAND_LINE                 : \r\n",
+        c.reset_period
+    );
+    for (i, (action, delay)) in c.failure_actions.iter().enumerate() {
+        let word = match action {
+            1 => "RESTART",
+            2 => "REBOOT",
+            3 => "RUN PROCESS",
+            _ => "NONE",
+        };
+        let label = if i == 0 {
+            "        FAILURE_ACTIONS              : "
+        } else {
+            "                                       "
+        };
+        o.push_str(&format!(
+            "{label}{word} -- Delay = {delay} milliseconds.\r\n"
+        ));
+    }
+    o
+}
+
+/// `sc qsidtype bits`.
+fn sc_qsidtype(c: &ConfigSpec) -> String {
+    let t = match c.sid_type {
+        0 => "NONE",
+        1 => "UNRESTRICTED",
+        _ => "RESTRICTED",
+    };
+    format!(
+        "[SC] QueryServiceConfig2 SUCCESS\r\n\r\nSERVICE_NAME: bits\r\nSERVICE_SID_TYPE:  {t}\r\n"
+    )
+}
+
+fn reg_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// `"Name"=hex(N):..` wrapped as `reg export` wraps it (no line past 80 columns).
+fn reg_hex(name: &str, kind: &str, bytes: &[u8]) -> String {
+    let head = format!("\"{}\"={kind}:", reg_escape(name));
+    let mut o = head.clone();
+    let mut len = head.len();
+    for (i, b) in bytes.iter().enumerate() {
+        o.push_str(&format!("{b:02x}"));
+        if i + 1 == bytes.len() {
+            break;
+        }
+        o.push(',');
+        len += 3;
+        if len >= 77 {
+            o.push_str("\\\r\n  ");
+            len = 2;
+        }
+    }
+    o.push_str("\r\n");
+    o
+}
+
+fn utf16z(s: &str) -> Vec<u8> {
+    s.encode_utf16()
+        .chain([0])
+        .flat_map(u16::to_le_bytes)
+        .collect()
+}
+
+fn multi(items: &[String]) -> Vec<u8> {
+    let mut out: Vec<u8> = items.iter().flat_map(|s| utf16z(s)).collect();
+    out.extend([0, 0]);
+    out
+}
+
+/// `reg export HKLM\SOFTWARE\Policies\Microsoft\Windows\BITS`.
+fn policy_reg(policy: &[(String, u32)]) -> String {
+    let mut o = String::from("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\BITS]\r\n");
+    for (name, v) in policy {
+        o.push_str(&format!("\"{}\"=dword:{v:08x}\r\n", reg_escape(name)));
+    }
+    o.push_str("\r\n");
+    o
+}
+
+/// `reg export HKLM\SYSTEM\CurrentControlSet\Services\BITS` (with its Parameters subkey).
+fn service_reg(c: &ConfigSpec) -> String {
+    let mut o = String::from("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS]\r\n");
+    o.push_str(&reg_hex(
+        "DependOnService",
+        "hex(7)",
+        &multi(&c.dependencies),
+    ));
+    o.push_str("\"Description\"=\"@%SystemRoot%\\\\system32\\\\qmgr.dll,-1001\"\r\n");
+    o.push_str("\"DisplayName\"=\"@%SystemRoot%\\\\system32\\\\qmgr.dll,-1000\"\r\n");
+    o.push_str(&format!(
+        "\"ErrorControl\"=dword:{:08x}\r\n",
+        c.error_control
+    ));
+    let mut fa: Vec<u8> = Vec::new();
+    fa.extend(c.reset_period.to_le_bytes());
+    fa.extend([0u8; 8]);
+    fa.extend((c.failure_actions.len() as u32).to_le_bytes());
+    fa.extend(20u32.to_le_bytes());
+    for (a, d) in &c.failure_actions {
+        fa.extend(a.to_le_bytes());
+        fa.extend(d.to_le_bytes());
+    }
+    o.push_str(&reg_hex("FailureActions", "hex", &fa));
+    o.push_str(&reg_hex("ImagePath", "hex(2)", &utf16z(&c.image_path)));
+    o.push_str(&format!(
+        "\"ObjectName\"=\"{}\"\r\n",
+        reg_escape(&c.object_name)
+    ));
+    o.push_str(&reg_hex(
+        "RequiredPrivileges",
+        "hex(7)",
+        &multi(&c.privileges),
+    ));
+    o.push_str(&format!("\"ServiceSidType\"=dword:{:08x}\r\n", c.sid_type));
+    o.push_str(&format!("\"Start\"=dword:{:08x}\r\n", c.start));
+    o.push_str(&format!("\"Type\"=dword:{:08x}\r\n", c.service_type));
+    if c.start == 2 {
+        o.push_str(&format!(
+            "\"DelayedAutostart\"=dword:{:08x}\r\n",
+            u32::from(c.delayed_auto)
+        ));
+    }
+    o.push_str(
+        "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters]\r\n",
+    );
+    o.push_str(&reg_hex("ServiceDll", "hex(2)", &utf16z(&c.service_dll)));
+    o.push_str("\"ServiceDllUnloadOnStop\"=dword:00000001\r\n\r\n");
+    o
+}
+
+/// `netsh winhttp show proxy`.
+fn netsh(proxy: Option<&str>) -> String {
+    match proxy {
+        None => "\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n\r\n".into(),
+        Some(p) => format!(
+            "\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  {p}\r\n    Bypass List     :  <local>\r\n\r\n"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reg_hex_wraps_like_reg_export() {
+        let deps = multi(&["RpcSs".to_string(), "EventSystem".to_string()]);
+        let text = reg_hex("DependOnService", "hex(7)", &deps);
+        assert!(text.starts_with("\"DependOnService\"=hex(7):52,00,70,00,63,00,53,00,73,00,00,00,45,00,76,00,65,00,\\\r\n  6e,00"));
+        assert!(text.lines().all(|l| l.len() <= 80));
+    }
+
+    #[test]
+    fn us_times() {
+        let t: Timestamp = "2018-12-20T19:26:28Z".parse().unwrap();
+        assert_eq!(us_time(t), "12/20/2018 7:26:28 PM");
+        let t: Timestamp = "2018-12-20T00:05:00Z".parse().unwrap();
+        assert_eq!(us_time(t), "12/20/2018 12:05:00 AM");
+    }
+}
