@@ -57,16 +57,8 @@ pub fn analyze(cfg: &Config, kb: &Knowledge) -> Result<Report, AppError> {
 
 fn run(cfg: &Config, kb: &Knowledge) -> Result<Report, AppError> {
     let (found, mut warnings) = discover(&cfg.paths);
-    // One big file gets the chunk workers; many files are spread over the pool instead.
-    let chunk_threads = if found.len() == 1 {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
-    let mut results: Vec<InputResult> = found
-        .par_iter()
-        .map(|f| read_input(f, cfg, chunk_threads))
-        .collect();
+    // Files and the chunks within each file share one pool.
+    let mut results: Vec<InputResult> = found.par_iter().map(|f| read_input(f, cfg)).collect();
 
     if results.iter().all(|r| r.row.status == Status::Skipped) {
         return Err(AppError::NothingReadable(cfg.paths.len()));
@@ -113,7 +105,7 @@ fn skipped(f: &Found, kind: &str, reason: String) -> InputResult {
     }
 }
 
-fn read_input(f: &Found, cfg: &Config, chunk_threads: usize) -> InputResult {
+fn read_input(f: &Found, cfg: &Config) -> InputResult {
     match std::fs::metadata(&f.path) {
         Ok(m) if m.len() > MAX_INPUT_BYTES => {
             return skipped(
@@ -135,7 +127,7 @@ fn read_input(f: &Found, cfg: &Config, chunk_threads: usize) -> InputResult {
         Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
     };
     if bytes.starts_with(b"ElfFile\0") {
-        return read_evtx(f, bytes, chunk_threads);
+        return read_evtx(f, &bytes);
     }
     let decoded = decode(&bytes);
     drop(bytes);
@@ -189,12 +181,17 @@ fn read_input(f: &Found, cfg: &Config, chunk_threads: usize) -> InputResult {
 fn parse_text(kind: Kind, text: &str, src: &Source) -> Option<Parsed> {
     Some(match kind {
         Kind::Bitsadmin => parse::bitsadmin::parse(text, src),
+        Kind::PowerShell => parse::powershell::parse(text, src),
+        Kind::Sc => parse::sc::parse(text, src),
+        Kind::Reg => parse::reg::parse(text, src),
+        Kind::Netsh => parse::netsh::parse(text, src),
+        Kind::WuLog => parse::wulog::parse(text, src),
         _ => return None,
     })
 }
 
-fn read_evtx(f: &Found, bytes: Vec<u8>, chunk_threads: usize) -> InputResult {
-    match parse::evtx::parse(bytes, &f.display, chunk_threads) {
+fn read_evtx(f: &Found, bytes: &[u8]) -> InputResult {
+    match parse::evtx::parse(bytes, &f.display, parse::evtx::Reader::Fast) {
         Err(e) => skipped(f, "evtx", e.to_string()),
         Ok(out) => {
             let hosts: BTreeSet<String> = out

@@ -246,21 +246,23 @@ enum JobRef {
     Title(String),
 }
 
-/// For events without a GUID: the GUIDs seen per (host, title), in time order.
+/// For events without a GUID: the GUIDs seen per (host, title), each once, in time order of
+/// first sight.
 fn guids_by_title(obs: &[Observation]) -> HashMap<(String, String), Vec<(When, Guid)>> {
     let mut map: HashMap<(String, String), Vec<(When, Guid)>> = HashMap::new();
+    let mut seen: std::collections::HashSet<(&str, &str, &Guid)> = Default::default();
     for o in obs {
         let (Some(g), Some(t)) = (o.fact.job(), title_of(&o.fact)) else {
             continue;
         };
-        if t.is_empty() {
+        if t.is_empty() || !seen.insert((o.host.as_str(), t, g)) {
             continue;
         }
-        let v = map.entry((o.host.clone(), t.to_string())).or_default();
-        if !v.iter().any(|(_, x)| x == g) {
-            v.push((o.time, g.clone()));
-        }
+        map.entry((o.host.clone(), t.to_string()))
+            .or_default()
+            .push((o.time, g.clone()));
     }
+    // `obs` is sorted by host and time, so each list already is in time order.
     map
 }
 
@@ -307,10 +309,8 @@ fn job_ref(
     // before the transfer events that carry the GUID), else the latest one before it.
     let cands = by_title.get(&(obs.host.clone(), title.to_string()));
     let guid = cands.and_then(|c| {
-        c.iter()
-            .find(|(t, _)| *t >= obs.time)
-            .or_else(|| c.last())
-            .map(|(_, g)| g.clone())
+        let i = c.partition_point(|(t, _)| *t < obs.time);
+        c.get(i).or_else(|| c.last()).map(|(_, g)| g.clone())
     });
     Some(match guid {
         Some(g) => JobRef::Id(g),

@@ -454,7 +454,10 @@ mod tests {
         ] {
             assert_eq!(HResult::parse_number(s), Some(want), "{s}");
         }
-        assert_eq!(HResult::parse_number("80072ee7"), Some(HResult(0x8007_2EE7)));
+        assert_eq!(
+            HResult::parse_number("80072ee7"),
+            Some(HResult(0x8007_2EE7))
+        );
         assert_eq!(HResult::parse_number("0"), Some(HResult(0)));
         assert_eq!(HResult::parse_number("0x0"), Some(HResult(0)));
     }
@@ -462,7 +465,15 @@ mod tests {
     #[test]
     fn hresult_rejects_non_codes() {
         for s in [
-            "", "0x", "hello", "0x1234567890", "-0", "-3000000000", "12.5", "0xZZ", "99999999999",
+            "",
+            "0x",
+            "hello",
+            "0x1234567890",
+            "-0",
+            "-3000000000",
+            "12.5",
+            "0xZZ",
+            "99999999999",
         ] {
             assert_eq!(HResult::parse_number(s), None, "{s}");
         }
@@ -492,7 +503,10 @@ mod tests {
     fn guid_is_canonical() {
         let g = Guid::parse("6af6f4c8-0b48-4c1b-a11a-6d1f7e6e1c7a").unwrap();
         assert_eq!(g.as_str(), "{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}");
-        assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"), Some(g));
+        assert_eq!(
+            Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"),
+            Some(g)
+        );
         assert_eq!(Guid::parse("not-a-guid"), None);
         assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7}"), None);
     }

@@ -141,7 +141,7 @@ fn job_outcomes_agree_with_the_dump() {
 #[test]
 fn every_corpus_file_is_analysed_without_a_panic() {
     let Some(c) = corpus() else { return };
-    let r = analyze_json(&[c.clone()]);
+    let r = analyze_json(std::slice::from_ref(&c));
     let inputs = r["inputs"].as_array().unwrap();
     // Every .evtx in the corpus has a row; none is skipped.
     let evtx: Vec<&Value> = inputs.iter().filter(|i| i["kind"] == "evtx").collect();

@@ -324,6 +324,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     // they need no fix, only a note of what happened where.
     type SetKey = (bool, HResult, String, String);
     let mut sets: BTreeMap<SetKey, (Vec<&Job>, BTreeSet<String>)> = BTreeMap::new();
+    let mut in_set: std::collections::HashSet<(HResult, &str, String)> = Default::default();
     for ((hr, auth, proxy), g) in &groups {
         for j in g.persisting.iter().copied() {
             if host_wide.contains(&(j.host.clone(), *hr)) {
@@ -339,7 +340,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             let e = sets
                 .entry((true, *hr, String::new(), proxy.clone()))
                 .or_default();
-            if !e.0.iter().any(|x| x.key() == j.key()) {
+            if in_set.insert((*hr, proxy.as_str(), j.key())) {
                 e.0.push(j);
             }
             e.1.insert(auth.clone());

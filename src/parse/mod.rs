@@ -1,7 +1,9 @@
 //! One parser per input kind. Each turns one decoded input into observations plus warnings and
 //! never fails on a whole file: what it cannot read becomes a warning with its line or record.
 
+pub mod binxml;
 pub mod bitsadmin;
+pub mod events;
 pub mod evtx;
 pub mod netsh;
 pub mod powershell;

@@ -1,0 +1,525 @@
+//! A small, strict reader for the part of the EVTX format the fast path needs (MS-EVEN6):
+//! chunk and record headers, template definitions (turned into a `Plan`: where the provider,
+//! event id, version, computer and each named data field live), and template-instance values.
+//!
+//! Anything it does not expect is an `Anomaly`; the caller then hands the whole chunk to the
+//! evtx crate instead. So this reader only has to be right on the common shape, and it is
+//! checked against the crate on every corpus file (tests in `evtx.rs`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub const FILE_HEADER_SIZE: usize = 4096;
+pub const CHUNK_SIZE: usize = 65536;
+const CHUNK_HEADER_SIZE: usize = 512;
+const RECORD_HEADER_SIZE: usize = 24;
+
+/// Something the fast reader does not handle; the chunk goes to the full parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anomaly(pub &'static str);
+
+type R<T> = Result<T, Anomaly>;
+
+fn u16_at(b: &[u8], at: usize) -> R<u16> {
+    b.get(at..at + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or(Anomaly("read past the end"))
+}
+fn u32_at(b: &[u8], at: usize) -> R<u32> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or(Anomaly("read past the end"))
+}
+fn u64_at(b: &[u8], at: usize) -> R<u64> {
+    b.get(at..at + 8)
+        .map(|s| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(s);
+            u64::from_le_bytes(a)
+        })
+        .ok_or(Anomaly("read past the end"))
+}
+
+/// One record's header and the window of its BinXML in the chunk.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord {
+    pub id: u64,
+    pub filetime: u64,
+    /// Chunk offset of the BinXML.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Every live record of a chunk, or an anomaly if one cannot be read.
+pub fn records(chunk: &[u8]) -> R<Vec<RawRecord>> {
+    if chunk.len() != CHUNK_SIZE || &chunk[..8] != b"ElfChnk\0" {
+        return Err(Anomaly("not a chunk"));
+    }
+    let free = (u32_at(chunk, 48)? as usize).min(CHUNK_SIZE);
+    let mut out = Vec::with_capacity(128);
+    let mut at = CHUNK_HEADER_SIZE;
+    while at + RECORD_HEADER_SIZE <= free {
+        if &chunk[at..at + 4] != b"\x2a\x2a\x00\x00" {
+            return Err(Anomaly("record magic"));
+        }
+        let size = u32_at(chunk, at + 4)? as usize;
+        if size < RECORD_HEADER_SIZE + 4 || at + size > free {
+            return Err(Anomaly("record size"));
+        }
+        if u32_at(chunk, at + size - 4)? as usize != size {
+            return Err(Anomaly("record size copy"));
+        }
+        out.push(RawRecord {
+            id: u64_at(chunk, at + 8)?,
+            filetime: u64_at(chunk, at + 16)?,
+            start: at + RECORD_HEADER_SIZE,
+            end: at + size - 4,
+        });
+        at += size;
+    }
+    Ok(out)
+}
+
+/// A template instance: which definition, and its substitution values.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub def_offset: u32,
+    /// (type, chunk offset, size) per value.
+    values: Vec<(u8, usize, usize)>,
+}
+
+impl Instance {
+    pub fn value<'c>(&self, chunk: &'c [u8], i: usize) -> Option<(u8, &'c [u8], usize)> {
+        let &(ty, at, size) = self.values.get(i)?;
+        Some((ty, chunk.get(at..at + size)?, at))
+    }
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Read the template instance a fragment starting at `at` consists of.
+pub fn instance(chunk: &[u8], mut at: usize, end: usize) -> R<Instance> {
+    if chunk.get(at) == Some(&0x0f) {
+        at += 4;
+    }
+    if chunk.get(at) != Some(&0x0c) {
+        return Err(Anomaly("no template instance"));
+    }
+    at += 2; // token, unknown byte
+    let _template_id = u32_at(chunk, at)?;
+    let def_offset = u32_at(chunk, at + 4)?;
+    at += 8;
+    if def_offset as usize == at {
+        let data_size = u32_at(chunk, at + 20)? as usize;
+        at += 24 + data_size;
+    }
+    let count = u32_at(chunk, at)? as usize;
+    at += 4;
+    if count > 4096 || at + count * 4 > end {
+        return Err(Anomaly("substitution count"));
+    }
+    let mut values = Vec::with_capacity(count);
+    let mut data = at + count * 4;
+    for i in 0..count {
+        let size = u16_at(chunk, at + i * 4)? as usize;
+        let ty = chunk[at + i * 4 + 2];
+        values.push((ty, data, size));
+        data += size;
+    }
+    if data > end {
+        return Err(Anomaly("values past the record"));
+    }
+    Ok(Instance { def_offset, values })
+}
+
+/// Where a value comes from: text fixed in the template, or a substitution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    Fixed(String),
+    Sub(u16),
+}
+
+/// What the fast path needs to know about one template definition.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub provider: Option<Slot>,
+    pub event_id: Option<Slot>,
+    pub version: Option<Slot>,
+    pub computer: Option<Slot>,
+    /// A substitution outside System holding a nested BinXML fragment: the EventData or
+    /// UserData of manifest and classic events alike.
+    pub nested: Option<u16>,
+    /// Named fields: `Data Name="x"`, `Binary`, and the leaves of `UserData`.
+    pub fields: Vec<(String, Slot)>,
+}
+
+/// A UTF-16 string from the chunk string table at `offset`.
+fn name_at(chunk: &[u8], offset: usize) -> R<String> {
+    let len = u16_at(chunk, offset + 6)? as usize;
+    utf16(
+        chunk
+            .get(offset + 8..offset + 8 + len * 2)
+            .ok_or(Anomaly("name past the chunk"))?,
+    )
+}
+
+pub fn utf16(bytes: &[u8]) -> R<String> {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let s: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Ok(s.trim_end_matches('\0').to_string())
+}
+
+/// Read a name reference at `at`; returns (name, position after it).
+fn name_ref(chunk: &[u8], at: usize) -> R<(String, usize)> {
+    let off = u32_at(chunk, at)? as usize;
+    let mut next = at + 4;
+    if off == next {
+        let len = u16_at(chunk, off + 6)? as usize;
+        next = off + 8 + len * 2 + 2;
+    }
+    Ok((name_at(chunk, off)?, next))
+}
+
+/// Build the plan of the template definition at `def_offset`.
+pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
+    let data_size = u32_at(chunk, def_offset + 20)? as usize;
+    let start = def_offset + 24;
+    let end = start + data_size;
+    if end > chunk.len() {
+        return Err(Anomaly("template past the chunk"));
+    }
+    let mut p = Plan::default();
+    let mut path: Vec<String> = Vec::with_capacity(8);
+    // The attribute a following value belongs to, if any.
+    let mut attr: Option<String> = None;
+    // Attributes of the element being opened (for `Data Name=`).
+    let mut attrs: Vec<(String, Slot)> = Vec::new();
+    // Per open element: its attributes, kept until its content is seen.
+    let mut open_attrs: Vec<Vec<(String, Slot)>> = Vec::new();
+    let mut at = start;
+    while at < end {
+        let token = chunk[at];
+        at += 1;
+        match token {
+            0x00 => break,
+            0x0f => at += 3,
+            0x01 | 0x41 => {
+                at += 2 + 4; // dependency id, data size
+                let (name, next) = name_ref(chunk, at)?;
+                at = next;
+                if token == 0x41 {
+                    at += 4;
+                }
+                path.push(name);
+                attrs.clear();
+                attr = None;
+            }
+            0x02 => {
+                open_attrs.push(std::mem::take(&mut attrs));
+                attr = None;
+            }
+            0x03 => {
+                // An empty element: its attributes are all it has.
+                element_done(&mut p, &path, &attrs, None);
+                attrs.clear();
+                attr = None;
+                path.pop();
+            }
+            0x04 => {
+                // Attributes of a non-empty element with no value content (Provider written
+                // as <Provider ...></Provider>) still count.
+                if let Some(own) = open_attrs.pop() {
+                    element_done(&mut p, &path, &own, None);
+                }
+                path.pop();
+            }
+            0x05 | 0x45 => {
+                let ty = chunk[at];
+                at += 1;
+                if ty != 0x01 {
+                    return Err(Anomaly("non-string fixed value"));
+                }
+                let len = u16_at(chunk, at)? as usize;
+                let text = utf16(
+                    chunk
+                        .get(at + 2..at + 2 + len * 2)
+                        .ok_or(Anomaly("value"))?,
+                )?;
+                at += 2 + len * 2;
+                slot_seen(
+                    &mut p,
+                    &path,
+                    &mut attr,
+                    &mut attrs,
+                    &open_attrs,
+                    Slot::Fixed(text),
+                );
+            }
+            0x06 | 0x46 => {
+                let (name, next) = name_ref(chunk, at)?;
+                at = next;
+                attr = Some(name);
+            }
+            0x0d | 0x0e => {
+                let index = u16_at(chunk, at)?;
+                let ty = chunk.get(at + 2).copied().ok_or(Anomaly("substitution"))?;
+                at += 3;
+                let in_system = path.iter().any(|s| s == "System");
+                if ty == 0x21 && attr.is_none() && !in_system {
+                    p.nested = Some(index);
+                } else {
+                    slot_seen(
+                        &mut p,
+                        &path,
+                        &mut attr,
+                        &mut attrs,
+                        &open_attrs,
+                        Slot::Sub(index),
+                    );
+                }
+            }
+            0x07 | 0x47 => {
+                let len = u16_at(chunk, at)? as usize;
+                at += 2 + len * 2;
+            }
+            0x08 | 0x48 => at += 2,
+            0x09 | 0x49 | 0x0a => {
+                let (_, next) = name_ref(chunk, at)?;
+                at = next;
+            }
+            0x0b => {
+                let len = u16_at(chunk, at)? as usize;
+                at += 2 + len * 2;
+            }
+            _ => return Err(Anomaly("unknown token in template")),
+        }
+    }
+    Ok(p)
+}
+
+/// A value (fixed text or substitution) seen at the current place in the template.
+fn slot_seen(
+    p: &mut Plan,
+    path: &[String],
+    attr: &mut Option<String>,
+    attrs: &mut Vec<(String, Slot)>,
+    open_attrs: &[Vec<(String, Slot)>],
+    slot: Slot,
+) {
+    if let Some(a) = attr.take() {
+        attrs.push((a, slot));
+        return;
+    }
+    let own_attrs = open_attrs.last().map(Vec::as_slice).unwrap_or(&[]);
+    element_done(p, path, own_attrs, Some(slot));
+}
+
+/// Record what an element (with its attributes and content) says, if the plan needs it.
+fn element_done(p: &mut Plan, path: &[String], attrs: &[(String, Slot)], content: Option<Slot>) {
+    let n = path.len();
+    let last = path.last().map(String::as_str).unwrap_or("");
+    let parent = if n >= 2 { path[n - 2].as_str() } else { "" };
+    let in_system = path.iter().any(|s| s == "System");
+    if in_system {
+        match last {
+            "Provider" => {
+                if let Some((_, s)) = attrs.iter().find(|(a, _)| a == "Name") {
+                    p.provider = Some(s.clone());
+                }
+            }
+            "EventID" => p.event_id = content.or(p.event_id.take()),
+            "Version" => p.version = content.or(p.version.take()),
+            "Computer" => p.computer = content.or(p.computer.take()),
+            _ => {}
+        }
+        return;
+    }
+    let Some(content) = content else { return };
+    if parent == "EventData" && last == "Data" {
+        if let Some((_, Slot::Fixed(name))) = attrs.iter().find(|(a, _)| a == "Name") {
+            p.fields.push((name.clone(), content));
+        }
+    } else if parent == "EventData" && last == "Binary" {
+        p.fields.push(("Binary".into(), content));
+    } else if !path.iter().any(|s| s == "EventData") && n >= 2 {
+        // UserData: `<UserData><LogFileCleared><Channel>..`, or the nested fragment that
+        // holds `<LogFileCleared><Channel>..`: the leaves are the fields.
+        p.fields.push((last.to_string(), content));
+    }
+}
+
+/// A field value, decoded as far as it is cheap: strings and GUIDs stay bytes until asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldVal<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    /// UTF-16LE text, decoded on use.
+    Utf16(&'a [u8]),
+    /// A 16-byte GUID, formatted on use.
+    Guid(&'a [u8]),
+    U(u64),
+    I(i64),
+    F(f64),
+    Bool(bool),
+    Bin(Cow<'a, [u8]>),
+}
+
+impl FieldVal<'_> {
+    /// The value as text, if it is text (a string or a GUID).
+    pub fn as_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            FieldVal::Str(s) => Some(Cow::Borrowed(s.as_ref())),
+            FieldVal::Utf16(b) => utf16(b).ok().map(Cow::Owned),
+            FieldVal::Guid(b) => Some(Cow::Owned(guid_text(b))),
+            _ => None,
+        }
+    }
+}
+
+/// Decode one substitution value of the types event data uses.
+pub fn decode_value(ty: u8, b: &[u8]) -> FieldVal<'_> {
+    let le = |n: usize| -> Option<u64> {
+        (b.len() >= n).then(|| {
+            let mut a = [0u8; 8];
+            a[..n].copy_from_slice(&b[..n]);
+            u64::from_le_bytes(a)
+        })
+    };
+    let v = match ty {
+        0x00 => Some(FieldVal::Null),
+        0x01 => Some(FieldVal::Utf16(b)),
+        0x02 => Some(FieldVal::Str(Cow::Owned(
+            String::from_utf8_lossy(b)
+                .trim_end_matches('\0')
+                .to_string(),
+        ))),
+        0x03 => le(1).map(|v| FieldVal::I(v as u8 as i8 as i64)),
+        0x05 => le(2).map(|v| FieldVal::I(v as u16 as i16 as i64)),
+        0x07 => le(4).map(|v| FieldVal::I(v as u32 as i32 as i64)),
+        0x09 => le(8).map(|v| FieldVal::I(v as i64)),
+        0x04 => le(1).map(FieldVal::U),
+        0x06 => le(2).map(FieldVal::U),
+        0x08 | 0x14 => le(4).map(FieldVal::U),
+        0x0a | 0x15 | 0x11 => le(8).map(FieldVal::U),
+        0x10 => le(b.len().min(8)).map(FieldVal::U),
+        0x0b => le(4).map(|v| FieldVal::F(f32::from_bits(v as u32) as f64)),
+        0x0c => le(8).map(|v| FieldVal::F(f64::from_bits(v))),
+        0x0d => le(4).map(|v| FieldVal::Bool(v != 0)),
+        0x0e | 0x21 => Some(FieldVal::Bin(Cow::Borrowed(b))),
+        0x0f if b.len() == 16 => Some(FieldVal::Guid(b)),
+        _ => Some(FieldVal::Null),
+    };
+    v.unwrap_or(FieldVal::Null)
+}
+
+/// `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}` as Windows renders a GUID (lower case).
+fn guid_text(b: &[u8]) -> String {
+    format!(
+        "{{{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_le_bytes([b[4], b[5]]),
+        u16::from_le_bytes([b[6], b[7]]),
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
+    )
+}
+
+/// Is value `ty`/`b` the UTF-16 string `want` (ASCII, case-insensitive)?
+pub fn value_is(ty: u8, b: &[u8], want: &str) -> bool {
+    let b = match ty {
+        0x01 => {
+            let mut b = b;
+            while b.len() >= 2 && b[b.len() - 2..] == [0, 0] {
+                b = &b[..b.len() - 2];
+            }
+            b
+        }
+        _ => return false,
+    };
+    b.len() == want.len() * 2
+        && want
+            .bytes()
+            .zip(b.chunks_exact(2))
+            .all(|(c, u)| u[1] == 0 && u[0].eq_ignore_ascii_case(&c))
+}
+
+/// Plans per template definition offset, for one chunk.
+#[derive(Default)]
+pub struct Plans(HashMap<u32, Result<Rc<Plan>, Anomaly>>);
+
+impl Plans {
+    pub fn get(&mut self, chunk: &[u8], def_offset: u32) -> R<Rc<Plan>> {
+        self.0
+            .entry(def_offset)
+            .or_insert_with(|| plan(chunk, def_offset as usize).map(Rc::new))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_decode() {
+        assert_eq!(
+            decode_value(0x08, &2147954407u32.to_le_bytes()),
+            FieldVal::U(2147954407)
+        );
+        assert_eq!(
+            decode_value(0x01, &[b'B', 0, b'I', 0, 0, 0])
+                .as_text()
+                .unwrap(),
+            "BI"
+        );
+        assert_eq!(decode_value(0x07, &(-5i32).to_le_bytes()), FieldVal::I(-5));
+        assert_eq!(decode_value(0x08, &[1, 2]), FieldVal::Null);
+        let g = [
+            0x35, 0xa0, 0xe0, 0x3f, 0x15, 0x7a, 0x3f, 0x4f, 0x94, 0xb1, 0x19, 0x45, 0xff, 0xa8,
+            0x30, 0x67,
+        ];
+        assert_eq!(
+            decode_value(0x0f, &g).as_text().unwrap(),
+            "{3fe0a035-7a15-4f3f-94b1-1945ffa83067}"
+        );
+    }
+
+    #[test]
+    fn value_is_compares_utf16_ascii_case_insensitively() {
+        let b: Vec<u8> = "BITS\0"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(value_is(0x01, &b, "bits"));
+        assert!(!value_is(0x01, &b, "bit"));
+        assert!(!value_is(0x08, &b, "BITS"));
+    }
+
+    #[test]
+    fn junk_is_an_anomaly_not_a_panic() {
+        let mut chunk = vec![0u8; CHUNK_SIZE];
+        assert!(records(&chunk).is_err());
+        chunk[..8].copy_from_slice(b"ElfChnk\0");
+        chunk[48..52].copy_from_slice(&70000u32.to_le_bytes());
+        chunk[512..516].copy_from_slice(b"\x2a\x2a\x00\x00");
+        chunk[516..520].copy_from_slice(&5u32.to_le_bytes());
+        assert!(records(&chunk).is_err());
+        assert!(plan(&chunk, 65530).is_err());
+        assert!(instance(&chunk, 65535, 65536).is_err());
+    }
+}
