@@ -239,25 +239,22 @@ pub(super) fn parse_canonical(text: &str) -> Option<Vec<Entry>> {
     let mut unescaped: [String; 8] = Default::default();
     while !rest.is_empty() {
         let mut cells: [&str; 8] = [""; 8];
-        let mut quoted = [false; 8];
+        let mut escaped = [false; 8];
         for k in 0..8 {
-            let last = k == 7;
-            let (cell, was_quoted, after) = next_cell(rest)?;
-            let sep = if last { b'\n' } else { b',' };
+            let (cell, has_escapes, after) = next_cell(rest)?;
+            let sep = if k == 7 { b'\n' } else { b',' };
             if after.as_bytes().first() != Some(&sep) {
                 return None;
             }
             rest = &after[1..];
             cells[k] = cell;
-            quoted[k] = was_quoted;
-        }
-        for k in 0..8 {
-            if quoted[k] && cells[k].contains("\"\"") {
-                unescaped[k] = cells[k].replace("\"\"", "\"");
+            escaped[k] = has_escapes;
+            if has_escapes {
+                unescaped[k] = cell.replace("\"\"", "\"");
             }
         }
         let fields: [&str; 8] = std::array::from_fn(|k| {
-            if quoted[k] && cells[k].contains("\"\"") {
+            if escaped[k] {
                 unescaped[k].as_str()
             } else {
                 cells[k]
@@ -272,18 +269,20 @@ pub(super) fn parse_canonical(text: &str) -> Option<Vec<Entry>> {
     Some(out)
 }
 
-/// One cell at the start of `s`: (raw content with `""` still doubled, quoted?, remainder
-/// starting at the separator).
+/// One cell at the start of `s`: (raw content with any `""` still doubled, whether it has
+/// such escapes, remainder starting at the separator).
 fn next_cell(s: &str) -> Option<(&str, bool, &str)> {
     if let Some(body) = s.strip_prefix('"') {
         let b = body.as_bytes();
         let mut i = 0;
+        let mut escapes = false;
         loop {
             i += body[i..].find('"')?;
             if b.get(i + 1) == Some(&b'"') {
+                escapes = true;
                 i += 2;
             } else {
-                return Some((&body[..i], true, &body[i + 1..]));
+                return Some((&body[..i], escapes, &body[i + 1..]));
             }
         }
     } else {
