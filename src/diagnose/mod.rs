@@ -238,9 +238,22 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     }
     let mut groups: BTreeMap<(HResult, String, String), Group> = BTreeMap::new();
     for job in &fleet.jobs {
+        // Events of one failure do not all name the proxy (202 does, a 61 may leave it empty):
+        // a failure without one went through the proxy its job's other failures name.
+        let proxy_of = |hr: HResult, url: &str| -> String {
+            job.failures
+                .iter()
+                .filter(|f| f.hr == hr && authority(&f.url) == authority(url))
+                .find_map(|f| f.proxy.clone())
+                .unwrap_or_default()
+        };
         let mut keys: BTreeSet<(HResult, String, String)> = BTreeSet::new();
         for f in &job.failures {
-            keys.insert((f.hr, authority(&f.url), f.proxy.clone().unwrap_or_default()));
+            let proxy = match &f.proxy {
+                Some(p) => p.clone(),
+                None => proxy_of(f.hr, &f.url),
+            };
+            keys.insert((f.hr, authority(&f.url), proxy));
         }
         for key in keys {
             let g = groups.entry(key.clone()).or_default();
