@@ -1,0 +1,307 @@
+//! The committed `samples/` bundle: `analyze samples/` finds every planted problem and nothing
+//! else; the files are exactly what the scenario
+//! builder writes; and other EVTX readers (libyal evtxexport, python-evtx) read every log.
+//! `samples/README.md` describes what is planted.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// (rule, code, scope, hosts) of one diagnosis.
+type Key = (String, String, String, Vec<String>);
+
+fn key(rule: &str, code: &str, scope: &str, hosts: &[&str]) -> Key {
+    (
+        rule.into(),
+        code.into(),
+        scope.into(),
+        hosts.iter().map(|h| format!("{h}.contoso.local")).collect(),
+    )
+}
+
+fn report() -> Value {
+    let out = Command::cargo_bin("bitsdoctor")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["analyze", "samples", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn diagnoses(r: &Value, severities: &[&str]) -> Vec<(Key, Value)> {
+    r["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| severities.contains(&d["severity"].as_str().unwrap()))
+        .map(|d| {
+            let hosts = d["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap().to_string())
+                .collect();
+            (
+                (
+                    d["rule"].as_str().unwrap().to_string(),
+                    d["code"].as_str().unwrap_or("").to_string(),
+                    d["scope"].as_str().unwrap().to_string(),
+                    hosts,
+                ),
+                d.clone(),
+            )
+        })
+        .collect()
+}
+
+/// What `samples/README.md` says the report finds at warning or above.
+fn planted() -> BTreeSet<Key> {
+    [
+        key(
+            "transfer-failure",
+            "0x80200013",
+            "fleet",
+            &["WS-FIN-01", "WS-FIN-02", "WS-HR-07"],
+        ),
+        key("transfer-failure", "0x80200011", "job", &["WS-HR-07"]),
+        key("transfer-failure", "0x80190193", "job", &["SRV-APP-03"]),
+        key("transfer-failure", "0x80072EE7", "job", &["SRV-APP-03"]),
+        key(
+            "service-start-failure",
+            "0x80070422",
+            "host",
+            &["WS-LAB-11"],
+        ),
+        key("service-config", "", "host", &["WS-LAB-11"]),
+    ]
+    .into_iter()
+    .collect()
+}
+
+#[test]
+fn analyze_finds_every_planted_problem() {
+    let r = report();
+    let found = diagnoses(&r, &["warning", "error", "critical"]);
+    let keys: BTreeSet<Key> = found.iter().map(|(k, _)| k.clone()).collect();
+    for want in planted() {
+        assert!(keys.contains(&want), "missing {want:?}; found {keys:#?}");
+    }
+    // The Range failures are one root cause: the proxy in front of three hosts.
+    let range = found
+        .iter()
+        .map(|(_, d)| d)
+        .find(|d| {
+            d["code"] == "0x80200013"
+                && d["proxies"] == serde_json::json!(["proxy01.contoso.local:8080"])
+        })
+        .expect("a 0x80200013 diagnosis naming the proxy");
+    assert_eq!(range["severity"], "error");
+    assert_eq!(
+        range["servers"],
+        serde_json::json!(["http://download.windowsupdate.com:80"])
+    );
+    assert_eq!(range["jobs"].as_array().unwrap().len(), 3);
+    let by = |code: &str| {
+        found
+            .iter()
+            .find(|(k, _)| k.1 == code)
+            .map(|(_, d)| d.clone())
+            .unwrap()
+    };
+    assert_eq!(by("0x80072EE7")["severity"], "warning");
+    assert_eq!(
+        by("0x80072EE7")["servers"],
+        serde_json::json!(["http://wsus-old.contoso.local:8530"])
+    );
+    assert_eq!(by("0x80070422")["severity"], "critical");
+    let config = found.iter().find(|(k, _)| k.0 == "service-config").unwrap();
+    assert_eq!(config.1["severity"], "critical");
+    assert!(config.1["title"].as_str().unwrap().contains("disabled"));
+
+    // The transient drop on WS-FIN-01 is only noted.
+    let info: BTreeSet<Key> = diagnoses(&r, &["info"])
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        info,
+        [key(
+            "transfer-recovered",
+            "0x80072EFE",
+            "job",
+            &["WS-FIN-01"]
+        )]
+        .into_iter()
+        .collect()
+    );
+
+    // Job outcomes: 6 failing, 1 recovered, 8 succeeded, none cancelled.
+    let mut outcomes = std::collections::BTreeMap::<String, u32>::new();
+    for j in r["jobs"].as_array().unwrap() {
+        *outcomes
+            .entry(j["outcome"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(outcomes["failing"], 6, "{outcomes:?}");
+    assert_eq!(outcomes["recovered"], 1, "{outcomes:?}");
+    assert_eq!(outcomes["succeeded"], 8, "{outcomes:?}");
+    // Every capture is read (README.md is the one input skipped).
+    for i in r["inputs"].as_array().unwrap() {
+        let path = i["path"].as_str().unwrap();
+        if !path.ends_with("README.md") {
+            assert_eq!(i["status"], "ok", "{i}");
+            assert_ne!(i["kind"], "unknown", "{i}");
+        }
+    }
+}
+
+#[test]
+fn analyze_reports_nothing_else() {
+    let r = report();
+    let keys: BTreeSet<Key> = diagnoses(&r, &["warning", "error", "critical"])
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, planted());
+    // Each diagnosis once.
+    assert_eq!(
+        diagnoses(&r, &["warning", "error", "critical"]).len(),
+        planted().len()
+    );
+}
+
+#[test]
+#[ignore = "analyzer: a 202 and the 61 that follows it describe one failed transfer (same transferId/xferId), \
+            but correlate counts both as failures, so a job with 2 Range attempts shows 0x80200013 x4 \
+            (plus one for the bitsadmin snapshot) and diagnosis occurrences are doubled"]
+fn failures_are_counted_once_per_attempt() {
+    let r = report();
+    let jobs = r["jobs"].as_array().unwrap();
+    let fin02 = jobs
+        .iter()
+        .find(|j| j["host"] == "WS-FIN-02.contoso.local" && j["errors"]["0x80200013"].is_number())
+        .unwrap();
+    // Three attempts in the event log (the bitsadmin snapshot may add its one sighting).
+    let n = fin02["errors"]["0x80200013"].as_u64().unwrap();
+    assert!(n == 3 || n == 4, "{n}");
+}
+
+#[test]
+fn regenerating_gives_the_committed_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = synth::write_bundle(&synth::samples::scenario(), dir.path()).unwrap();
+    let committed: BTreeSet<PathBuf> = walkdir::WalkDir::new(samples_dir())
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(samples_dir()).unwrap().to_path_buf())
+        .filter(|p| p != Path::new("README.md"))
+        .collect();
+    let written: BTreeSet<PathBuf> = summary.files.iter().cloned().collect();
+    assert_eq!(
+        committed, written,
+        "regenerate with `cargo run -p synth -- samples samples/`"
+    );
+    for f in &summary.files {
+        assert!(
+            std::fs::read(samples_dir().join(f)).unwrap() == std::fs::read(dir.path().join(f)).unwrap(),
+            "samples/{} differs from what the builder writes; regenerate with `cargo run -p synth -- samples samples/`",
+            f.display()
+        );
+    }
+}
+
+fn evtx_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(samples_dir())
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "evtx"))
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 10);
+    v
+}
+
+/// Records as the evtx crate (the analyzer's reader) counts them, all readable.
+fn evtx_crate_count(path: &Path) -> usize {
+    let mut p = evtx::EvtxParser::from_path(path).unwrap();
+    p.records()
+        .inspect(|r| assert!(r.is_ok(), "unreadable record: {r:?}"))
+        .count()
+}
+
+fn have(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn evtxexport_reads_every_sample_log() {
+    if !have("evtxexport", &["-V"]) {
+        eprintln!("NOTICE: evtxexport not installed (apt-get install libevtx-utils); skipped");
+        return;
+    }
+    for f in evtx_files() {
+        let out = std::process::Command::new("evtxexport")
+            .args(["-f", "xml"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(out.status.success(), "{}: {stderr}", f.display());
+        assert!(
+            !stderr.contains("error") && !stderr.contains("unable"),
+            "{}: {stderr}",
+            f.display()
+        );
+        let xml = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            xml.matches("<Event xmlns").count(),
+            evtx_crate_count(&f),
+            "{}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn python_evtx_reads_every_sample_log() {
+    const PY: &str = "/usr/bin/python3";
+    if !have(PY, &["-c", "import Evtx.Evtx"]) {
+        eprintln!("NOTICE: python-evtx not installed (apt-get install python3-evtx); skipped");
+        return;
+    }
+    let script = "import sys, Evtx.Evtx as E\n\
+                  with E.Evtx(sys.argv[1]) as f:\n    \
+                  n = sum(1 for r in f.records() if r.xml())\n\
+                  print(n)";
+    for f in evtx_files() {
+        let out = std::process::Command::new(PY)
+            .args(["-c", script])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        assert_eq!(n, evtx_crate_count(&f), "{}", f.display());
+    }
+}
