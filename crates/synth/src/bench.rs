@@ -255,7 +255,7 @@ pub fn write_bench(out: &Path, mb: u64, files: u32, seed: u64) -> io::Result<Ben
         t += SignedDuration::from_secs(i64::from(f) * 86_400);
         let mut pending: Vec<Event> = Vec::new(); // BITS events due later, sorted descending
         let mut written = 0u64;
-        // About 615 bytes per record on average (measured); the summary has the real size.
+        // About 525 bytes per record on average (measured); the summary has the real size.
         let mut est = 0u64;
         while est < per_file {
             t += SignedDuration::from_micros(rng.range(1_000, 400_000) as i64);
@@ -331,7 +331,7 @@ pub fn write_bench(out: &Path, mb: u64, files: u32, seed: u64) -> io::Result<Ben
             };
             w.push(&e).map_err(io::Error::other)?;
             written += 1;
-            est = written * 615;
+            est = written * 525;
         }
         for e in pending.into_iter().rev() {
             *summary.bits_events.entry(e.event_id).or_default() += 1;
