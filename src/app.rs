@@ -36,6 +36,36 @@ pub enum AppError {
     Threads(String),
 }
 
+/// A file's bytes: mapped into memory where the system allows it (no copy of a multi-GB log),
+/// else read.
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl Bytes {
+    fn open(path: &std::path::Path) -> std::io::Result<Bytes> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the map is only read, and only while this run holds it. Inputs are exported
+        // copies in a bundle, not live logs; should one change underneath us anyway, the
+        // readers see other bytes, which they already treat as untrusted input.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(m) => Ok(Bytes::Mapped(m)),
+            Err(_) => std::fs::read(path).map(Bytes::Read),
+        }
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Read(v) => v,
+        }
+    }
+}
+
 /// What reading one input gave.
 struct InputResult {
     row: InputRow,
@@ -122,7 +152,7 @@ fn read_input(f: &Found, cfg: &Config) -> InputResult {
         Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
         Ok(_) => {}
     }
-    let bytes = match std::fs::read(&f.path) {
+    let bytes = match Bytes::open(&f.path) {
         Ok(b) => b,
         Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
     };

@@ -203,22 +203,26 @@ enum Step {
     Other,
 }
 
-/// Group observations into hosts, jobs and updates. Deterministic: the result does not depend
-/// on the order of `observations`.
-pub fn correlate(mut observations: Vec<Observation>) -> Fleet {
-    observations
-        .sort_by(|a, b| (&a.host, a.time, &a.evidence).cmp(&(&b.host, b.time, &b.evidence)));
+/// Group observations into hosts, jobs and updates. Job timelines are put in time order here;
+/// lists kept per host stay in input order (inputs in path order, records in file order), so
+/// the same inputs give the same result without sorting every observation.
+pub fn correlate(observations: Vec<Observation>) -> Fleet {
     let mut fleet = Fleet::default();
     let title_to_guid = guids_by_title(&observations);
     let mut jobs: HashMap<(String, JobRef), JobBuilder> = HashMap::new();
     let mut updates: HashMap<(String, String), Update> = HashMap::new();
 
     for obs in &observations {
-        let host = fleet.hosts.entry(obs.host.clone()).or_insert_with(|| Host {
-            name: obs.host.clone(),
-            ..Host::default()
-        });
-        host_fact(host, obs);
+        if !fleet.hosts.contains_key(&obs.host) {
+            let host = Host {
+                name: obs.host.clone(),
+                ..Host::default()
+            };
+            fleet.hosts.insert(obs.host.clone(), host);
+        }
+        if let Some(host) = fleet.hosts.get_mut(&obs.host) {
+            host_fact(host, obs);
+        }
         if let Fact::Update { .. } = &obs.fact {
             update_fact(&mut updates, obs);
             continue;
@@ -246,23 +250,31 @@ enum JobRef {
     Title(String),
 }
 
-/// For events without a GUID: the GUIDs seen per (host, title), each once, in time order of
-/// first sight.
+/// For events without a GUID: the GUIDs seen per (host, title), each at its earliest time, in
+/// time order.
 fn guids_by_title(obs: &[Observation]) -> HashMap<(String, String), Vec<(When, Guid)>> {
-    let mut map: HashMap<(String, String), Vec<(When, Guid)>> = HashMap::new();
-    let mut seen: std::collections::HashSet<(&str, &str, &Guid)> = Default::default();
+    let mut first: HashMap<(&str, &str, &Guid), When> = HashMap::new();
     for o in obs {
         let (Some(g), Some(t)) = (o.fact.job(), title_of(&o.fact)) else {
             continue;
         };
-        if t.is_empty() || !seen.insert((o.host.as_str(), t, g)) {
+        if t.is_empty() {
             continue;
         }
-        map.entry((o.host.clone(), t.to_string()))
-            .or_default()
-            .push((o.time, g.clone()));
+        let at = first.entry((o.host.as_str(), t, g)).or_insert(o.time);
+        if o.time < *at {
+            *at = o.time;
+        }
     }
-    // `obs` is sorted by host and time, so each list already is in time order.
+    let mut map: HashMap<(String, String), Vec<(When, Guid)>> = HashMap::new();
+    for ((host, title, guid), time) in first {
+        map.entry((host.to_string(), title.to_string()))
+            .or_default()
+            .push((time, guid.clone()));
+    }
+    for list in map.values_mut() {
+        list.sort();
+    }
     map
 }
 

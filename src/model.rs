@@ -189,7 +189,8 @@ impl Serialize for When {
 /// Where in an input a fact came from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Evidence {
-    pub path: String,
+    /// Shared by every observation of one input.
+    pub path: std::sync::Arc<str>,
     #[serde(flatten)]
     pub at: Locator,
 }

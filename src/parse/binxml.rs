@@ -169,13 +169,22 @@ fn name_at(chunk: &[u8], offset: usize) -> R<String> {
 }
 
 pub fn utf16(bytes: &[u8]) -> R<String> {
+    let bytes = &bytes[..bytes.len() & !1];
+    // Most event text is ASCII: copy the low bytes without decoding.
+    if bytes.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
+        let ascii: Vec<u8> = bytes.iter().step_by(2).copied().collect();
+        let mut s = String::from_utf8(ascii).map_err(|_| Anomaly("ascii"))?;
+        s.truncate(s.trim_end_matches('\0').len());
+        return Ok(s);
+    }
     let units = bytes
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    let s: String = char::decode_utf16(units)
+    let mut s: String = char::decode_utf16(units)
         .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
-    Ok(s.trim_end_matches('\0').to_string())
+    s.truncate(s.trim_end_matches('\0').len());
+    Ok(s)
 }
 
 /// Read a name reference at `at`; returns (name, position after it).

@@ -40,7 +40,7 @@ pub(crate) fn observation(src: &Source, line: u32, time: When, fact: Fact) -> Ob
         host: src.host.to_string(),
         time,
         evidence: Evidence {
-            path: src.path.to_string(),
+            path: src.path.into(),
             at: Locator::Line(line),
         },
         event_id: 0,

@@ -153,6 +153,31 @@ fn provider_of(slot: &Option<Slot>, inst: &binxml::Instance, chunk: &[u8]) -> Op
     }
 }
 
+/// Service Control Manager records are decoded only when one of their values mentions BITS
+/// (the key name in param4 or the `BITS/n` binary, the display name, the service name of
+/// 7045). A superset: the decoder makes the final call.
+struct BitsMention([memchr::memmem::Finder<'static>; 3]);
+
+impl BitsMention {
+    fn new() -> Self {
+        BitsMention([
+            memchr::memmem::Finder::new(b"B\0I\0T\0S\0"),
+            memchr::memmem::Finder::new(b"b\0i\0t\0s\0"),
+            memchr::memmem::Finder::new(
+                b"B\0a\0c\0k\0g\0r\0o\0u\0n\0d\0 \0I\0n\0t\0e\0l\0l\0i\0g\0e\0n\0t\0",
+            ),
+        ])
+    }
+
+    fn in_values(&self, inst: &binxml::Instance, chunk: &[u8]) -> bool {
+        (0..inst.len()).any(|i| {
+            inst.value(chunk, i).is_some_and(|(ty, b, _)| {
+                matches!(ty, 0x01 | 0x0e | 0x21) && self.0.iter().any(|f| f.find(b).is_some())
+            })
+        })
+    }
+}
+
 fn slot_value<'a>(
     slot: Option<&'a Slot>,
     inst: &binxml::Instance,
@@ -190,6 +215,7 @@ fn filetime(ft: u64) -> When {
 fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
     let records = binxml::records(chunk)?;
     let mut plans = Plans::default();
+    let bits = BitsMention::new();
     let mut out = EvtxOutcome {
         records: records.len() as u64,
         ..EvtxOutcome::default()
@@ -200,6 +226,9 @@ fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
         let Some(provider) = provider_of(&plan.provider, &inst, chunk) else {
             continue;
         };
+        if provider == Provider::Scm && !bits.in_values(&inst, chunk) {
+            continue;
+        }
         let Some(event_id) = as_u64(&slot_value(plan.event_id.as_ref(), &inst, chunk)) else {
             return Err(Anomaly("event id"));
         };
@@ -255,7 +284,7 @@ fn observation(
         },
         time,
         evidence: Evidence {
-            path: path.to_string(),
+            path: path.clone(),
             at: Locator::Record(record),
         },
         event_id,
