@@ -173,11 +173,14 @@ fn read_input(f: &Found, cfg: &Config) -> InputResult {
         host: &host,
     };
     let Some(mut parsed) = parse_text(kind, &decoded.text, &src) else {
-        return skipped(
+        // Not a problem with the input: bundles hold notes, screenshots and other files too.
+        let mut r = skipped(
             f,
             kind.as_str(),
             "not a kind of input bitsdoctor reads".into(),
         );
+        r.warnings.clear();
+        return r;
     };
     if let Some(w) = decoded.warning() {
         parsed.warn(&src, None, w);

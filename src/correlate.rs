@@ -501,10 +501,48 @@ impl JobBuilder {
         self.job
             .failures
             .sort_by(|a, b| (a.time, &a.evidence).cmp(&(b.time, &b.evidence)));
+        dedupe_failures(&mut self.job.failures);
+        self.job.errors.clear();
+        for f in &self.job.failures {
+            *self.job.errors.entry(f.hr).or_default() += 1;
+        }
         self.job.evidence.sort();
         self.job.evidence.dedup();
         self.job
     }
+}
+
+/// How far apart a 202 and the 61 of the same failed transfer can be logged.
+const SAME_ATTEMPT_SECONDS: i64 = 120;
+
+/// One failed attempt is one failure, however many records describe it: a 202 (HTTP feature
+/// missing) is followed by the 61 of the same transfer, and a bitsadmin / PowerShell listing or
+/// a WindowsUpdate.log line repeats an error the event log already holds.
+fn dedupe_failures(failures: &mut Vec<Failure>) {
+    let from_log = |f: &Failure| matches!(f.evidence.at, crate::model::Locator::Record(_));
+    let logged: Vec<(HResult, When)> = failures
+        .iter()
+        .filter(|f| from_log(f) && f.event_id == 61)
+        .map(|f| (f.hr, f.time))
+        .collect();
+    let log_codes: BTreeSet<HResult> = failures
+        .iter()
+        .filter(|f| from_log(f))
+        .map(|f| f.hr)
+        .collect();
+    let near = |a: When, b: When| match (a.utc(), b.utc()) {
+        (Some(a), Some(b)) => (a.as_second() - b.as_second()).abs() <= SAME_ATTEMPT_SECONDS,
+        _ => false,
+    };
+    failures.retain(|f| {
+        if !from_log(f) {
+            return !log_codes.contains(&f.hr);
+        }
+        if f.event_id == 202 {
+            return !logged.iter().any(|(hr, t)| *hr == f.hr && near(*t, f.time));
+        }
+        true
+    });
 }
 
 fn set_owner(j: &mut Job, owner: &str) {

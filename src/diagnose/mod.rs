@@ -240,20 +240,24 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     for job in &fleet.jobs {
         // Events of one failure do not all name the proxy (202 does, a 61 may leave it empty):
         // a failure without one went through the proxy its job's other failures name.
-        let proxy_of = |hr: HResult, url: &str| -> String {
-            job.failures
-                .iter()
-                .filter(|f| f.hr == hr && authority(&f.url) == authority(url))
-                .find_map(|f| f.proxy.clone())
-                .unwrap_or_default()
-        };
+        let failures: Vec<(HResult, String, Option<&String>)> = job
+            .failures
+            .iter()
+            .map(|f| (f.hr, authority(&f.url), f.proxy.as_ref()))
+            .collect();
+        let mut named: BTreeMap<(HResult, &str), &String> = BTreeMap::new();
+        for (hr, auth, proxy) in &failures {
+            if let Some(p) = proxy {
+                named.entry((*hr, auth.as_str())).or_insert(p);
+            }
+        }
         let mut keys: BTreeSet<(HResult, String, String)> = BTreeSet::new();
-        for f in &job.failures {
-            let proxy = match &f.proxy {
-                Some(p) => p.clone(),
-                None => proxy_of(f.hr, &f.url),
-            };
-            keys.insert((f.hr, authority(&f.url), proxy));
+        for (hr, auth, proxy) in &failures {
+            let proxy = proxy
+                .or_else(|| named.get(&(*hr, auth.as_str())).copied())
+                .cloned()
+                .unwrap_or_default();
+            keys.insert((*hr, auth.clone(), proxy));
         }
         for key in keys {
             let g = groups.entry(key.clone()).or_default();
