@@ -36,36 +36,6 @@ pub enum AppError {
     Threads(String),
 }
 
-/// A file's bytes: mapped into memory where the system allows it (no copy of a multi-GB log),
-/// else read.
-enum Bytes {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl Bytes {
-    fn open(path: &std::path::Path) -> std::io::Result<Bytes> {
-        let file = std::fs::File::open(path)?;
-        // SAFETY: the map is only read, and only while this run holds it. Inputs are exported
-        // copies in a bundle, not live logs; should one change underneath us anyway, the
-        // readers see other bytes, which they already treat as untrusted input.
-        match unsafe { memmap2::Mmap::map(&file) } {
-            Ok(m) => Ok(Bytes::Mapped(m)),
-            Err(_) => std::fs::read(path).map(Bytes::Read),
-        }
-    }
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(m) => m,
-            Bytes::Read(v) => v,
-        }
-    }
-}
-
 /// What reading one input gave.
 struct InputResult {
     row: InputRow,
@@ -152,13 +122,22 @@ fn read_input(f: &Found, cfg: &Config) -> InputResult {
         Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
         Ok(_) => {}
     }
-    let bytes = match Bytes::open(&f.path) {
+    // Event logs are streamed a window of chunks at a time; text is read whole.
+    let mut file = match std::fs::File::open(&f.path) {
+        Ok(file) => file,
+        Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
+    };
+    let mut magic = [0u8; 8];
+    let is_evtx =
+        std::io::Read::read_exact(&mut file, &mut magic).is_ok() && &magic == b"ElfFile\0";
+    if is_evtx {
+        drop(file);
+        return read_evtx(f);
+    }
+    let bytes = match std::fs::read(&f.path) {
         Ok(b) => b,
         Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
     };
-    if bytes.starts_with(b"ElfFile\0") {
-        return read_evtx(f, &bytes);
-    }
     let decoded = decode(&bytes);
     drop(bytes);
     let head: String = decoded.text.chars().take(8192).collect();
@@ -223,8 +202,11 @@ fn parse_text(kind: Kind, text: &str, src: &Source) -> Option<Parsed> {
     })
 }
 
-fn read_evtx(f: &Found, bytes: &[u8]) -> InputResult {
-    match parse::evtx::parse(bytes, &f.display, parse::evtx::Reader::Fast) {
+fn read_evtx(f: &Found) -> InputResult {
+    let parsed = std::fs::File::open(&f.path)
+        .map_err(parse::evtx::StreamError::Io)
+        .and_then(|mut r| parse::evtx::parse_stream(&mut r, &f.display, parse::evtx::Reader::Fast));
+    match parsed {
         Err(e) => skipped(f, "evtx", e.to_string()),
         Ok(out) => {
             let hosts: BTreeSet<String> = out

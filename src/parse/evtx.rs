@@ -65,26 +65,72 @@ const ERRORS_SHOWN: usize = 5;
 
 /// Parse one evtx file held in memory.
 pub fn parse(data: &[u8], path: &str, reader: Reader) -> Result<EvtxOutcome, EvtxFileError> {
-    if data.len() < binxml::FILE_HEADER_SIZE {
-        return if data.starts_with(b"ElfFile\0") {
-            Err(EvtxFileError::Truncated(data.len()))
-        } else {
-            Err(EvtxFileError::NotEvtx)
-        };
+    let mut input = data;
+    parse_stream(&mut input, path, reader).map_err(|e| match e {
+        StreamError::Evtx(e) => e,
+        // Reading from a slice cannot fail.
+        StreamError::Io(_) => EvtxFileError::NotEvtx,
+    })
+}
+
+/// Why a streamed evtx file could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Evtx(#[from] EvtxFileError),
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How many chunks are read and parsed at a time: memory stays bounded by this window (16 MiB)
+/// whatever the size of the file, and the window is wide enough to keep every core busy.
+const WINDOW_CHUNKS: usize = 256;
+
+/// Parse one evtx file from a reader, a window of chunks at a time.
+pub fn parse_stream(
+    input: &mut (impl std::io::Read + Send),
+    path: &str,
+    reader: Reader,
+) -> Result<EvtxOutcome, StreamError> {
+    let mut header = vec![0u8; binxml::FILE_HEADER_SIZE];
+    let got = read_full(input, &mut header)?;
+    if !header.starts_with(b"ElfFile\0") {
+        return Err(EvtxFileError::NotEvtx.into());
     }
-    if !data.starts_with(b"ElfFile\0") {
-        return Err(EvtxFileError::NotEvtx);
+    if got < binxml::FILE_HEADER_SIZE {
+        return Err(EvtxFileError::Truncated(got).into());
     }
-    let body = &data[binxml::FILE_HEADER_SIZE..];
     let shared_path: Arc<str> = Arc::from(path);
-    let chunks: Vec<(usize, &[u8])> = body.chunks(CHUNK_SIZE).enumerate().collect();
-    let outs: Vec<EvtxOutcome> = chunks
-        .into_par_iter()
-        .map(|(n, chunk)| read_chunk(n, chunk, &shared_path, reader))
-        .collect();
     let mut out = EvtxOutcome::default();
-    for c in outs {
-        out.absorb(c);
+    // Two windows: the next one is read while the chunks of the current one are parsed.
+    let mut current = vec![0u8; WINDOW_CHUNKS * CHUNK_SIZE];
+    let mut next = vec![0u8; WINDOW_CHUNKS * CHUNK_SIZE];
+    let mut got = read_full(input, &mut current)?;
+    let mut first_chunk = 0;
+    while got > 0 {
+        let more = got == current.len();
+        let (outs, read_next) = rayon::join(
+            || -> Vec<EvtxOutcome> {
+                current[..got]
+                    .par_chunks(CHUNK_SIZE)
+                    .enumerate()
+                    .map(|(i, chunk)| read_chunk(first_chunk + i, chunk, &shared_path, reader))
+                    .collect()
+            },
+            || {
+                if more {
+                    read_full(input, &mut next)
+                } else {
+                    Ok(0)
+                }
+            },
+        );
+        for c in outs {
+            out.absorb(c);
+        }
+        got = read_next?;
+        std::mem::swap(&mut current, &mut next);
+        first_chunk += WINDOW_CHUNKS;
     }
     // Keep the first few unreadable-record messages, then one line with the rest.
     let (errors, mut other): (Vec<Warning>, Vec<Warning>) = out
@@ -103,6 +149,20 @@ pub fn parse(data: &[u8], path: &str, reader: Reader) -> Result<EvtxOutcome, Evt
     }
     out.parsed.warnings = other;
     Ok(out)
+}
+
+/// Fill `buf` as far as the input goes; returns how much was read.
+fn read_full(input: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn read_chunk(n: usize, chunk: &[u8], path: &Arc<str>, reader: Reader) -> EvtxOutcome {
