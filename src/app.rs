@@ -93,6 +93,7 @@ fn skipped(f: &Found, kind: &str, reason: String) -> InputResult {
             observations: 0,
             records: 0,
             skipped_records: 0,
+            provider_records: BTreeMap::new(),
         },
         observations: Vec::new(),
         warnings: vec![Warning {
@@ -181,6 +182,7 @@ fn read_input(f: &Found, cfg: &Config) -> InputResult {
             observations: parsed.observations.len() as u64,
             records: lines,
             skipped_records: 0,
+            provider_records: BTreeMap::new(),
         },
         observations: parsed.observations,
         warnings: parsed.warnings,
@@ -239,6 +241,11 @@ fn read_evtx(f: &Found) -> InputResult {
                     observations: out.parsed.observations.len() as u64,
                     records: out.records,
                     skipped_records: out.bad_records,
+                    provider_records: out
+                        .provider_records
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), *v))
+                        .collect(),
                 },
                 observations: out.parsed.observations,
                 warnings: out.parsed.warnings,

@@ -52,6 +52,10 @@ fn openvpn_failures_match_the_inventory() {
     assert_eq!(per_code.get("0x80040009"), Some(&1));
     assert_eq!(r["inputs"][0]["status"], "ok");
     assert_eq!(r["inputs"][0]["records"], 1537);
+    assert_eq!(
+        r["inputs"][0]["provider_records"]["Microsoft-Windows-Bits-Client"],
+        1537
+    );
     // The name-resolution failures are diagnosed with the table's fix.
     let d = r["diagnoses"]
         .as_array()

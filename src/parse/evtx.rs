@@ -47,6 +47,8 @@ pub struct EvtxOutcome {
     pub undecoded: u64,
     /// Chunks the fast reader handed to the evtx crate.
     pub fallback_chunks: u64,
+    /// Records per provider we read (decoded or not), e.g. every Bits-Client event.
+    pub provider_records: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl EvtxOutcome {
@@ -57,6 +59,9 @@ impl EvtxOutcome {
         self.bad_records += c.bad_records;
         self.undecoded += c.undecoded;
         self.fallback_chunks += c.fallback_chunks;
+        for (p, n) in c.provider_records {
+            *self.provider_records.entry(p).or_default() += n;
+        }
     }
 }
 
@@ -286,6 +291,7 @@ fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
         let Some(provider) = provider_of(&plan.provider, &inst, chunk) else {
             continue;
         };
+        *out.provider_records.entry(provider.name()).or_default() += 1;
         if provider == Provider::Scm && !bits.in_values(&inst, chunk) {
             continue;
         }
@@ -398,7 +404,10 @@ fn full_chunk(n: usize, chunk: &[u8], path: &Arc<str>) -> EvtxOutcome {
             Ok(record) => {
                 out.records += 1;
                 match full_record(&record, path) {
-                    Ok(Some(o)) => out.parsed.observations.push(o),
+                    Ok(Some((provider, o))) => {
+                        *out.provider_records.entry(provider.name()).or_default() += 1;
+                        out.parsed.observations.extend(o);
+                    }
                     Ok(None) => {}
                     Err(message) => {
                         out.undecoded += 1;
@@ -415,7 +424,10 @@ fn full_chunk(n: usize, chunk: &[u8], path: &Arc<str>) -> EvtxOutcome {
     out
 }
 
-fn full_record(record: &EvtxRecord<'_>, path: &Arc<str>) -> Result<Option<Observation>, String> {
+/// A record of a provider we read, and its observation if it makes one.
+type FullRecord = Option<(Provider, Option<Observation>)>;
+
+fn full_record(record: &EvtxRecord<'_>, path: &Arc<str>) -> Result<FullRecord, String> {
     let rendered = record
         .clone()
         .into_json_value()
@@ -457,18 +469,17 @@ fn full_record(record: &EvtxRecord<'_>, path: &Arc<str>) -> Result<Option<Observ
     } else {
         When::Utc(record.timestamp)
     };
-    Ok(
-        events::decode(provider, event_id as u32, version, &fields).map(|fact| {
-            observation(
-                host,
-                time,
-                path,
-                record.event_record_id,
-                event_id as u32,
-                fact,
-            )
-        }),
-    )
+    let observation = events::decode(provider, event_id as u32, version, &fields).map(|fact| {
+        observation(
+            host,
+            time,
+            path,
+            record.event_record_id,
+            event_id as u32,
+            fact,
+        )
+    });
+    Ok(Some((provider, observation)))
 }
 
 /// An error and its causes on one line: "failed to read record ...: invalid data size ...".

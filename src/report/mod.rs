@@ -37,6 +37,9 @@ pub struct InputRow {
     pub records: u64,
     /// evtx records that could not be read at all.
     pub skipped_records: u64,
+    /// evtx: records per provider bitsdoctor reads (Bits-Client, Service Control Manager ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub provider_records: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
