@@ -7,7 +7,6 @@
 //! checked against the crate on every corpus file (tests in `evtx.rs`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 pub const FILE_HEADER_SIZE: usize = 4096;
@@ -81,24 +80,37 @@ pub fn records(chunk: &[u8]) -> R<Vec<RawRecord>> {
     Ok(out)
 }
 
-/// A template instance: which definition, and its substitution values.
+/// A template instance: which definition, and where its substitution values are. Values are
+/// located on demand: most records are dropped after looking at one of them.
 #[derive(Debug, Clone)]
 pub struct Instance {
     pub def_offset: u32,
-    /// (type, chunk offset, size) per value.
-    values: Vec<(u8, usize, usize)>,
+    /// Chunk offset of the value descriptors (size u16, type u8, pad u8 each).
+    descriptors: usize,
+    count: usize,
+    /// Chunk offset of the first value.
+    data: usize,
 }
 
 impl Instance {
+    /// Value `i`: (type, bytes, chunk offset).
     pub fn value<'c>(&self, chunk: &'c [u8], i: usize) -> Option<(u8, &'c [u8], usize)> {
-        let &(ty, at, size) = self.values.get(i)?;
-        Some((ty, chunk.get(at..at + size)?, at))
+        if i >= self.count {
+            return None;
+        }
+        let size_of = |k: usize| {
+            let at = self.descriptors + k * 4;
+            u16::from_le_bytes([chunk[at], chunk[at + 1]]) as usize
+        };
+        let at = self.data + (0..i).map(size_of).sum::<usize>();
+        let ty = chunk[self.descriptors + i * 4 + 2];
+        Some((ty, chunk.get(at..at + size_of(i))?, at))
     }
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.count
     }
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.count == 0
     }
 }
 
@@ -111,7 +123,6 @@ pub fn instance(chunk: &[u8], mut at: usize, end: usize) -> R<Instance> {
         return Err(Anomaly("no template instance"));
     }
     at += 2; // token, unknown byte
-    let _template_id = u32_at(chunk, at)?;
     let def_offset = u32_at(chunk, at + 4)?;
     at += 8;
     if def_offset as usize == at {
@@ -120,21 +131,23 @@ pub fn instance(chunk: &[u8], mut at: usize, end: usize) -> R<Instance> {
     }
     let count = u32_at(chunk, at)? as usize;
     at += 4;
+    let end = end.min(chunk.len());
     if count > 4096 || at + count * 4 > end {
         return Err(Anomaly("substitution count"));
     }
-    let mut values = Vec::with_capacity(count);
-    let mut data = at + count * 4;
-    for i in 0..count {
-        let size = u16_at(chunk, at + i * 4)? as usize;
-        let ty = chunk[at + i * 4 + 2];
-        values.push((ty, data, size));
-        data += size;
-    }
-    if data > end {
+    let data = at + count * 4;
+    let total: usize = (0..count)
+        .map(|k| u16::from_le_bytes([chunk[at + k * 4], chunk[at + k * 4 + 1]]) as usize)
+        .sum();
+    if data + total > end {
         return Err(Anomaly("values past the record"));
     }
-    Ok(Instance { def_offset, values })
+    Ok(Instance {
+        def_offset,
+        descriptors: at,
+        count,
+        data,
+    })
 }
 
 /// Where a value comes from: text fixed in the template, or a substitution.
@@ -467,16 +480,19 @@ pub fn value_is(ty: u8, b: &[u8], want: &str) -> bool {
             .all(|(c, u)| u[1] == 0 && u[0].eq_ignore_ascii_case(&c))
 }
 
-/// Plans per template definition offset, for one chunk.
+/// Plans per template definition offset, for one chunk (a few dozen at most: a short list
+/// beats hashing).
 #[derive(Default)]
-pub struct Plans(HashMap<u32, Result<Rc<Plan>, Anomaly>>);
+pub struct Plans(Vec<(u32, Result<Rc<Plan>, Anomaly>)>);
 
 impl Plans {
     pub fn get(&mut self, chunk: &[u8], def_offset: u32) -> R<Rc<Plan>> {
-        self.0
-            .entry(def_offset)
-            .or_insert_with(|| plan(chunk, def_offset as usize).map(Rc::new))
-            .clone()
+        if let Some((_, p)) = self.0.iter().find(|(o, _)| *o == def_offset) {
+            return p.clone();
+        }
+        let p = plan(chunk, def_offset as usize).map(Rc::new);
+        self.0.push((def_offset, p.clone()));
+        p
     }
 }
 
