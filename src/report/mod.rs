@@ -1,5 +1,7 @@
 //! The report: everything the analysis found, in the stable v1 shape, and its renderings.
 
+pub mod csv;
+pub mod html;
 pub mod json;
 pub mod text;
 
@@ -97,6 +99,19 @@ pub struct Report {
     pub updates: Vec<Update>,
     pub diagnoses: Vec<Diagnosis>,
     pub warnings: Vec<Warning>,
+    /// Every failed attempt of every job, in time order (for the HTML timeline; not in the JSON).
+    #[serde(skip)]
+    pub failures: Vec<FailurePoint>,
+}
+
+/// One failed transfer attempt: when, where and with which code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FailurePoint {
+    pub time: When,
+    pub host: String,
+    pub code: HResult,
+    /// The job key (`HOST/{GUID}`).
+    pub job: String,
 }
 
 impl Report {
@@ -163,6 +178,20 @@ impl Report {
                 }
             })
             .collect();
+        let mut failures: Vec<FailurePoint> = fleet
+            .jobs
+            .iter()
+            .flat_map(|j| {
+                let key = j.key();
+                j.failures.iter().map(move |f| FailurePoint {
+                    time: f.time,
+                    host: j.host.clone(),
+                    code: f.hr,
+                    job: key.clone(),
+                })
+            })
+            .collect();
+        failures.sort();
         let mut updates = fleet.updates;
         for u in &mut updates {
             let keys: Vec<String> = u.jobs.iter().map(|g| format!("{}/{}", u.host, g)).collect();
@@ -197,6 +226,7 @@ impl Report {
             updates,
             diagnoses,
             warnings,
+            failures,
         }
     }
 

@@ -1,0 +1,600 @@
+//! CSV renderings of the report, for spreadsheets and batch runs over many bundles.
+//!
+//! Every file is RFC 4180 (comma-separated, CRLF line ends, fields with commas, quotes or line
+//! breaks quoted, quotes doubled), UTF-8 without a BOM, and starts with a header row. Cells:
+//!
+//! - times are ISO 8601: UTC times end in `Z` (`2021-03-15T18:49:19.4443608Z`); times that
+//!   bitsadmin printed in the machine's local time are kept as written, with no zone
+//!   (`2002-12-17T13:21:30`); an unknown time is an empty cell;
+//! - error codes are `0x` + 8 upper-case hex digits (`0x80072EE7`);
+//! - a cell holding a list joins its items with `;` (no spaces);
+//! - any cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with
+//!   `'`, so a spreadsheet shows it as text instead of running it as a formula (job names, URLs
+//!   and owners come from the logs and may be written by an attacker).
+//!
+//! `diagnoses.csv`, one row per diagnosis, most important first:
+//!
+//! | column | content |
+//! |---|---|
+//! | `id` | `D1`, `D2` ... (rank order) |
+//! | `rule` | the rule that found it (`fleet-transfer`, `host-network`, `service-start` ...) |
+//! | `category` | `failure`, `config` or `security` |
+//! | `severity` | `critical`, `error`, `warning` or `info` |
+//! | `scope` | `fleet`, `host` or `job` |
+//! | `code` | the error code, empty when the finding has none |
+//! | `symbol` | the code's symbolic name (`ERROR_WINHTTP_NAME_NOT_RESOLVED`), if known |
+//! | `title` | one line: what is wrong |
+//! | `cause` | why |
+//! | `fix` | the fix steps, in order, joined with `;` |
+//! | `hosts` | affected hosts |
+//! | `jobs` | affected jobs as `HOST/{GUID}` |
+//! | `servers` | remote authorities (`https://wsus01:8531`) |
+//! | `proxies` | proxies involved |
+//! | `occurrences` | how many times it was seen |
+//! | `first_seen`, `last_seen` | times |
+//! | `evidence` | where it shows: `path#record` (event log record id) or `path:line` (text line) |
+//!
+//! `jobs.csv`, one row per BITS job (host, then job id):
+//!
+//! | column | content |
+//! |---|---|
+//! | `host` | the host |
+//! | `id` | the job GUID (`{6AF6F4C8-...}`), empty for old-schema events without one |
+//! | `name` | the job's display name |
+//! | `owner` | the job owner |
+//! | `outcome` | `succeeded`, `recovered`, `failing`, `cancelled` or `in_progress` |
+//! | `state` | the state a bitsadmin / PowerShell listing showed (`TRANSIENT_ERROR` ...), if any |
+//! | `errors` | failures per code: `0x80072EE7=3;0x80072EFE=1` |
+//! | `urls` | remote URLs |
+//! | `proxies` | proxies used |
+//! | `first_seen`, `last_seen` | times |
+//! | `diagnoses` | ids of the diagnoses that name this job (`D1;D4`) |
+//!
+//! `events.csv`, the normalized timeline: one row per observation read from the inputs, in time
+//! order (unknown times first, then local, then UTC; ties by host and evidence):
+//!
+//! | column | content |
+//! |---|---|
+//! | `time` | when |
+//! | `host` | the host |
+//! | `event_id` | the event id for event log records, empty for text inputs |
+//! | `kind` | what the observation is: `job_created`, `transfer_started`, `transfer_stopped`, `transfer_error`, `job_completed`, `job_cancelled`, `job_snapshot`, `proxy_failure`, `http_feature_missing`, `credentials_rejected`, `service_warning`, `service_state`, `service_start_type`, `service_start_failure`, `service_crash`, `service_installed`, `service_config`, `policy`, `win_http_proxy`, `limit_reached`, `log_cleared`, `update` |
+//! | `job` | the job GUID, where the observation names one |
+//! | `code` | the error code it carries, if any |
+//! | `url` | the remote URL (for a job listing: every file's URL) |
+//! | `proxy` | the proxy (or proxy list) it names |
+//! | `detail` | the rest, as `name=value` pairs joined with `;` (`title=...;owner=...`) |
+//! | `path` | the input it was read from |
+//! | `record` | the event log record id, for event logs |
+//! | `line` | the 1-based line, for text inputs |
+
+use super::Report;
+use crate::model::{Evidence, Fact, HResult, Locator, Observation, When};
+
+/// The header of `diagnoses.csv`.
+pub const DIAGNOSES_HEADER: [&str; 18] = [
+    "id",
+    "rule",
+    "category",
+    "severity",
+    "scope",
+    "code",
+    "symbol",
+    "title",
+    "cause",
+    "fix",
+    "hosts",
+    "jobs",
+    "servers",
+    "proxies",
+    "occurrences",
+    "first_seen",
+    "last_seen",
+    "evidence",
+];
+
+/// The header of `jobs.csv`.
+pub const JOBS_HEADER: [&str; 12] = [
+    "host",
+    "id",
+    "name",
+    "owner",
+    "outcome",
+    "state",
+    "errors",
+    "urls",
+    "proxies",
+    "first_seen",
+    "last_seen",
+    "diagnoses",
+];
+
+/// The header of `events.csv`.
+pub const EVENTS_HEADER: [&str; 12] = [
+    "time", "host", "event_id", "kind", "job", "code", "url", "proxy", "detail", "path", "record",
+    "line",
+];
+
+/// Make a cell safe to open in a spreadsheet: one that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`.
+pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// A time as the CSV files write it: ISO 8601, `Z` for UTC, local times as written, empty when
+/// unknown.
+pub fn time(w: &When) -> String {
+    match w {
+        When::Unknown => String::new(),
+        When::Utc(t) => t.to_string(),
+        When::Local(dt) => dt.to_string(),
+    }
+}
+
+fn code(c: Option<HResult>) -> String {
+    c.map(|c| c.to_string()).unwrap_or_default()
+}
+
+fn list<I, S>(items: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out = String::new();
+    for (i, s) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(s.as_ref());
+    }
+    out
+}
+
+/// `path#record` or `path:line`.
+pub fn evidence(e: &Evidence) -> String {
+    match e.at {
+        Locator::Record(r) => format!("{}#{r}", e.path),
+        Locator::Line(l) => format!("{}:{l}", e.path),
+    }
+}
+
+/// Rows -> CSV text. Every cell goes through [`cell`].
+struct Table {
+    w: csv::Writer<Vec<u8>>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Table {
+        let mut t = Table {
+            w: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(Vec::new()),
+        };
+        t.row(header.iter().copied());
+        t
+    }
+
+    fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let record: Vec<String> = cells
+            .into_iter()
+            .map(|c| cell(c.as_ref()).into_owned())
+            .collect();
+        // Writing to a Vec cannot fail; a failure would only drop the row, never panic.
+        let _ = self.w.write_record(&record);
+    }
+
+    fn finish(self) -> String {
+        let bytes = self
+            .w
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner().get_ref().clone());
+        // Every cell came from a &str: the bytes are UTF-8.
+        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
+    }
+}
+
+/// `diagnoses.csv`: one row per diagnosis, in rank order.
+pub fn diagnoses(r: &Report) -> String {
+    let mut t = Table::new(&DIAGNOSES_HEADER);
+    for d in &r.diagnoses {
+        t.row([
+            d.id.clone(),
+            d.rule.to_string(),
+            enum_str(&d.category),
+            d.severity.as_str().to_string(),
+            enum_str(&d.scope),
+            code(d.code),
+            d.symbol.clone().unwrap_or_default(),
+            d.title.clone(),
+            d.cause.clone(),
+            list(&d.fix),
+            list(&d.hosts),
+            list(&d.jobs),
+            list(&d.servers),
+            list(&d.proxies),
+            d.occurrences.to_string(),
+            time(&d.first_seen),
+            time(&d.last_seen),
+            list(d.evidence.iter().map(evidence)),
+        ]);
+    }
+    t.finish()
+}
+
+/// `jobs.csv`: one row per job, in report order (host, then job).
+pub fn jobs(r: &Report) -> String {
+    let mut t = Table::new(&JOBS_HEADER);
+    for j in &r.jobs {
+        t.row([
+            j.host.clone(),
+            j.id.clone().unwrap_or_default(),
+            j.name.clone(),
+            j.owner.clone(),
+            j.outcome.as_str().to_string(),
+            j.state.clone().unwrap_or_default(),
+            list(j.errors.iter().map(|(c, n)| format!("{c}={n}"))),
+            list(&j.urls),
+            list(&j.proxies),
+            time(&j.first_seen),
+            time(&j.last_seen),
+            list(&j.diagnoses),
+        ]);
+    }
+    t.finish()
+}
+
+/// `events.csv`: the normalized timeline, one row per observation, sorted by time, host and
+/// evidence so the output does not depend on the order the inputs were read in.
+pub fn events(observations: &[Observation]) -> String {
+    let mut order: Vec<&Observation> = observations.iter().collect();
+    order.sort_by(|a, b| {
+        (a.time, &a.host, &a.evidence, a.event_id).cmp(&(b.time, &b.host, &b.evidence, b.event_id))
+    });
+    let mut t = Table::new(&EVENTS_HEADER);
+    for o in order {
+        let f = fields(&o.fact);
+        let (record, line) = match o.evidence.at {
+            Locator::Record(n) => (n.to_string(), String::new()),
+            Locator::Line(n) => (String::new(), n.to_string()),
+        };
+        t.row([
+            time(&o.time),
+            o.host.clone(),
+            if o.event_id == 0 {
+                String::new()
+            } else {
+                o.event_id.to_string()
+            },
+            kind(&o.fact).to_string(),
+            o.fact.job().map(|g| g.to_string()).unwrap_or_default(),
+            code(f.code),
+            f.url,
+            f.proxy.unwrap_or_default(),
+            list(f.detail),
+            o.evidence.path.to_string(),
+            record,
+            line,
+        ]);
+    }
+    t.finish()
+}
+
+/// The serde name of a unit-like enum value (`Category::Failure` -> `failure`).
+fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The `kind` tag `Fact` serializes with.
+pub fn kind(f: &Fact) -> &'static str {
+    match f {
+        Fact::JobCreated { .. } => "job_created",
+        Fact::TransferStarted { .. } => "transfer_started",
+        Fact::TransferStopped { .. } => "transfer_stopped",
+        Fact::TransferError { .. } => "transfer_error",
+        Fact::JobCompleted { .. } => "job_completed",
+        Fact::JobCancelled { .. } => "job_cancelled",
+        Fact::JobSnapshot(_) => "job_snapshot",
+        Fact::ProxyFailure { .. } => "proxy_failure",
+        Fact::HttpFeatureMissing { .. } => "http_feature_missing",
+        Fact::CredentialsRejected { .. } => "credentials_rejected",
+        Fact::ServiceWarning { .. } => "service_warning",
+        Fact::ServiceState { .. } => "service_state",
+        Fact::ServiceStartType { .. } => "service_start_type",
+        Fact::ServiceStartFailure { .. } => "service_start_failure",
+        Fact::ServiceCrash { .. } => "service_crash",
+        Fact::ServiceInstalled { .. } => "service_installed",
+        Fact::ServiceConfig { .. } => "service_config",
+        Fact::Policy { .. } => "policy",
+        Fact::WinHttpProxy { .. } => "win_http_proxy",
+        Fact::LimitReached { .. } => "limit_reached",
+        Fact::LogCleared { .. } => "log_cleared",
+        Fact::Update { .. } => "update",
+    }
+}
+
+/// The columns of one fact that `events.csv` spreads out.
+#[derive(Default)]
+struct Fields {
+    code: Option<HResult>,
+    url: String,
+    proxy: Option<String>,
+    detail: Vec<String>,
+}
+
+impl Fields {
+    fn put(&mut self, name: &str, value: impl std::fmt::Display) {
+        let v = value.to_string();
+        if !v.is_empty() {
+            self.detail.push(format!("{name}={v}"));
+        }
+    }
+    fn opt(&mut self, name: &str, value: Option<impl std::fmt::Display>) {
+        if let Some(v) = value {
+            self.put(name, v);
+        }
+    }
+}
+
+fn fields(fact: &Fact) -> Fields {
+    let mut f = Fields::default();
+    match fact {
+        Fact::JobCreated {
+            title,
+            owner,
+            process,
+            ..
+        } => {
+            f.put("title", title);
+            f.put("owner", owner);
+            f.opt("process", process.as_ref());
+        }
+        Fact::TransferStarted {
+            title,
+            url,
+            bytes_total,
+            ..
+        } => {
+            f.url = url.clone();
+            f.put("title", title);
+            f.opt("bytes_total", *bytes_total);
+        }
+        Fact::TransferStopped {
+            title,
+            url,
+            hr,
+            proxy,
+            bytes_transferred,
+            ..
+        } => {
+            f.url = url.clone();
+            f.code = Some(*hr);
+            f.proxy = proxy.clone();
+            f.put("title", title);
+            f.opt("bytes_transferred", *bytes_transferred);
+        }
+        Fact::TransferError {
+            title,
+            url,
+            hr,
+            proxy,
+            context,
+            ..
+        } => {
+            f.url = url.clone();
+            f.code = Some(*hr);
+            f.proxy = proxy.clone();
+            f.put("title", title);
+            f.opt("context", *context);
+        }
+        Fact::JobCompleted {
+            title,
+            owner,
+            file_count,
+            ..
+        } => {
+            f.put("title", title);
+            f.put("owner", owner);
+            f.opt("file_count", *file_count);
+        }
+        Fact::JobCancelled { title, owner, .. } => {
+            f.put("title", title);
+            f.put("owner", owner);
+        }
+        Fact::JobSnapshot(s) => {
+            f.url = list(s.files.iter().map(|(remote, _)| remote));
+            f.code = s.error_code;
+            f.proxy = s.proxy_list.clone();
+            f.put("title", &s.display_name);
+            f.opt("state", s.state.as_ref());
+            f.opt("owner", s.owner.as_ref());
+            f.opt("type", s.job_type.as_ref());
+            f.opt(
+                "files",
+                s.files_transferred.map(|n| match s.files_total {
+                    Some(t) => format!("{n}/{t}"),
+                    None => n.to_string(),
+                }),
+            );
+            f.opt(
+                "bytes",
+                s.bytes_transferred.map(|n| match s.bytes_total {
+                    Some(t) => format!("{n}/{t}"),
+                    None => format!("{n}/UNKNOWN"),
+                }),
+            );
+            f.opt("errors", s.error_count);
+            f.opt("error_context", s.error_context);
+            f.opt("error_file", s.error_file.as_ref());
+            f.opt("proxy_usage", s.proxy_usage.as_ref());
+            f.opt("proxy_bypass", s.proxy_bypass_list.as_ref());
+            f.put("created", time(&s.creation_time));
+            f.put("modified", time(&s.modification_time));
+            f.put("completed", time(&s.completion_time));
+        }
+        Fact::ProxyFailure {
+            title,
+            url,
+            proxy_list,
+            bypass_list,
+            hr,
+            ..
+        } => {
+            f.url = url.clone();
+            f.code = Some(*hr);
+            f.proxy = Some(proxy_list.clone());
+            f.put("title", title);
+            f.put("bypass", bypass_list);
+        }
+        Fact::HttpFeatureMissing {
+            title,
+            url,
+            proxy,
+            hr,
+            feature,
+            http_version,
+            url_range,
+            ..
+        } => {
+            f.url = url.clone();
+            f.code = Some(*hr);
+            f.proxy = proxy.clone();
+            f.put("title", title);
+            f.put("feature", feature);
+            f.opt("http_version", http_version.as_ref());
+            f.opt("range", url_range.as_ref());
+        }
+        Fact::CredentialsRejected {
+            job_title,
+            server,
+            url,
+            scheme,
+            user,
+        } => {
+            f.url = url.clone();
+            f.put("title", job_title);
+            f.put("server", server);
+            f.put("scheme", scheme);
+            f.put("user", user);
+        }
+        Fact::ServiceWarning { event, hr, seconds } => {
+            f.code = *hr;
+            f.put("event", event);
+            f.opt("seconds", *seconds);
+        }
+        Fact::ServiceState {
+            service,
+            state,
+            state_code,
+        } => {
+            f.put("service", service);
+            f.put("state", state);
+            f.opt("state_code", *state_code);
+        }
+        Fact::ServiceStartType { service, from, to } => {
+            f.put("service", service);
+            f.put("from", from);
+            f.put("to", to);
+        }
+        Fact::ServiceStartFailure {
+            service,
+            event,
+            error,
+            dependency,
+        } => {
+            f.code = *error;
+            f.put("service", service);
+            f.put("event", event);
+            f.opt("dependency", dependency.as_ref());
+        }
+        Fact::ServiceCrash { service, count } => {
+            f.put("service", service);
+            f.opt("count", *count);
+        }
+        Fact::ServiceInstalled {
+            service,
+            image_path,
+            account,
+        } => {
+            f.put("service", service);
+            f.put("image_path", image_path);
+            f.put("account", account);
+        }
+        Fact::ServiceConfig { name, value } | Fact::Policy { name, value } => {
+            f.put("name", name);
+            f.put("value", value);
+        }
+        Fact::WinHttpProxy {
+            direct,
+            proxy,
+            bypass,
+        } => {
+            f.proxy = proxy.clone();
+            f.put("direct", direct);
+            f.opt("bypass", bypass.as_ref());
+        }
+        Fact::LimitReached {
+            event,
+            entity,
+            current,
+            limit,
+        } => {
+            f.put("event", event);
+            f.put("entity", entity);
+            f.opt("current", *current);
+            f.opt("limit", *limit);
+        }
+        Fact::LogCleared { channel, user } => {
+            f.put("channel", channel);
+            f.put("user", user);
+        }
+        Fact::Update {
+            stage,
+            title,
+            guid,
+            revision,
+            hr,
+            ..
+        } => {
+            f.code = *hr;
+            f.put("stage", enum_str(stage));
+            f.put("title", title);
+            f.opt("update", guid.as_ref());
+            f.opt("revision", *revision);
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_prefixed() {
+        for s in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(cell(s), format!("'{s}"), "{s:?}");
+        }
+        for s in ["", "a=b", "0x80072EE7", "'quoted", " =x"] {
+            assert_eq!(cell(s), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn times_are_iso_8601() {
+        let utc: jiff::Timestamp = "2021-03-15T18:49:19.4443608Z".parse().unwrap();
+        assert_eq!(time(&When::Utc(utc)), "2021-03-15T18:49:19.4443608Z");
+        let local: jiff::civil::DateTime = "2002-12-17T13:21:30".parse().unwrap();
+        assert_eq!(time(&When::Local(local)), "2002-12-17T13:21:30");
+        assert_eq!(time(&When::Unknown), "");
+    }
+}

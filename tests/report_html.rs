@@ -1,0 +1,292 @@
+//! The HTML report: self-contained, every input value escaped, deterministic.
+
+use bitsdoctor::correlate::Outcome;
+use bitsdoctor::diagnose::{Category, Scope, Severity};
+use bitsdoctor::model::{Evidence, HResult, Locator, When};
+use bitsdoctor::parse::Warning;
+use bitsdoctor::report::{
+    html, FailurePoint, HostRow, InputRow, JobRow, Report, Status, Summary, SCHEMA,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const XSS: &str = "<script>alert(1)</script>";
+
+fn utc(s: &str) -> When {
+    When::Utc(s.parse().unwrap())
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// A report whose every input-derived string is hostile.
+fn hostile_report() -> Report {
+    let host = "WS01\"><img src=x onerror=alert(1)>";
+    let url = format!("http://evil.example/{XSS}?a=1&b='2'");
+    let ev = Evidence {
+        path: Arc::from(format!("bundle/{XSS}/bits.txt").as_str()),
+        at: Locator::Line(7),
+    };
+    // `Diagnosis` has crate-private fields: start from one the analysis made and change the
+    // public ones.
+    let mut diagnosis = analyzed(BITSADMIN).diagnoses[0].clone();
+    diagnosis.id = "D1".into();
+    diagnosis.rule = "transfer-failure";
+    diagnosis.category = Category::Failure;
+    diagnosis.severity = Severity::Error;
+    diagnosis.scope = Scope::Job;
+    diagnosis.code = Some(HResult(0x8019_0193));
+    diagnosis.symbol = Some("BG_E_HTTP_ERROR_403".into());
+    diagnosis.title = format!("job {XSS} fails");
+    diagnosis.cause = format!("the server said no {XSS}");
+    diagnosis.fix = vec![
+        format!("Run `bitsadmin /info {XSS} /verbose` as the owner"),
+        "Then `sc stop bits` and `sc start bits`".into(),
+    ];
+    diagnosis.proof = format!("proof {XSS}");
+    diagnosis.next_check = format!("check {XSS}");
+    diagnosis.hosts = set(&[host]);
+    diagnosis.jobs = set(&[&format!("{host}/{{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}}")]);
+    diagnosis.servers = set(&[&url]);
+    diagnosis.proxies = set(&[&format!("proxy{XSS}:8080")]);
+    diagnosis.occurrences = 3;
+    diagnosis.first_seen = utc("2024-03-11T08:04:26Z");
+    diagnosis.last_seen = utc("2024-03-11T09:04:26Z");
+    diagnosis.evidence = vec![ev.clone()];
+    diagnosis.explains = vec![];
+    let job = JobRow {
+        host: host.into(),
+        id: Some("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}".into()),
+        name: XSS.into(),
+        owner: format!("CONTOSO\\{XSS}"),
+        outcome: Outcome::Failing,
+        errors: BTreeMap::from([(HResult(0x8019_0193), 3)]),
+        urls: vec![url.clone()],
+        proxies: vec![],
+        state: Some(format!("ERROR{XSS}")),
+        first_seen: utc("2024-03-11T08:04:26Z"),
+        last_seen: utc("2024-03-11T09:04:26Z"),
+        diagnoses: vec!["D1".into()],
+    };
+    let host_row = HostRow {
+        name: host.into(),
+        jobs: 1,
+        outcomes: BTreeMap::from([("failing", 1)]),
+        service_state_changes: 2,
+        service_start_type_changes: 0,
+        service_start_failures: 0,
+        service_crashes: 0,
+        config: BTreeMap::from([(format!("ObjectName{XSS}"), format!("LocalSystem{XSS}"))]),
+        policy: BTreeMap::new(),
+        winhttp_proxy: Some(format!("{XSS} (bypass none)")),
+        logs_cleared: vec![XSS.into()],
+        diagnoses: vec!["D1".into()],
+    };
+    let input = InputRow {
+        path: format!("bundle/{XSS}/bits.txt"),
+        kind: "bitsadmin".into(),
+        host: host.into(),
+        status: Status::Partial,
+        reason: Some(format!("1 line not understood {XSS}")),
+        observations: 5,
+        records: 40,
+        skipped_records: 0,
+        provider_records: BTreeMap::new(),
+    };
+    let failures = (0..3)
+        .map(|i| FailurePoint {
+            time: utc(&format!("2024-03-11T0{}:04:26Z", 8 + i / 2)),
+            host: host.into(),
+            code: HResult(0x8019_0193),
+            job: format!("{host}/{{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}}"),
+        })
+        .collect();
+    Report {
+        schema: SCHEMA,
+        summary: Summary {
+            inputs: 1,
+            hosts: 1,
+            jobs: 1,
+            outcomes: BTreeMap::from([("failing", 1)]),
+            diagnoses: BTreeMap::from([("error", 1)]),
+            warnings: 1,
+        },
+        inputs: vec![input],
+        hosts: vec![host_row],
+        jobs: vec![job],
+        updates: vec![],
+        diagnoses: vec![diagnosis],
+        warnings: vec![Warning {
+            path: format!("bundle/{XSS}/bits.txt"),
+            at: Some(Locator::Line(3)),
+            message: format!("unreadable {XSS}"),
+        }],
+        failures,
+    }
+}
+
+#[test]
+fn every_input_value_is_escaped() {
+    let out = html::render(&hostile_report());
+    let lower = out.to_ascii_lowercase();
+    assert!(!lower.contains("<script"), "a raw script tag got through");
+    assert!(!lower.contains("<img"), "a raw img tag got through");
+    // ... and the values are still shown, escaped.
+    assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(out.contains("http://evil.example/&lt;script&gt;"));
+    assert!(out.contains("a=1&amp;b=&#39;2&#39;"));
+    assert!(out.contains("WS01&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    // Commands in fix steps are copyable code, escaped too.
+    assert!(out.contains(
+        "<code class=\"cmd\" title=\"click to select\">bitsadmin /info &lt;script&gt;alert(1)&lt;/script&gt; /verbose</code>"
+    ));
+    assert!(out.contains("<code class=\"cmd\" title=\"click to select\">sc stop bits</code>"));
+}
+
+#[test]
+fn the_file_is_self_contained() {
+    let out = html::render(&hostile_report());
+    let lower = out.to_ascii_lowercase();
+    for banned in [
+        "<script", "<link", "<iframe", "<img", "@import", "url(", " src=\"",
+    ] {
+        assert!(!lower.contains(banned), "found {banned}");
+    }
+    // The only URL-like text outside escaped values is the SVG namespace.
+    let hrefs: Vec<&str> = out
+        .match_indices("href=\"")
+        .map(|(i, _)| &out[i..])
+        .collect();
+    assert!(
+        hrefs.iter().all(|h| h.starts_with("href=\"#")),
+        "external link"
+    );
+    assert!(out.starts_with("<!DOCTYPE html>"));
+    assert!(out.contains("<style>"));
+    assert!(out.contains("Content-Security-Policy"));
+}
+
+#[test]
+fn sections_and_balanced_markup() {
+    let out = html::render(&hostile_report());
+    for id in ["summary", "causes", "timeline", "hosts", "jobs", "inputs"] {
+        assert!(out.contains(&format!("<section id=\"{id}\">")), "no {id}");
+    }
+    for tag in [
+        "section", "article", "table", "details", "svg", "dl", "ol", "ul", "div",
+    ] {
+        let open =
+            out.matches(&format!("<{tag}>")).count() + out.matches(&format!("<{tag} ")).count();
+        let close = out.matches(&format!("</{tag}>")).count();
+        assert_eq!(open, close, "<{tag}> opened {open}, closed {close}");
+    }
+    // The timeline has bars for the three failures (two buckets), and a legend with the code.
+    assert!(out.contains("<svg"));
+    assert!(out.matches("<rect x=").count() >= 2);
+    assert!(out.contains("<code>0x80190193</code> BG_E_HTTP_ERROR_403"));
+    assert!(out.contains("3 failed attempt(s) on 1 host(s)"));
+}
+
+#[test]
+fn same_report_same_bytes() {
+    let r = hostile_report();
+    assert!(html::render(&r) == html::render(&r));
+}
+
+#[test]
+fn empty_report_renders() {
+    let mut r = hostile_report();
+    r.diagnoses.clear();
+    r.jobs.clear();
+    r.failures.clear();
+    r.hosts.clear();
+    let out = html::render(&r);
+    assert!(out.contains("No problems found"));
+    assert!(out.contains("No failed transfers"));
+    assert!(!out.contains("<svg"));
+}
+
+const BITSADMIN: &str = "\r
+BITSADMIN version 3.0\r
+BITS administration utility.\r
+(C) Copyright Microsoft Corp.\r
+\r
+GUID: {E55055F4-339D-4791-BFAE-8FA79602A966} DISPLAY: '<script>alert(1)</script>'\r
+TYPE: DOWNLOAD STATE: ERROR OWNER: CONTOSO\\svc-appsync\r
+PRIORITY: FOREGROUND FILES: 0 / 1 BYTES: 0 / UNKNOWN\r
+CREATION TIME: 3/11/2024 8:04:26 AM MODIFICATION TIME: 3/11/2024 8:04:40 AM\r
+COMPLETION TIME: UNKNOWN ACL FLAGS: \r
+NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: 3\r
+RETRY DELAY: 600 NO PROGRESS TIMEOUT: 1209600 ERROR COUNT: 1\r
+PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL\r
+ERROR FILE:    https://cdn.example/<script>alert(1)</script>.cab -> D:\\x.cab\r
+ERROR CODE:    0x80190193 - HTTP status 403: The client does not have sufficient access rights to the requested server object.\r
+ERROR CONTEXT: 0x00000005 - The error occurred while the remote file was being processed.\r
+DESCRIPTION: \r
+JOB FILES:\r
+\t0 / UNKNOWN WORKING https://cdn.example/<script>alert(1)</script>.cab -> D:\\x.cab\r
+NOTIFICATION COMMAND LINE: none\r
+\r
+Listed 1 job(s).\r
+";
+
+/// `bitsadmin.txt` in a `WS01` folder, analysed.
+fn analyzed(bitsadmin: &str) -> Report {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("WS01");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("bitsadmin.txt"), bitsadmin).unwrap();
+    analyze_dir(dir.path())
+}
+
+fn analyze_dir(dir: &std::path::Path) -> Report {
+    let cfg = bitsdoctor::app::Config {
+        paths: vec![dir.to_path_buf()],
+        host: None,
+        threads: 1,
+    };
+    let kb = bitsdoctor::knowledge::Knowledge::builtin();
+    bitsdoctor::app::analyze(&cfg, &kb).unwrap()
+}
+
+#[test]
+fn analyzed_bundle_escapes_job_name_and_url() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("WS01")).unwrap();
+    std::fs::write(dir.path().join("WS01/bitsadmin.txt"), BITSADMIN).unwrap();
+    let r = analyze_dir(dir.path());
+    assert_eq!(r.jobs.len(), 1);
+    assert_eq!(r.jobs[0].name, XSS);
+    assert!(
+        r.jobs[0].urls.iter().any(|u| u.contains(XSS)),
+        "{:?}",
+        r.jobs[0]
+    );
+    let out = html::render(&r);
+    assert!(!out.to_ascii_lowercase().contains("<script"));
+    assert!(out.contains("https://cdn.example/&lt;script&gt;alert(1)&lt;/script&gt;.cab"));
+    // Same inputs, same bytes.
+    assert!(out == html::render(&analyze_dir(dir.path())));
+}
+
+/// Not a check: renders `BITSDOCTOR_HTML_IN` (default `samples/`) to `BITSDOCTOR_HTML_OUT`, to
+/// look at in a browser. `cargo test --test report_html -- --ignored render_to_file`
+#[test]
+#[ignore]
+fn render_to_file() {
+    let Some(out) = std::env::var_os("BITSDOCTOR_HTML_OUT") else {
+        return;
+    };
+    let input = std::env::var_os("BITSDOCTOR_HTML_IN")
+        .map(std::path::PathBuf::from)
+        // Relative, as a user would type it (tests run in the package folder).
+        .unwrap_or_else(|| std::path::PathBuf::from("samples"));
+    let cfg = bitsdoctor::app::Config {
+        paths: vec![input],
+        host: None,
+        threads: 0,
+    };
+    let r = bitsdoctor::app::analyze(&cfg, &bitsdoctor::knowledge::Knowledge::builtin()).unwrap();
+    std::fs::write(out, html::render(&r)).unwrap();
+}
