@@ -48,17 +48,50 @@ struct InputResult {
 
 /// Analyse the inputs named in `cfg`.
 pub fn analyze(cfg: &Config, kb: &Knowledge) -> Result<Report, AppError> {
+    analyze_with_progress(cfg, kb, &|_| {})
+}
+
+/// What `analyze` reports while it reads inputs (for a progress bar; the core never prints).
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// This many inputs were found.
+    Found(usize),
+    /// One more input was read.
+    Read,
+    /// Reading is done; correlating and diagnosing.
+    Analysing,
+}
+
+/// `analyze`, calling `progress` as inputs are found and read (from worker threads).
+pub fn analyze_with_progress(
+    cfg: &Config,
+    kb: &Knowledge,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, AppError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
         .map_err(|e| AppError::Threads(e.to_string()))?;
-    pool.install(|| run(cfg, kb))
+    pool.install(|| run(cfg, kb, progress))
 }
 
-fn run(cfg: &Config, kb: &Knowledge) -> Result<Report, AppError> {
+fn run(
+    cfg: &Config,
+    kb: &Knowledge,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, AppError> {
     let (found, mut warnings) = discover(&cfg.paths);
+    progress(Progress::Found(found.len()));
     // Files and the chunks within each file share one pool.
-    let mut results: Vec<InputResult> = found.par_iter().map(|f| read_input(f, cfg)).collect();
+    let mut results: Vec<InputResult> = found
+        .par_iter()
+        .map(|f| {
+            let r = read_input(f, cfg);
+            progress(Progress::Read);
+            r
+        })
+        .collect();
+    progress(Progress::Analysing);
 
     if results.iter().all(|r| r.row.status == Status::Skipped) {
         return Err(AppError::NothingReadable(cfg.paths.len()));

@@ -1,10 +1,25 @@
 //! `bitsdoctor analyze PATH...`
 
 use crate::Format;
-use bitsdoctor::app::{self, Config};
+use bitsdoctor::app::{self, Config, Progress};
 use bitsdoctor::diagnose::Severity;
 use bitsdoctor::knowledge::Knowledge;
 use bitsdoctor::report;
+
+/// A progress bar on stderr while inputs are read, only when stderr is a terminal.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("reading inputs {pos}/{len} {wide_bar} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
 
 pub fn run(
     kb: &Knowledge,
@@ -12,7 +27,21 @@ pub fn run(
     format: Format,
     fail_on: Option<Severity>,
 ) -> (String, u8) {
-    match app::analyze(config, kb) {
+    let bar = progress_bar();
+    let on_progress = |p: Progress| {
+        if let Some(bar) = &bar {
+            match p {
+                Progress::Found(n) => bar.set_length(n as u64),
+                Progress::Read => bar.inc(1),
+                Progress::Analysing => bar.finish_and_clear(),
+            }
+        }
+    };
+    let result = app::analyze_with_progress(config, kb, &on_progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
         Err(e) => {
             eprintln!("bitsdoctor: {e}");
             (String::new(), 2)
