@@ -2,7 +2,7 @@
 
 use crate::prng::Rng;
 use crate::{Attempt, ConfigSpec, HostSpec};
-use evtx_writer::{Event, EvtxWriter, Value, WriteError};
+use evtx_writer::{Event, EvtxWriter, UserData, Value, WriteError};
 use jiff::{SignedDuration, Timestamp};
 
 pub const BITS_PROVIDER: &str = "Microsoft-Windows-Bits-Client";
@@ -11,6 +11,8 @@ pub const BITS_CHANNEL: &str = "Microsoft-Windows-Bits-Client/Operational";
 pub const SCM_PROVIDER: &str = "Service Control Manager";
 pub const SCM_GUID: &str = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
 pub const BITS_DISPLAY_NAME: &str = "Background Intelligent Transfer Service";
+pub const EVENTLOG_PROVIDER: &str = "Microsoft-Windows-Eventlog";
+pub const EVENTLOG_GUID: &str = "{fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148}";
 pub const SYSTEM_SID: &str = "S-1-5-18";
 
 /// A job as the capture time sees it.
@@ -40,6 +42,8 @@ pub(crate) struct Built {
     pub jobs: Vec<BuiltJob>,
     pub service_running: bool,
     pub config: ConfigSpec,
+    /// Jobs only the bitsadmin listing shows: (id, owner, state, created).
+    pub queued: Vec<(String, String, String, Timestamp)>,
 }
 
 fn s(v: &str) -> Value {
@@ -266,6 +270,39 @@ pub(crate) fn build_host(
                 + micros(rng.range(0, 999_999));
             let xfer = rng.guid();
             let is_last = a + 1 == j.attempts.len();
+            if let Attempt::ProxyFail {
+                hr,
+                proxy_list,
+                bypass_list,
+            } = attempt
+            {
+                bits.push(bits_event(
+                    pc,
+                    201,
+                    0,
+                    3,
+                    0,
+                    t,
+                    bits_pid,
+                    tid(rng),
+                    vec![
+                        ("job", s(&j.title)),
+                        ("jobId", g(&id)),
+                        ("jobOwner", s(&j.owner)),
+                        ("url", s(&j.url)),
+                        ("transferId", g(&xfer)),
+                        ("proxyServerList", s(proxy_list)),
+                        ("proxyBypassList", s(bypass_list)),
+                        ("error", Value::U32(*hr)),
+                    ],
+                ));
+                built.error_count += 1;
+                built.error = Some((*hr, 6));
+                built.state = "TRANSIENT_ERROR";
+                built.modified = t;
+                last = last.max(t);
+                continue;
+            }
             if let Attempt::Cancel = attempt {
                 bits.push(bits_event(
                     pc,
@@ -318,7 +355,20 @@ pub(crate) fn build_host(
             started.activity_id = Some(xfer.clone());
             bits.push(started);
             match attempt {
-                Attempt::Succeed => {
+                Attempt::Succeed | Attempt::Unthrottled { .. } => {
+                    if let Attempt::Unthrottled { event } = attempt {
+                        bits.push(bits_event(
+                            pc,
+                            *event,
+                            0,
+                            3,
+                            0,
+                            t + micros(rng.range(100_000, 900_000)),
+                            bits_pid,
+                            tid(rng),
+                            vec![("jobName", s(&j.title)), ("url", s(&j.url))],
+                        ));
+                    }
                     let dur = 2 + (j.bytes / 2_000_000).min(600) as i64;
                     let t2 = t + secs(dur) + micros(rng.range(0, 999_999));
                     bits.push(transfer_stopped(
@@ -371,8 +421,36 @@ pub(crate) fn build_host(
                         last = last.max(t2);
                     }
                 }
-                Attempt::Fail { hr, context } => {
+                Attempt::Fail { .. } | Attempt::CredentialsRejected { .. } => {
+                    let (hr, context) = match attempt {
+                        Attempt::Fail { hr, context } => (hr, context),
+                        Attempt::CredentialsRejected { hr, .. } => (hr, &5),
+                        _ => unreachable!(),
+                    };
                     let t2 = t + secs(rng.range(1, 8) as i64) + micros(rng.range(0, 999_999));
+                    if let Attempt::CredentialsRejected { scheme, user, .. } = attempt {
+                        let server = j
+                            .url
+                            .split_once("://")
+                            .map_or("", |(_, r)| r.split(['/', ':']).next().unwrap_or(""));
+                        bits.push(bits_event(
+                            pc,
+                            204,
+                            1,
+                            2,
+                            0,
+                            t2 - micros(rng.range(1_000, 90_000)),
+                            bits_pid,
+                            tid(rng),
+                            vec![
+                                ("server", s(server)),
+                                ("job", s(&j.title)),
+                                ("url", s(&j.url)),
+                                ("scheme", s(scheme)),
+                                ("user", s(user)),
+                            ],
+                        ));
+                    }
                     bits.push(transfer_stopped(
                         pc,
                         61,
@@ -459,7 +537,7 @@ pub(crate) fn build_host(
                     built.modified = t3;
                     last = last.max(t3);
                 }
-                Attempt::Cancel => unreachable!(),
+                Attempt::Cancel | Attempt::ProxyFail { .. } => unreachable!(),
             }
         }
         jobs.push(built);
@@ -563,6 +641,19 @@ pub(crate) fn build_host(
             break;
         }
         let down = cycle_end + micros(rng.range(0, 999_999));
+        if let (0, Some(delay)) = (c, host.service.slow_shutdown) {
+            bits.push(bits_event(
+                pc,
+                308,
+                0,
+                3,
+                0,
+                down - micros(rng.range(50_000, 400_000)),
+                bits_pid,
+                tid(rng),
+                vec![("number", Value::U32(delay))],
+            ));
+        }
         system.push(scm_event(
             pc,
             7036,
@@ -595,14 +686,19 @@ pub(crate) fn build_host(
     for n in 0..host.service.crashes {
         t += secs(1800 + rng.range(0, 600) as i64);
         let count = (n + 1).to_string();
+        let params: Vec<&str> = if host.service.crash_event == 7034 {
+            vec![display, &count]
+        } else {
+            vec![display, &count, "60000", "1", "Restart the service"]
+        };
         system.push(scm_event(
             pc,
-            7031,
+            host.service.crash_event,
             49152,
             t,
             scm_pid,
             tid(rng),
-            &[display, &count, "60000", "1", "Restart the service"],
+            &params,
             Some("BITS"),
             None,
         ));
@@ -638,6 +734,11 @@ pub(crate) fn build_host(
         for (event, error) in &host.service.start_failures {
             t += secs(3600 + rng.range(0, 900) as i64) + micros(rng.range(0, 999_999));
             let err = format!("%%{error}");
+            let params: Vec<&str> = if *event == 7001 {
+                vec![display, "COM+ Event System", &err]
+            } else {
+                vec![display, &err]
+            };
             system.push(scm_event(
                 pc,
                 *event as u16,
@@ -645,10 +746,66 @@ pub(crate) fn build_host(
                 t,
                 scm_pid,
                 tid(rng),
-                &[display, &err],
+                &params,
                 Some("BITS"),
                 None,
             ));
+        }
+    }
+    for l in &host.limit_events {
+        t += secs(600 + rng.range(0, 600) as i64) + micros(rng.range(0, 999_999));
+        let mut e = bits_event(
+            pc,
+            l.event,
+            0,
+            if l.event == 16397 { 3 } else { 2 },
+            0,
+            t,
+            bits_pid,
+            tid(rng),
+            vec![
+                ("entityName", s(&l.entity)),
+                ("currentSize", Value::U64(l.current)),
+                ("currentLimit", Value::U64(l.limit)),
+            ],
+        );
+        e.channel = "System".into();
+        system.push(e);
+    }
+    for channel in &host.service.logs_cleared {
+        t += secs(300 + rng.range(0, 300) as i64) + micros(rng.range(0, 999_999));
+        system.push(Event {
+            provider: EVENTLOG_PROVIDER.into(),
+            provider_guid: Some(EVENTLOG_GUID.into()),
+            event_id: 104,
+            task: 104,
+            keywords: 0x8000_0000_0000_0000,
+            time: t,
+            process_id: rng.range(600, 1500) as u32 & !3,
+            thread_id: tid(rng),
+            channel: "System".into(),
+            computer: pc.into(),
+            user_sid: Some(SYSTEM_SID.into()),
+            user_data: Some(UserData {
+                element: "LogFileCleared".into(),
+                namespace: Some(
+                    "http://manifests.microsoft.com/win/2004/08/windows/eventlog".into(),
+                ),
+                fields: vec![
+                    ("SubjectUserName".into(), s("helpdesk")),
+                    ("SubjectDomainName".into(), s("CONTOSO")),
+                    ("Channel".into(), s(channel)),
+                    ("BackupPath".into(), s("")),
+                ],
+            }),
+            ..Event::default()
+        });
+    }
+    let mut queued = Vec::new();
+    for (owner, count, state) in &host.queued_jobs {
+        for _ in 0..*count {
+            let created = start - secs(86_400 * rng.range(2, 60) as i64);
+            queued.push((rng.guid(), owner.clone(), state.clone(), created));
         }
     }
     bits.sort_by_key(|e| e.time);
@@ -659,6 +816,7 @@ pub(crate) fn build_host(
         jobs,
         service_running: running,
         config,
+        queued,
     })
 }
 

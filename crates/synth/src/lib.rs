@@ -30,7 +30,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use events::{
-    BITS_CHANNEL, BITS_DISPLAY_NAME, BITS_GUID, BITS_PROVIDER, SCM_GUID, SCM_PROVIDER,
+    BITS_CHANNEL, BITS_DISPLAY_NAME, BITS_GUID, BITS_PROVIDER, EVENTLOG_GUID, EVENTLOG_PROVIDER,
+    SCM_GUID, SCM_PROVIDER,
 };
 pub use prng::Rng;
 
@@ -64,6 +65,15 @@ pub struct HostSpec {
     /// `netsh winhttp show proxy`: `Some("proxy:port")` or direct access.
     pub winhttp_proxy: Option<String>,
     pub captures: CaptureSet,
+    /// Bits-Client job/file/range limit events (16397/16398/16400/16401/16402), written to the
+    /// System log as BITS does.
+    pub limit_events: Vec<LimitEventSpec>,
+    /// Jobs that only the `bitsadmin` listing shows (created before the logs begin, e.g. leaked
+    /// by a script): (owner, count, state). They make the per-owner job counts.
+    pub queued_jobs: Vec<(String, u32, String)>,
+    /// `sc` commands that failed, captured in `sc-start-bits.txt`: (operation, Win32 error),
+    /// e.g. `("StartService", 1058)` -> `[SC] StartService FAILED 1058:`.
+    pub sc_errors: Vec<(String, u32)>,
 }
 
 impl HostSpec {
@@ -79,8 +89,23 @@ impl HostSpec {
             policy: Vec::new(),
             winhttp_proxy: None,
             captures: CaptureSet::all(),
+            limit_events: Vec::new(),
+            queued_jobs: Vec::new(),
+            sc_errors: Vec::new(),
         }
     }
+}
+
+/// One Bits-Client limit event (fields `entityName`, `currentSize`, `currentLimit`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitEventSpec {
+    /// 16397 (per-user limit above per-computer limit), 16398 (per-user limit hit), 16400
+    /// (per-computer limit hit), 16401 (files per job), 16402 (ranges per file).
+    pub event: u16,
+    /// The user, job or file the limit applies to.
+    pub entity: String,
+    pub current: u64,
+    pub limit: u64,
 }
 
 /// One BITS job and what happens to each of its transfer attempts.
@@ -140,6 +165,23 @@ pub enum Attempt {
         http_version: String,
         url_range: String,
     },
+    /// Bits-Client 201: no proxy in `proxy_list` could be reached; `hr` is the event's `error`.
+    /// No 59/61: BITS did not get as far as a transfer.
+    ProxyFail {
+        hr: u32,
+        proxy_list: String,
+        bypass_list: String,
+    },
+    /// 59, Bits-Client 204 v1 (the server rejected the job's credentials for `scheme`), then 61
+    /// with `hr` (typically 0x80190191 or 0x80190197).
+    CredentialsRejected {
+        hr: u32,
+        scheme: String,
+        user: String,
+    },
+    /// 59, a throttling warning (206 no HEAD, 207 no Content-Length, 210 no Content-Range),
+    /// then 60 with S_OK: downloaded, without throttling.
+    Unthrottled { event: u16 },
     /// The job is cancelled (5).
     Cancel,
 }
@@ -147,13 +189,19 @@ pub enum Attempt {
 /// What happens to the BITS service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpec {
-    /// (SCM event 7000/7023, Win32 error), one per failed start, an hour apart after the
-    /// normal cycles.
+    /// (SCM event 7000/7001/7023/7024, Win32 error), one per failed start, an hour apart after
+    /// the normal cycles. 7001 names `COM+ Event System` as the dependency that failed.
     pub start_failures: Vec<(u32, u32)>,
-    /// Unexpected terminations (SCM 7031).
+    /// Unexpected terminations (SCM `crash_event`).
     pub crashes: u32,
+    /// 7031 (terminated unexpectedly, with a recovery action) or 7034 (without one).
+    pub crash_event: u16,
     /// A Bits-Client 302 (slow start) at the first start.
     pub slow_start: bool,
+    /// A Bits-Client 308 (shutdown delayed this many seconds) at the first stop.
+    pub slow_shutdown: Option<u32>,
+    /// Eventlog 104 (log cleared) in the System log, one per channel named, after the cycles.
+    pub logs_cleared: Vec<String>,
     /// Normal start/stop cycles: 7040 demand->auto, 7036 running, 7036 stopped, 7040
     /// auto->demand. Not a problem; must not be diagnosed.
     pub state_cycles: u32,
@@ -164,7 +212,10 @@ impl Default for ServiceSpec {
         ServiceSpec {
             start_failures: Vec::new(),
             crashes: 0,
+            crash_event: 7031,
             slow_start: false,
+            slow_shutdown: None,
+            logs_cleared: Vec::new(),
             state_cycles: 2,
         }
     }

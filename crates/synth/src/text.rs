@@ -18,7 +18,7 @@ pub(crate) fn captures(host: &HostSpec, built: &Built, _index: usize) -> Vec<(St
     if c.sc_query {
         out.push((
             "sc-query-bits.txt".into(),
-            ascii(&sc_query(built.service_running)),
+            ascii(&sc_query(built.service_running, cfg.service_type)),
         ));
     }
     if c.sc_extra {
@@ -34,6 +34,12 @@ pub(crate) fn captures(host: &HostSpec, built: &Built, _index: usize) -> Vec<(St
     }
     if c.service_reg {
         out.push(("bits-service.reg".into(), utf16_bom(&service_reg(cfg))));
+    }
+    if !host.sc_errors.is_empty() {
+        out.push((
+            "sc-start-bits.txt".into(),
+            ascii(&sc_errors(&host.sc_errors)),
+        ));
     }
     if c.winhttp {
         out.push((
@@ -181,7 +187,62 @@ fn bitsadmin(host: &HostSpec, built: &Built) -> String {
         o.push_str("\r\nPeercaching flags\r\n\tEnable download from peers      :false\r\n\tEnable serving to peers         :false\r\n\r\n");
         o.push_str("CUSTOM HEADERS: NULL\r\n\r\n");
     }
+    for (id, owner, state, created) in &built.queued {
+        n += 1;
+        let system = owner.eq_ignore_ascii_case("NT AUTHORITY\\SYSTEM");
+        let lines = [
+            format!("GUID: {} DISPLAY: 'sync'", id.to_ascii_uppercase()),
+            format!("TYPE: DOWNLOAD STATE: {state} OWNER: {owner}"),
+            "PRIORITY: NORMAL FILES: 0 / 1 BYTES: 0 / UNKNOWN".to_string(),
+            format!(
+                "CREATION TIME: {} MODIFICATION TIME: {}",
+                us_time(*created),
+                us_time(*created)
+            ),
+            "COMPLETION TIME: UNKNOWN ACL FLAGS: ".to_string(),
+            format!(
+                "NOTIFY INTERFACE: {} NOTIFICATION FLAGS: 3",
+                if system { "REGISTERED" } else { "UNREGISTERED" }
+            ),
+            "RETRY DELAY: 600 NO PROGRESS TIMEOUT: 1209600 ERROR COUNT: 0".to_string(),
+            "PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL".to_string(),
+            "DESCRIPTION: ".to_string(),
+            "JOB FILES:".to_string(),
+            "\t0 / UNKNOWN WORKING http://sync.contoso.local/feed.xml -> C:\\ProgramData\\Sync\\feed.xml".to_string(),
+            "NOTIFICATION COMMAND LINE: none".to_string(),
+        ];
+        for l in lines {
+            o.push_str(&l);
+            o.push_str("\r\n");
+        }
+        o.push_str("\r\n");
+    }
     o.push_str(&format!("Listed {n} job(s).\r\n"));
+    o
+}
+
+/// Failed `sc` commands as the console shows them.
+fn sc_errors(errors: &[(String, u32)]) -> String {
+    let mut o = String::new();
+    for (op, code) in errors {
+        let verb = match op.as_str() {
+            "StartService" => "start",
+            "OpenService" => "qc",
+            _ => "config",
+        };
+        let text = match code {
+            1058 => "The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.",
+            1060 => "The specified service does not exist as an installed service.",
+            1068 => "The dependency service or group failed to start.",
+            1075 => "The dependency service does not exist or has been marked for deletion.",
+            1083 => "The executable program that this service is configured to run in does not implement the service.",
+            2 => "The system cannot find the file specified.",
+            _ => "The operation failed.",
+        };
+        o.push_str(&format!(
+            "C:\\Windows\\system32>sc {verb} bits\r\n[SC] {op} FAILED {code}:\r\n\r\n{text}\r\n\r\n"
+        ));
+    }
     o
 }
 
@@ -240,7 +301,7 @@ fn sc_qc(c: &ConfigSpec) -> String {
 }
 
 /// `sc query bits`.
-fn sc_query(running: bool) -> String {
+fn sc_query(running: bool, service_type: u32) -> String {
     let (state, flags, exit) = if running {
         (
             "4  RUNNING",
@@ -251,7 +312,8 @@ fn sc_query(running: bool) -> String {
         ("1  STOPPED", "", "1077  (0x435)")
     };
     format!(
-        "\r\nSERVICE_NAME: bits\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n        STATE              : {state}{flags}\r\n        WIN32_EXIT_CODE    : {exit}\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n"
+        "\r\nSERVICE_NAME: bits\r\n        TYPE               : {}\r\n        STATE              : {state}{flags}\r\n        WIN32_EXIT_CODE    : {exit}\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n",
+        type_text(service_type)
     )
 }
 

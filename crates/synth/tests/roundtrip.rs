@@ -64,6 +64,7 @@ fn every_layout() -> Scenario {
         crashes: 2,
         slow_start: true,
         state_cycles: 2,
+        ..ServiceSpec::default()
     };
     Scenario {
         hosts: vec![h],
