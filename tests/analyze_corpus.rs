@@ -226,3 +226,35 @@ fn cleared_bits_log_is_reported() {
     );
     assert_eq!(r["hosts"][0]["name"], "FS03.offsec.lan");
 }
+
+#[test]
+fn whole_corpus_gives_no_false_root_causes() {
+    let Some(c) = corpus() else { return };
+    let r = analyze_json(std::slice::from_ref(&c));
+    let mut jobs = std::collections::BTreeSet::new();
+    for d in r["diagnoses"].as_array().unwrap() {
+        // Real logs hold normal service cycles, start-type flips, ordinary policy values and
+        // job queues: none of them is a service, configuration, limit, proxy or credentials
+        // finding.
+        let rule = d["rule"].as_str().unwrap();
+        assert!(
+            [
+                "host-network",
+                "transfer-failure",
+                "transfer-recovered",
+                "log-cleared",
+                "service-health"
+            ]
+            .contains(&rule),
+            "{d}"
+        );
+        assert!(d["proof"].as_str().unwrap().len() > 20, "{d}");
+        assert!(d["next_check"].as_str().unwrap().len() > 20, "{d}");
+        // A job is explained by one diagnosis, never repeated by another.
+        if d["severity"] != "info" {
+            for j in d["jobs"].as_array().unwrap() {
+                assert!(jobs.insert(j.as_str().unwrap().to_string()), "{j} twice");
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! Service, configuration and policy rules look at each host's facts.
 
 mod config;
+mod fold;
 mod network;
 mod service;
 
@@ -99,9 +100,27 @@ pub struct Diagnosis {
     pub first_seen: When,
     pub last_seen: When,
     pub evidence: Vec<Evidence>,
-    /// Findings this one explains (ids of job-level groups folded into it).
+    /// Findings this one explains: ids of the host-level symptoms ranked right under it (a
+    /// start failure under the configuration that causes it). Job-level findings it explains
+    /// are not listed separately at all: their jobs and evidence are merged into this one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explains: Vec<String>,
+    /// The id of the diagnosis that explains this one, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<String>,
+    /// Position before ranking (links between diagnoses are made before ids exist).
+    #[serde(skip)]
+    pub(crate) tag: usize,
+    /// `tag` of the diagnosis that explains this one.
+    #[serde(skip)]
+    pub(crate) under: Option<usize>,
+    /// What kind of symptom this is, for [`fold`]: `start:0x80070422`, `limit:16398`,
+    /// `job:0x80190197` ...
+    #[serde(skip)]
+    pub(crate) symptom: Option<String>,
+    /// The symptoms (same keys) this diagnosis explains on its hosts / in its jobs.
+    #[serde(skip)]
+    pub(crate) covers: Vec<String>,
 }
 
 impl Diagnosis {
@@ -133,6 +152,11 @@ impl Diagnosis {
             last_seen: When::Unknown,
             evidence: Vec::new(),
             explains: Vec::new(),
+            explained_by: None,
+            tag: 0,
+            under: None,
+            symptom: None,
+            covers: Vec::new(),
         }
     }
 
@@ -224,6 +248,7 @@ pub fn diagnose(fleet: &Fleet, kb: &Knowledge) -> Vec<Diagnosis> {
     service::run(fleet, kb, &mut out);
     config::run(fleet, kb, &mut out);
     network::run(fleet, kb, &mut out);
+    fold::fold(&mut out);
     rank(&mut out);
     out
 }
@@ -337,104 +362,301 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
         out.push(d.with_code(kb, *hr));
     }
 
-    // Persisting failures stay apart per server; recovered ones are merged per (code, proxy):
-    // they need no fix, only a note of what happened where.
+    // Persisting failures stay apart per server, except where a proxy is the common factor: a
+    // code a proxy can cause, through one proxy, on two or more hosts, is one diagnosis however
+    // many servers are behind it. Recovered ones are merged per (code, proxy): they need no
+    // fix, only a note of what happened where.
+    let mut proxy_hosts: BTreeMap<(HResult, &str), BTreeSet<&str>> = BTreeMap::new();
+    for ((hr, _, proxy), g) in &groups {
+        if proxy.is_empty() || !proxy_attributable(*hr) {
+            continue;
+        }
+        for j in &g.persisting {
+            if !host_wide.contains(&(j.host.clone(), *hr)) {
+                proxy_hosts
+                    .entry((*hr, proxy.as_str()))
+                    .or_default()
+                    .insert(j.host.as_str());
+            }
+        }
+    }
     type SetKey = (bool, HResult, String, String);
     let mut sets: BTreeMap<SetKey, (Vec<&Job>, BTreeSet<String>)> = BTreeMap::new();
-    let mut in_set: std::collections::HashSet<(HResult, &str, String)> = Default::default();
+    let mut in_set: std::collections::HashSet<(bool, HResult, String, String, String)> =
+        Default::default();
     for ((hr, auth, proxy), g) in &groups {
+        let via_proxy = proxy_hosts
+            .get(&(*hr, proxy.as_str()))
+            .is_some_and(|h| h.len() >= 2);
         for j in g.persisting.iter().copied() {
             if host_wide.contains(&(j.host.clone(), *hr)) {
                 continue;
             }
+            let server_key = if via_proxy {
+                String::new()
+            } else {
+                auth.clone()
+            };
+            let fresh = in_set.insert((false, *hr, server_key.clone(), proxy.clone(), j.key()));
             let e = sets
-                .entry((false, *hr, auth.clone(), proxy.clone()))
+                .entry((false, *hr, server_key, proxy.clone()))
                 .or_default();
-            e.0.push(j);
+            if fresh {
+                e.0.push(j);
+            }
             e.1.insert(auth.clone());
         }
         for j in g.recovered.iter().copied() {
             let e = sets
                 .entry((true, *hr, String::new(), proxy.clone()))
                 .or_default();
-            if in_set.insert((*hr, proxy.as_str(), j.key())) {
+            if in_set.insert((true, *hr, String::new(), proxy.clone(), j.key())) {
                 e.0.push(j);
             }
             e.1.insert(auth.clone());
         }
     }
-    for ((recovered, hr, _, proxy), (jobs, servers)) in &sets {
-        let (recovered, hr) = (*recovered, hr);
-        let auth = capped_list(servers);
+    for ((recovered, hr, server_key, proxy), (jobs, servers)) in &sets {
+        let (recovered, hr) = (*recovered, *hr);
+        let proxy_group = !recovered && server_key.is_empty();
+        out.push(transfer_diagnosis(
+            fleet,
+            kb,
+            recovered,
+            proxy_group,
+            hr,
+            proxy,
+            jobs,
+            servers,
+        ));
+    }
+}
+
+/// Codes a proxy in the path can cause by itself: it strips Range or Content-Length, wants
+/// authentication, has a bad name, or cannot reach the outside.
+fn proxy_attributable(hr: HResult) -> bool {
+    matches!(
+        hr.0,
+        0x8020_0013 | 0x8020_0011 | 0x8020_0012 | 0x8019_0197 | 0x8007_0057
+    ) || is_network_code(hr)
+}
+
+/// Is a proxy in play for these jobs: named by their failures or listings, or set as the
+/// WinHTTP proxy of their hosts?
+fn proxy_in_play(fleet: &Fleet, jobs: &[&Job], proxy: &str) -> Option<String> {
+    if !proxy.is_empty() {
+        return Some(proxy.to_string());
+    }
+    for j in jobs {
+        if let Some(p) = j.proxies.iter().next() {
+            return Some(p.clone());
+        }
+        if let Some((false, Some(p), _)) = fleet
+            .hosts
+            .get(&j.host)
+            .and_then(|h| h.winhttp_proxy.as_ref())
         {
-            let hosts: BTreeSet<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
-            let scope = if hosts.len() >= 2 {
-                Scope::Fleet
-            } else if jobs.len() >= 2 {
-                Scope::Host
-            } else {
-                Scope::Job
-            };
-            let e = kb.explain(*hr);
-            let severity = if recovered {
-                Severity::Info
-            } else if e.transient == Transient::Yes {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
-            let rule = if recovered {
-                "transfer-recovered"
-            } else {
-                "transfer-failure"
-            };
-            let mut d = Diagnosis::new(rule, Category::Failure, severity, scope);
-            for j in jobs {
-                add_job_failures(&mut d, j, *hr);
-            }
-            d.servers.extend(servers.iter().cloned());
-            if !proxy.is_empty() {
-                d.proxies.insert(proxy.clone());
-            }
-            let what = e
-                .symbol
-                .clone()
-                .unwrap_or_else(|| "unknown code".to_string());
-            let via = if proxy.is_empty() {
-                String::new()
-            } else {
-                format!(" via proxy {proxy}")
-            };
-            let where_ = match scope {
-                Scope::Fleet => format!("{} hosts", hosts.len()),
-                _ => hosts.iter().next().copied().unwrap_or("").to_string(),
-            };
-            d.title = if recovered {
-                format!("{hr} {what} from {auth}{via} on {where_}: recovered")
-            } else {
-                format!("{hr} {what} from {auth}{via} on {where_}")
-            };
-            d.proof = format!(
-                "{} transfer failures with {hr} in {} job(s) against {auth}{via}{}",
-                d.occurrences,
-                d.jobs.len(),
-                if recovered {
-                    "; every one of these jobs transferred successfully later"
-                } else {
-                    "; no later success"
-                }
-            );
-            d.next_check = if recovered {
-                "Nothing to do unless it recurs; compare with later logs".into()
-            } else {
-                format!(
-                    "Retry one job (`bitsadmin /resume JOB`) after the fix; a success event \
-                     (60 with status 0, then 4) for {auth} shows it resolved"
-                )
-            };
-            out.push(d.with_code(kb, *hr));
+            return Some(p.clone());
         }
     }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transfer_diagnosis(
+    fleet: &Fleet,
+    kb: &Knowledge,
+    recovered: bool,
+    proxy_group: bool,
+    hr: HResult,
+    proxy: &str,
+    jobs: &[&Job],
+    servers: &BTreeSet<String>,
+) -> Diagnosis {
+    let auth = capped_list(servers);
+    let hosts: BTreeSet<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
+    let scope = if hosts.len() >= 2 {
+        Scope::Fleet
+    } else if jobs.len() >= 2 {
+        Scope::Host
+    } else {
+        Scope::Job
+    };
+    let e = kb.explain(hr);
+    let severity = if recovered {
+        Severity::Info
+    } else if e.transient == Transient::Yes {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let rule = if recovered {
+        "transfer-recovered"
+    } else {
+        "transfer-failure"
+    };
+    let mut d = Diagnosis::new(rule, Category::Failure, severity, scope);
+    d.symptom = Some(format!("job:{hr}"));
+    for j in jobs {
+        add_job_failures(&mut d, j, hr);
+    }
+    d.servers.extend(servers.iter().cloned());
+    if !proxy.is_empty() {
+        d.proxies.insert(proxy.to_string());
+    }
+    let what = e
+        .symbol
+        .clone()
+        .unwrap_or_else(|| "unknown code".to_string());
+    let via = if proxy.is_empty() {
+        String::new()
+    } else {
+        format!(" via proxy {proxy}")
+    };
+    let where_ = match scope {
+        Scope::Fleet => format!("{} hosts", hosts.len()),
+        _ => hosts.iter().next().copied().unwrap_or("").to_string(),
+    };
+    d.title = if recovered {
+        format!("{hr} {what} from {auth}{via} on {where_}: recovered")
+    } else if proxy_group {
+        format!(
+            "{hr} {what} through proxy {proxy} on {where_}, against {} server(s): the proxy is the common factor",
+            servers.len()
+        )
+    } else {
+        format!("{hr} {what} from {auth}{via} on {where_}")
+    };
+    d.proof = format!(
+        "{} transfer failure(s) with {hr} in {} job(s) on {} host(s) against {auth}{via}{}",
+        d.occurrences,
+        d.jobs.len(),
+        hosts.len(),
+        if recovered {
+            "; every one of these jobs transferred successfully later"
+        } else {
+            "; no later success"
+        }
+    );
+    if !recovered {
+        // Do other jobs reach the same servers without this error? Then the server is fine and
+        // the path (proxy) or these jobs are the difference.
+        let ours: BTreeSet<String> = jobs.iter().map(|j| j.key()).collect();
+        let clean: BTreeSet<&str> = fleet
+            .jobs
+            .iter()
+            .filter(|j| !ours.contains(&j.key()) && j.last_success.is_some())
+            .filter(|j| !j.errors.contains_key(&hr))
+            .filter(|j| j.urls.iter().any(|u| servers.contains(&authority(u))))
+            .filter(|j| proxy.is_empty() || !j.proxies.contains(proxy))
+            .map(|j| j.host.as_str())
+            .collect();
+        if !clean.is_empty() && !proxy.is_empty() {
+            d.proof.push_str(&format!(
+                "; {} other host(s) download from the same server(s) without the proxy and succeed",
+                clean.len()
+            ));
+        }
+    }
+    let sample_url = jobs
+        .iter()
+        .flat_map(|j| {
+            j.failures
+                .iter()
+                .filter(|f| f.hr == hr)
+                .map(|f| f.url.clone())
+        })
+        .find(|u| !u.is_empty())
+        .unwrap_or_else(|| "URL".into());
+    d.next_check = if recovered {
+        "Nothing to do unless it recurs: a later capture with the same code and no success          would make it a finding"
+            .into()
+    } else {
+        match (hr.0, proxy.is_empty()) {
+            (0x8020_0013, false) => format!(
+                "From an affected host, ask for a byte range through the proxy and without it: \
+                 `curl.exe -s -o NUL -D - -r 0-99 --proxy http://{proxy} \"{sample_url}\"` then \
+                 the same with `--noproxy \"*\"`; 206 Partial Content only without the proxy \
+                 proves the proxy strips Range, 206 through it disproves it"
+            ),
+            (0x8020_0013, true) => format!(
+                "`curl.exe -s -o NUL -D - -r 0-99 \"{sample_url}\"` from an affected host: a 206 \
+                 with Content-Range means the server supports Range and something in between \
+                 does not"
+            ),
+            (0x8020_0011, _) => format!(
+                "`curl.exe -I \"{sample_url}\"`{}: no Content-Length in the answer confirms it; \
+                 a Content-Length there disproves it",
+                if proxy.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with and without `--proxy http://{proxy}`")
+                }
+            ),
+            _ => format!(
+                "Retry one job after the fix (`bitsadmin /resume JOB`): a Bits-Client 60 with \
+                 status 0 and a 4 for {auth} shows it resolved; the same {hr} again shows the \
+                 cause is elsewhere"
+            ),
+        }
+    };
+    // Proxy-specific readings of codes whose table entry covers several causes.
+    let in_play = proxy_in_play(fleet, jobs, proxy);
+    match (hr.0, in_play) {
+        (0x8007_0057, Some(p)) if !recovered => {
+            d.title = format!(
+                "{hr} E_INVALIDARG with proxy {p} on {where_}: the proxy name or the job's proxy \
+                 credentials are not valid"
+            );
+            d.cause = format!(
+                "BITS rejected the proxy settings it was given for these jobs (proxy {p}): the \
+                 proxy name in the job owner's Internet Options or the WinHTTP proxy is not \
+                 valid, or credentials with an empty user name were set for a scheme other than \
+                 NTLM or Negotiate. The jobs wait in TRANSIENT_ERROR and never get through."
+            );
+            d.fix = vec![
+                "netsh winhttp show proxy".into(),
+                format!("Check that `{p}` is a valid host:port (no scheme, no typo) in the job owner's Internet Options and in WinHTTP"),
+                format!("Correct it: `netsh winhttp set proxy {} \"<local>\"`, or `netsh winhttp reset proxy` if no proxy is needed", p.trim_start_matches("http://")),
+                "If the application sets credentials with an empty user name, make it use NTLM or Negotiate, or remove them: `bitsadmin /removecredentials JOB PROXY BASIC`".into(),
+                "bitsadmin /resume JOB".into(),
+            ];
+            d.next_check = format!(
+                "From an affected host, `curl.exe -I --proxy http://{} \"{sample_url}\"`: an \
+                 answer through the proxy shows its name is valid, pointing at the credentials",
+                p.trim_start_matches("http://")
+            );
+            d.code = Some(hr);
+            d.symbol = e.symbol.clone();
+            return d;
+        }
+        (0x8019_0197, Some(p)) if !recovered => {
+            d.title = format!(
+                "{hr} HTTP 407: proxy {p} demands authentication the BITS jobs on {where_} do not give"
+            );
+            d.cause = format!(
+                "The proxy {p} answered 407 Proxy Authentication Required. Jobs owned by \
+                 services (Windows Update runs as LocalSystem) cannot pass a user's credentials, \
+                 so they fail until the proxy lets them through."
+            );
+            d.fix = vec![
+                format!("On {p}: allow the update servers ({auth}) without authentication, or allow the computer accounts"),
+                "Or bypass the proxy for an intranet update server: `netsh winhttp set proxy PROXY:PORT \"<local>;SERVER\"`".into(),
+                "If a user job must authenticate: `bitsadmin /setcredentials JOB PROXY NEGOTIATE USER PASSWORD`".into(),
+                "bitsadmin /resume JOB".into(),
+            ];
+            d.next_check = format!(
+                "`curl.exe -I --proxy http://{p} --proxy-negotiate -U : \"{sample_url}\"` from \
+                 an affected host as SYSTEM: a 200 shows the proxy accepts the machine's \
+                 credentials; a 407 without `-U :` confirms it wants authentication"
+            );
+            d.code = Some(hr);
+            d.symbol = e.symbol.clone();
+            return d;
+        }
+        _ => {}
+    }
+    d.with_code(kb, hr)
 }
 
 /// `a, b, c` or `a, b, c and N more`.
@@ -478,8 +700,9 @@ fn persists(job: &Job, hr: HResult, kb: &Knowledge) -> bool {
     count >= PERSIST_THRESHOLD || job.outcome != Outcome::InProgress
 }
 
-/// Severity, then number of hosts, then jobs, then occurrences; ties broken by title.
-fn rank(out: &mut [Diagnosis]) {
+/// Severity, then number of hosts, then jobs, then occurrences; ties broken by title. A
+/// diagnosis explained by another is placed right after it, whatever its own rank.
+fn rank(out: &mut Vec<Diagnosis>) {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -489,11 +712,40 @@ fn rank(out: &mut [Diagnosis]) {
             .then(a.rule.cmp(b.rule))
             .then(a.title.cmp(&b.title))
     });
+    let present: BTreeSet<usize> = out.iter().map(|d| d.tag).collect();
+    let all = std::mem::take(out);
+    let (children, tops): (Vec<Diagnosis>, Vec<Diagnosis>) = all
+        .into_iter()
+        .partition(|d| d.under.is_some_and(|u| present.contains(&u)));
+    let mut children: Vec<Option<Diagnosis>> = children.into_iter().map(Some).collect();
+    for d in tops {
+        let tag = d.tag;
+        out.push(d);
+        for c in children.iter_mut() {
+            if c.as_ref().is_some_and(|c| c.under == Some(tag)) {
+                out.extend(c.take());
+            }
+        }
+    }
+    let mut ids: BTreeMap<usize, String> = BTreeMap::new();
     for (i, d) in out.iter_mut().enumerate() {
         d.id = format!("D{}", i + 1);
+        ids.insert(d.tag, d.id.clone());
         d.evidence.sort();
         d.evidence.dedup();
         d.evidence.truncate(EVIDENCE_CAP);
+    }
+    let titles: BTreeMap<usize, String> = out.iter().map(|d| (d.tag, d.title.clone())).collect();
+    for i in 0..out.len() {
+        let Some(u) = out[i].under else { continue };
+        let parent_id = ids[&u].clone();
+        let child_id = out[i].id.clone();
+        let d = &mut out[i];
+        d.proof = format!("{}; explained by {parent_id} ({})", d.proof, titles[&u]);
+        d.explained_by = Some(parent_id.clone());
+        if let Some(p) = out.iter_mut().find(|p| p.id == parent_id) {
+            p.explains.push(child_id);
+        }
     }
 }
 

@@ -6,12 +6,37 @@
 use super::{authority, Category, Diagnosis, Scope, Severity};
 use crate::correlate::Fleet;
 use crate::knowledge::Knowledge;
+use crate::model::When;
 use std::collections::BTreeMap;
 
-pub(super) fn run(fleet: &Fleet, _kb: &Knowledge, out: &mut Vec<Diagnosis>) {
-    proxies_unreachable(fleet, out);
+pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
+    proxies_unreachable(fleet, kb, out);
     credentials(fleet, out);
     throttling(fleet, out);
+}
+
+/// The job key (`HOST/{GUID}`) of the job an event without a GUID is about: of `host`'s jobs
+/// named `title`, the last one created at or before `time` (as the correlation joins them),
+/// else every job of that name; `HOST/"title"` when there is none.
+fn jobs_named(fleet: &Fleet, host: &str, title: &str, time: When) -> Vec<String> {
+    let named: Vec<&crate::correlate::Job> = fleet
+        .jobs
+        .iter()
+        .filter(|j| j.host == host && j.name == title)
+        .collect();
+    if named.is_empty() {
+        return vec![format!("{host}/\"{title}\"")];
+    }
+    if time != When::Unknown {
+        if let Some(j) = named
+            .iter()
+            .filter(|j| j.first_seen != When::Unknown && j.first_seen <= time)
+            .max_by_key(|j| j.first_seen)
+        {
+            return vec![j.key()];
+        }
+    }
+    named.iter().map(|j| j.key()).collect()
 }
 
 fn scope_of(hosts: usize, jobs: usize) -> Scope {
@@ -25,7 +50,7 @@ fn scope_of(hosts: usize, jobs: usize) -> Scope {
 }
 
 /// Event 201, grouped by proxy list across hosts.
-fn proxies_unreachable(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
+fn proxies_unreachable(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     let mut groups: BTreeMap<String, Diagnosis> = BTreeMap::new();
     for (name, host) in &fleet.hosts {
         for p in &host.proxy_failures {
@@ -45,6 +70,13 @@ fn proxies_unreachable(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
             d.servers.insert(authority(&p.url));
             d.proxies.insert(p.proxy_list.clone());
             d.seen(p.time, &p.evidence);
+            if p.hr.is_failure() {
+                let key = format!("job:{}", p.hr);
+                if !d.covers.contains(&key) {
+                    d.covers.push(key);
+                }
+                d.code.get_or_insert(p.hr);
+            }
         }
     }
     for (list, mut d) in groups {
@@ -60,11 +92,40 @@ fn proxies_unreachable(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
             "bitsadmin /resume JOB".into(),
         ];
         d.proof = format!(
-            "{} Bits-Client event(s) 201 on {} host(s) naming the proxy list \"{list}\"",
+            "{} Bits-Client event(s) 201 in {} job(s) on {} host(s), every one naming the proxy \
+             list \"{list}\"",
             d.occurrences,
+            d.jobs.len(),
             d.hosts.len()
         );
-        d.next_check = "The proxy answers a TCP connect from an affected host".into();
+        let first = list
+            .split([';', ' '])
+            .find(|p| !p.is_empty())
+            .unwrap_or(&list);
+        let (phost, pport) = first
+            .trim_start_matches("http://")
+            .rsplit_once(':')
+            .unwrap_or((first, "8080"));
+        d.next_check = format!(
+            "From an affected host: `Test-NetConnection {phost} -Port {pport}`; \
+             TcpTestSucceeded False confirms the proxy is unreachable from there, True points at \
+             the proxy refusing BITS (check its logs)"
+        );
+        if let Some(code) = d.code {
+            let (title, cause, fix, proof, next) = (
+                std::mem::take(&mut d.title),
+                std::mem::take(&mut d.cause),
+                std::mem::take(&mut d.fix),
+                std::mem::take(&mut d.proof),
+                std::mem::take(&mut d.next_check),
+            );
+            d = d.with_code(kb, code);
+            d.title = title;
+            d.cause = cause;
+            d.fix = fix;
+            d.proof = proof;
+            d.next_check = next;
+        }
         out.push(d);
     }
 }
@@ -85,7 +146,17 @@ fn credentials(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
                     )
                 });
             d.hosts.insert(name.clone());
-            d.jobs.insert(format!("{name}/\"{title}\""));
+            for key in jobs_named(fleet, name, title, When::Unknown) {
+                if let Some(j) = fleet.jobs.iter().find(|j| j.key() == key) {
+                    for hr in j.errors.keys() {
+                        let k = format!("job:{hr}");
+                        if !d.covers.contains(&k) {
+                            d.covers.push(k);
+                        }
+                    }
+                }
+                d.jobs.insert(key);
+            }
             d.servers.insert(server.clone());
             if !user.is_empty() {
                 d.proof = format!("user {user}");
@@ -114,7 +185,12 @@ fn credentials(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
                 format!(", {user}")
             }
         );
-        d.next_check = "A Bits-Client event 203 (credentials accepted) for the same server".into();
+        d.next_check = format!(
+            "Log on as the job's user and open a URL on {server} with those credentials: \
+             if the server refuses them too, the account or password is wrong; after \
+             `bitsadmin /setcredentials`, a Bits-Client 203 (credentials accepted) for {server} \
+             shows it fixed"
+        );
         out.push(d);
     }
 }
@@ -135,7 +211,12 @@ fn throttling(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
                     )
                 });
             d.hosts.insert(name.clone());
-            d.jobs.insert(format!("{name}/\"{}\"", f.title));
+            match &f.job {
+                Some(g) => {
+                    d.jobs.insert(format!("{name}/{g}"));
+                }
+                None => d.jobs.extend(jobs_named(fleet, name, &f.title, f.time)),
+            }
             d.servers.insert(authority(&f.url));
             d.seen(f.time, &f.evidence);
         }
@@ -160,7 +241,11 @@ fn throttling(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
             "{} Bits-Client event(s) 206/207/210 for {server}",
             d.occurrences
         );
-        d.next_check = "A ranged GET to the URL returns 206 Partial Content".into();
+        d.next_check = match feature.as_str() {
+            "head" => format!("`curl.exe -I` a URL on {server}: an error or 405 confirms HEAD is not served"),
+            "content-length" => format!("`curl.exe -I` a URL on {server}: no Content-Length header confirms it"),
+            _ => format!("`curl.exe -s -o NUL -D - -r 0-99` a URL on {server}: a 200 instead of 206 Partial Content confirms it"),
+        };
         out.push(d);
     }
 }

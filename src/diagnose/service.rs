@@ -7,6 +7,81 @@ use crate::knowledge::Knowledge;
 use crate::model::HResult;
 use std::collections::BTreeMap;
 
+/// What to run to confirm (or rule out) a start failure with `code`.
+fn next_check(code: Option<HResult>, peer_caching: bool) -> String {
+    match code.map(|c| c.0) {
+        Some(0x8007_0424) => "`sc qc bits`: FAILED 1060 confirms the service registration is \
+                              gone; after the repair it prints the configuration and \
+                              `sc query bits` shows RUNNING"
+            .into(),
+        Some(0x8007_043B) => {
+            "`reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Svchost\" \
+                              /v netsvcs`: BITS missing from the list confirms it; BITS listed \
+                              there (and ImagePath `svchost.exe -k netsvcs`) disproves it"
+                .into()
+        }
+        Some(0x8007_0422) => "`sc qc bits`: START_TYPE 4 DISABLED confirms it; any other start \
+                              type means a dependency is the disabled one (`sc qc rpcss`, \
+                              `sc qc eventsystem`)"
+            .into(),
+        Some(0x8007_0433 | 0x8007_042C) => format!(
+            "`sc qc bits`: DEPENDENCIES must be {}; then `sc query rpcss` and \
+             `sc query eventsystem` must show RUNNING. A dependency that is missing or stopped \
+             confirms it",
+            if peer_caching {
+                "RpcSs, EventSystem, http and LanmanWorkstation (peer caching is on)"
+            } else {
+                "RpcSs and EventSystem"
+            }
+        ),
+        Some(0x8007_0003) => "`dir \"%ALLUSERSPROFILE%\\Microsoft\\Network\\Downloader\"`: a \
+                              missing folder confirms it"
+            .into(),
+        Some(0x8007_0002) => {
+            "`reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters \
+                              /v ServiceDll`: no value, or a path other than \
+                              %SystemRoot%\\System32\\qmgr.dll, confirms it"
+                .into()
+        }
+        Some(0x8007_041D) => "Time `sc start bits`: a start that takes over 30 s, and SCM \
+                              7009/7011 beside it, confirm a hang; look at the job queue size \
+                              and the disk"
+            .into(),
+        _ => "`sc start bits` then `sc query bits`: RUNNING after the fix disproves it; the \
+              same error again shows the cause is still there"
+            .into(),
+    }
+}
+
+/// The dependency list the repair sets: RpcSs and EventSystem, plus http (http.sys) and
+/// LanmanWorkstation where peer caching is enabled by policy.
+pub(super) fn dependency_list(peer_caching: bool) -> &'static str {
+    if peer_caching {
+        "RpcSs/EventSystem/http/LanmanWorkstation"
+    } else {
+        "RpcSs/EventSystem"
+    }
+}
+
+/// Rewrite the dependency step of a start-failure fix for the host's peer-caching policy.
+fn dependency_fix(d: &mut Diagnosis, peer_caching: bool) {
+    let list = dependency_list(peer_caching);
+    for step in d.fix.iter_mut() {
+        if step.contains("depend= RpcSs/EventSystem") {
+            *step = format!("`sc config bits depend= {list}`");
+        }
+    }
+    if peer_caching {
+        d.fix.insert(
+            0,
+            "Peer caching is enabled by policy (EnablePeercaching = 1): BITS then also depends \
+             on http (http.sys) and LanmanWorkstation; check them too: `sc query http`, \
+             `sc query lanmanworkstation`"
+                .into(),
+        );
+    }
+}
+
 /// A crash count from which repeated terminations are a loop, not an accident.
 const CRASH_LOOP: usize = 3;
 
@@ -14,6 +89,10 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     for (name, host) in &fleet.hosts {
         let s = &host.service;
 
+        let peer_caching = host
+            .policy
+            .get("EnablePeercaching")
+            .is_some_and(|(v, _)| v.trim() == "1");
         // Start failures, one diagnosis per error code. SCM timeouts carry 1053.
         let mut by_code: BTreeMap<Option<HResult>, Vec<_>> = BTreeMap::new();
         for f in &s.start_failures {
@@ -42,28 +121,31 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             }
             let code_text = code.map(|c| c.to_string()).unwrap_or("no code".into());
             d.title = format!("{name}: the BITS service failed to start ({code_text})");
+            d.symptom = Some(format!("start:{code_text}"));
+            let sources: Vec<String> = events
+                .iter()
+                .map(|e| match e {
+                    0 => "`sc` error line".to_string(),
+                    e => format!("SCM event {e}"),
+                })
+                .collect();
             d.proof = format!(
-                "{} start failure(s) of BITS recorded (events {}){}",
+                "{} failed start(s) of BITS with {code_text} ({}){}{}",
                 d.occurrences,
-                events
-                    .iter()
-                    .map(|e| if *e == 0 {
-                        "sc".to_string()
-                    } else {
-                        e.to_string()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                sources.join(", "),
+                match (d.first_seen, d.last_seen) {
+                    (crate::model::When::Unknown, _) => String::new(),
+                    (f, l) if f == l => format!(", at {f}"),
+                    (f, l) => format!(", from {f} to {l}"),
+                },
                 if deps.is_empty() {
                     String::new()
                 } else {
-                    format!("; failed dependency: {}", deps.join(", "))
+                    format!("; the dependency that failed: {}", deps.join(", "))
                 }
             );
-            d.next_check = "Run `sc query bits` and `sc qc bits` on the host: a RUNNING state \
-                            after the fix, and the values the repair sequence sets, disprove it"
-                .into();
-            out.push(match code {
+            d.next_check = next_check(code, peer_caching);
+            let mut d = match code {
                 Some(c) => d.with_code(kb, c),
                 None => {
                     d.cause = "The Service Control Manager could not start BITS.".into();
@@ -74,7 +156,11 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                     ];
                     d
                 }
-            });
+            };
+            if matches!(code.map(|c| c.0), Some(0x8007_0433 | 0x8007_042C)) {
+                dependency_fix(&mut d, peer_caching);
+            }
+            out.push(d);
         }
 
         // Event 16392: BITS itself reports that it failed to start.
@@ -90,8 +176,10 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             d.seen(*t, evid);
             let code = hr.unwrap_or(HResult(0x8000_4005));
             d.title = format!("{name}: BITS reported that it failed to start ({code})");
-            d.proof = "Bits-Client event 16392 (service failed to start)".into();
-            d.next_check = "`sc query bits` shows RUNNING once fixed".into();
+            d.symptom = Some(format!("start:{code}"));
+            d.proof =
+                format!("Bits-Client event 16392 (service failed to start) at {t}, error {code}");
+            d.next_check = next_check(Some(code), peer_caching);
             out.push(d.with_code(kb, code));
         }
 
@@ -130,11 +218,23 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 "sc start bits".into(),
                 "If it keeps crashing, run the service repair sequence (`bitsdoctor explain 0x80070424`)".into(),
             ];
+            let most = s.crashes.iter().filter_map(|c| c.1).max();
             d.proof = format!(
-                "{} Service Control Manager event(s) 7031/7034 for BITS",
-                s.crashes.len()
+                "{} Service Control Manager event(s) 7031/7034 for BITS{}{}",
+                s.crashes.len(),
+                most.map_or(String::new(), |n| format!(
+                    ", the SCM counting up to {n} termination(s)"
+                )),
+                match (d.first_seen, d.last_seen) {
+                    (crate::model::When::Unknown, _) => String::new(),
+                    (f, l) if f == l => format!(", at {f}"),
+                    (f, l) => format!(", from {f} to {l}"),
+                }
             );
-            d.next_check = "No further 7031/7034 for BITS after the fix".into();
+            d.next_check = "The Application log at the same times: an Application Error (1000) \
+                            for svchost.exe naming qmgr.dll or another module shows what crashes; \
+                            after the fix, no further 7031/7034 for BITS"
+                .into();
             out.push(d);
         }
 
@@ -210,7 +310,16 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 hits.len(),
                 longest.map_or(String::new(), |s| format!(", longest {s:.0} s"))
             );
-            d.next_check = format!("No new event {event} after the change");
+            d.next_check = match event {
+                302 | 307 => "Count the queued jobs (`bitsadmin /list /allusers`): hundreds of \
+                              jobs explain it; a short queue points at the disk or antivirus"
+                    .into(),
+                308 => "Check how many jobs were transferring at shutdown \
+                        (`bitsadmin /list /allusers` before a restart); no new 308 after \
+                        cleaning up confirms it"
+                    .into(),
+                _ => format!("No new event {event} after the change"),
+            };
             out.push(d);
         }
 
@@ -236,8 +345,19 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                     .into(),
                 format!("wevtutil epl \"{channel}\" bits.evtx"),
             ];
-            d.proof = "Microsoft-Windows-Eventlog event 104 (log file cleared)".into();
-            d.next_check = "An older backup of the log, if one exists, restores the history".into();
+            d.proof = format!(
+                "Microsoft-Windows-Eventlog event 104 at {t}: the {channel} log was cleared{}",
+                if user.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {user}")
+                }
+            );
+            d.next_check = format!(
+                "Ask for an earlier export of the {channel} log (or the backup event 104 names, \
+                 if any): only records from before {t} can show whether BITS failed before the \
+                 log was cleared"
+            );
             out.push(d);
         }
     }

@@ -1,0 +1,198 @@
+//! Service rules, one scenario each: BITS failing to start (SCM 7000/7001/7023/7024 and `sc`
+//! error lines, decoded against the service-start table), crash loops, slow start and shutdown,
+//! and cleared logs.
+
+mod rules_support;
+use bitsdoctor::diagnose::{Scope, Severity};
+use rules_support::*;
+use synth::{ConfigSpec, ServiceSpec};
+
+fn failing_start(name: &str, event: u32, win32: u32) -> synth::HostSpec {
+    let mut h = host(name);
+    h.jobs = vec![healthy_job(1)];
+    h.service = ServiceSpec {
+        start_failures: vec![(event, win32), (event, win32)],
+        state_cycles: 1,
+        ..ServiceSpec::default()
+    };
+    h
+}
+
+#[test]
+fn each_start_failure_code_gets_its_own_decoding() {
+    let mut peer = failing_start("WS-DEP-PEER", 7001, 1068);
+    peer.policy = vec![("EnablePeercaching".into(), 1)];
+    let r = run(&scenario(vec![
+        failing_start("WS-MISSING", 7000, 1060),
+        failing_start("WS-NOTINEXE", 7000, 1083),
+        failing_start("WS-DEPDEL", 7000, 1075),
+        failing_start("WS-DEPFAIL", 7001, 1068),
+        peer,
+        failing_start("WS-PATH", 7023, 3),
+        failing_start("WS-DLL", 7024, 2),
+    ]));
+    let starts = find(&r, "service-start-failure", None);
+    assert_eq!(starts.len(), 7, "{}", dump(&r));
+    let by_host = |h: &str| {
+        let d = starts
+            .iter()
+            .find(|d| d.hosts.contains(&fqdn(h)))
+            .unwrap_or_else(|| panic!("no start failure for {h}:\n{}", dump(&r)));
+        assert_scope(d, Scope::Host, &[h]);
+        assert_eq!(d.severity, Severity::Critical);
+        assert_eq!(d.occurrences, 2, "{}", d.title);
+        assert_explained(d);
+        *d
+    };
+    let fix = |h: &str| by_host(h).fix.join("\n");
+
+    let d = by_host("WS-MISSING");
+    assert_eq!(d.code.unwrap().0, 0x8007_0424);
+    assert!(
+        fix("WS-MISSING").contains("sc config bits binpath="),
+        "{}",
+        fix("WS-MISSING")
+    );
+    assert!(fix("WS-MISSING").contains("sc config bits depend= RpcSs/EventSystem"));
+
+    assert_eq!(by_host("WS-NOTINEXE").code.unwrap().0, 0x8007_043B);
+    assert!(fix("WS-NOTINEXE").contains("netsvcs"));
+
+    for h in ["WS-DEPDEL", "WS-DEPFAIL", "WS-DEP-PEER"] {
+        let d = by_host(h);
+        let want = if h == "WS-DEPDEL" {
+            0x8007_0433
+        } else {
+            0x8007_042C
+        };
+        assert_eq!(d.code.unwrap().0, want, "{h}");
+        assert!(
+            fix(h).contains("RpcSs") && fix(h).contains("EventSystem"),
+            "{h}: {}",
+            fix(h)
+        );
+    }
+    // http.sys and LanmanWorkstation only where peer caching is on.
+    assert!(
+        !fix("WS-DEPFAIL").contains("LanmanWorkstation"),
+        "{}",
+        fix("WS-DEPFAIL")
+    );
+    assert!(!fix("WS-DEPDEL").contains("LanmanWorkstation"));
+    assert!(
+        fix("WS-DEP-PEER").contains("LanmanWorkstation"),
+        "{}",
+        fix("WS-DEP-PEER")
+    );
+    assert!(fix("WS-DEP-PEER").contains("http"));
+    // 7001 names the dependency that failed.
+    assert!(
+        by_host("WS-DEPFAIL").proof.contains("COM+ Event System"),
+        "{}",
+        by_host("WS-DEPFAIL").proof
+    );
+
+    assert_eq!(by_host("WS-PATH").code.unwrap().0, 0x8007_0003);
+    assert_eq!(by_host("WS-DLL").code.unwrap().0, 0x8007_0002);
+    assert!(fix("WS-DLL").contains("ServiceDll"), "{}", fix("WS-DLL"));
+}
+
+#[test]
+fn sc_start_error_line_is_a_start_failure() {
+    let mut h = host("WS-SC");
+    h.jobs = vec![healthy_job(1)];
+    h.sc_errors = vec![("StartService".into(), 1083)];
+    let r = run(&scenario(vec![h]));
+    let d = one(&r, "service-start-failure", Some(0x8007_043B));
+    assert_scope(d, Scope::Host, &["WS-SC"]);
+    assert!(d.proof.contains("sc"), "{}", d.proof);
+    assert_explained(d);
+}
+
+#[test]
+fn disabled_start_type_explains_the_start_failures() {
+    let mut h = failing_start("WS-OFF", 7000, 1058);
+    h.config = Some(ConfigSpec {
+        start: 4,
+        ..ConfigSpec::default()
+    });
+    h.sc_errors = vec![("StartService".into(), 1058)];
+    let r = run(&scenario(vec![h]));
+    let config = one(&r, "service-config", None);
+    let start = one(&r, "service-start-failure", Some(0x8007_0422));
+    assert_scope(config, Scope::Host, &["WS-OFF"]);
+    // The configuration is the root cause: first, and it names the start failure it explains.
+    assert_eq!(r.diagnoses[0].id, config.id, "{}", dump(&r));
+    assert_eq!(config.explains, vec![start.id.clone()], "{}", dump(&r));
+    assert_eq!(r.diagnoses[1].id, start.id, "{}", dump(&r));
+    assert!(start.proof.contains(&config.id), "{}", start.proof);
+    // The 7000 events and the sc line are one start-failure finding.
+    assert_eq!(start.occurrences, 3);
+    assert!(config
+        .fix
+        .iter()
+        .any(|f| f.contains("sc config bits start= delayed-auto")));
+}
+
+#[test]
+fn crash_loop_and_single_crash() {
+    let mut looped = host("WS-LOOP");
+    looped.jobs = vec![healthy_job(1)];
+    looped.service.crashes = 4;
+    let mut once = host("WS-ONCE");
+    once.jobs = vec![healthy_job(1)];
+    once.service.crashes = 1;
+    once.service.crash_event = 7034;
+    let r = run(&scenario(vec![looped, once]));
+    let crashes = find(&r, "service-crash", None);
+    assert_eq!(crashes.len(), 2, "{}", dump(&r));
+    let l = crashes
+        .iter()
+        .find(|d| d.hosts.contains(&fqdn("WS-LOOP")))
+        .unwrap();
+    assert_scope(l, Scope::Host, &["WS-LOOP"]);
+    assert_eq!(l.severity, Severity::Error);
+    assert_eq!(l.occurrences, 4);
+    assert_explained(l);
+    let o = crashes
+        .iter()
+        .find(|d| d.hosts.contains(&fqdn("WS-ONCE")))
+        .unwrap();
+    assert_eq!(o.severity, Severity::Warning);
+    assert!(o.proof.contains("7034"), "{}", o.proof);
+}
+
+#[test]
+fn slow_start_and_slow_shutdown() {
+    let mut h = host("WS-SLOW");
+    h.jobs = vec![healthy_job(1)];
+    h.service.slow_start = true;
+    h.service.slow_shutdown = Some(95);
+    let r = run(&scenario(vec![h]));
+    let health = find(&r, "service-health", None);
+    assert_eq!(health.len(), 2, "{}", dump(&r));
+    for d in &health {
+        assert_scope(d, Scope::Host, &["WS-SLOW"]);
+        assert_eq!(d.severity, Severity::Warning);
+        assert_explained(d);
+    }
+    assert!(health.iter().any(|d| d.title.contains("started slowly")));
+    let shut = health
+        .iter()
+        .find(|d| d.title.contains("shut down"))
+        .unwrap();
+    assert!(shut.proof.contains("95 s"), "{}", shut.proof);
+}
+
+#[test]
+fn cleared_log_is_reported() {
+    let mut h = host("WS-CLR");
+    h.jobs = vec![healthy_job(1)];
+    h.service.logs_cleared = vec![synth::BITS_CHANNEL.into()];
+    let r = run(&scenario(vec![h]));
+    let d = one(&r, "log-cleared", None);
+    assert_scope(d, Scope::Host, &["WS-CLR"]);
+    assert!(d.title.contains(synth::BITS_CHANNEL));
+    assert!(d.cause.contains("helpdesk"), "{}", d.cause);
+    assert_explained(d);
+}
