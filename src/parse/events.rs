@@ -247,6 +247,13 @@ fn bits_client(id: u32, version: u64, d: &Fields) -> Option<Fact> {
                 url_range: d.opt_text("URLRange"),
             }
         }
+        // 16403 names a job's file: its URL joins the job's timeline.
+        16403 => Fact::TransferStarted {
+            job: d.guid("jobId"),
+            title: d.text("jobTitle"),
+            url: d.text("RemoteName"),
+            bytes_total: None,
+        },
         204 if version >= 1 => Fact::CredentialsRejected {
             job_title: d.text("job"),
             server: d.text("server"),
