@@ -1,3 +1,4 @@
 pub mod decode;
 pub mod sniff;
 pub mod walk;
+pub mod zip;

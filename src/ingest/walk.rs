@@ -43,7 +43,7 @@ const GENERIC_DIRS: &[&str] = &[
     "..",
 ];
 
-fn is_generic(name: &str) -> bool {
+pub(crate) fn is_generic(name: &str) -> bool {
     GENERIC_DIRS.iter().any(|g| g.eq_ignore_ascii_case(name))
 }
 
