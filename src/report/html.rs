@@ -442,6 +442,12 @@ fn diagnosis(o: &mut String, d: &Diagnosis) {
         "Evidence",
         capped_list(ev.iter().map(|s| s.as_str()), true, 3),
     );
+    if let Some(by) = &d.explained_by {
+        fact(
+            "Explained by",
+            format!("<a href=\"#{0}\">{0}</a>", escape(by)),
+        );
+    }
     if !d.explains.is_empty() {
         fact(
             "Explains",
