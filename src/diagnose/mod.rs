@@ -519,7 +519,7 @@ fn transfer_diagnosis(
     };
     d.title = if recovered {
         format!("{hr} {what} from {auth}{via} on {where_}: recovered")
-    } else if proxy_group {
+    } else if proxy_group && servers.len() >= 2 {
         format!(
             "{hr} {what} through proxy {proxy} on {where_}, against {} server(s): the proxy is the common factor",
             servers.len()
