@@ -33,6 +33,7 @@ fn pipeline(c: &mut Criterion) {
             paths: vec![dir.path().to_path_buf()],
             host: None,
             threads,
+            window: Default::default(),
         };
         g.bench_function(format!("{threads}-threads"), |b| {
             b.iter(|| analyze(black_box(&cfg), &kb).map(|r| r.summary.jobs))

@@ -6,8 +6,10 @@ use crate::diagnose::{diagnose, Severity};
 use crate::ingest::decode::decode;
 use crate::ingest::sniff::{sniff, Kind};
 use crate::ingest::walk::{discover, Found};
+use crate::ingest::zip;
 use crate::knowledge::Knowledge;
 use crate::model::Observation;
+use crate::parse::evtx::Reader;
 use crate::parse::{self, Parsed, Source, Warning};
 use crate::report::{InputRow, Report, Status};
 use rayon::prelude::*;
@@ -25,6 +27,23 @@ pub struct Config {
     pub host: Option<String>,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Only observations in this time window are analysed.
+    pub window: Window,
+}
+
+/// A time window (`--since` / `--until`). Observations without a UTC time (console captures
+/// in local time, or no time at all) are always kept: they cannot be placed outside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<jiff::Timestamp>,
+    pub until: Option<jiff::Timestamp>,
+}
+
+impl Window {
+    pub fn contains(&self, t: crate::model::When) -> bool {
+        let Some(t) = t.utc() else { return true };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
+    }
 }
 
 /// Why `analyze` produced no report at all.
@@ -85,7 +104,7 @@ fn run(
     // Files and the chunks within each file share one pool.
     let mut results: Vec<InputResult> = found
         .par_iter()
-        .map(|f| {
+        .flat_map_iter(|f| {
             let r = read_input(f, cfg);
             progress(Progress::Read);
             r
@@ -101,13 +120,19 @@ fn run(
     let mut observations = Vec::new();
     let mut rows = Vec::new();
     for r in results {
-        observations.extend(r.observations);
+        let kept = r
+            .observations
+            .into_iter()
+            .filter(|o| cfg.window.contains(o.time));
+        observations.extend(kept);
         warnings.extend(r.warnings);
         rows.push(r.row);
     }
-    let fleet = correlate(observations);
+    let fleet = correlate(&observations);
     let diagnoses = diagnose(&fleet, kb);
-    Ok(Report::build(rows, fleet, diagnoses, warnings))
+    let mut report = Report::build(rows, fleet, diagnoses, warnings);
+    report.observations = observations;
+    Ok(report)
 }
 
 /// Does the report hold a diagnosis at or above `level`?
@@ -115,10 +140,16 @@ pub fn fails(report: &Report, level: Severity) -> bool {
     report.worst().is_some_and(|w| w >= level)
 }
 
-fn skipped(f: &Found, kind: &str, reason: String) -> InputResult {
+/// Where an input came from: a file, or an entry of a zip bundle.
+struct Origin<'a> {
+    display: &'a str,
+    host_hint: Option<&'a str>,
+}
+
+fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
     InputResult {
         row: InputRow {
-            path: f.display.clone(),
+            path: o.display.to_string(),
             kind: kind.to_string(),
             host: String::new(),
             status: Status::Skipped,
@@ -129,71 +160,141 @@ fn skipped(f: &Found, kind: &str, reason: String) -> InputResult {
             provider_records: BTreeMap::new(),
         },
         observations: Vec::new(),
-        warnings: vec![Warning {
-            path: f.display.clone(),
-            at: None,
-            message: reason,
-        }],
+        warnings: if warn {
+            vec![Warning {
+                path: o.display.to_string(),
+                at: None,
+                message: reason,
+            }]
+        } else {
+            Vec::new()
+        },
         hosts: BTreeSet::new(),
-        folder_hint: f.host_hint.clone(),
+        folder_hint: o.host_hint.map(str::to_string),
     }
 }
 
-fn read_input(f: &Found, cfg: &Config) -> InputResult {
+/// Read one file found on disk: an event log (streamed), a zip bundle (its entries), or text.
+fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
+    let origin = Origin {
+        display: &f.display,
+        host_hint: f.host_hint.as_deref(),
+    };
     match std::fs::metadata(&f.path) {
         Ok(m) if m.len() > MAX_INPUT_BYTES => {
-            return skipped(
-                f,
-                "unknown",
-                format!("larger than {} GiB: not read", MAX_INPUT_BYTES >> 30),
-            )
+            let why = format!("larger than {} GiB: not read", MAX_INPUT_BYTES >> 30);
+            return vec![skipped(&origin, "unknown", why, true)];
         }
         Ok(m) if m.len() == 0 => {
-            let mut r = skipped(f, "empty", "empty file".into());
-            r.warnings.clear();
-            return r;
+            return vec![skipped(&origin, "empty", "empty file".into(), false)]
         }
-        Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
+        Err(e) => {
+            return vec![skipped(
+                &origin,
+                "unknown",
+                format!("cannot read: {e}"),
+                true,
+            )]
+        }
         Ok(_) => {}
     }
-    // Event logs are streamed a window of chunks at a time; text is read whole.
-    let mut file = match std::fs::File::open(&f.path) {
-        Ok(file) => file,
-        Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
-    };
-    let mut magic = [0u8; 8];
-    let is_evtx =
-        std::io::Read::read_exact(&mut file, &mut magic).is_ok() && &magic == b"ElfFile\0";
-    if is_evtx {
-        drop(file);
-        return read_evtx(f);
+    let mut head = [0u8; 8];
+    let got =
+        std::fs::File::open(&f.path).and_then(|mut file| std::io::Read::read(&mut file, &mut head));
+    if let Err(e) = got {
+        return vec![skipped(
+            &origin,
+            "unknown",
+            format!("cannot read: {e}"),
+            true,
+        )];
     }
-    let bytes = match std::fs::read(&f.path) {
-        Ok(b) => b,
-        Err(e) => return skipped(f, "unknown", format!("cannot read: {e}")),
+    if &head == b"ElfFile\0" {
+        // Event logs are streamed a window of chunks at a time.
+        let parsed = std::fs::File::open(&f.path)
+            .map_err(parse::evtx::StreamError::Io)
+            .and_then(|mut r| parse::evtx::parse_stream(&mut r, &f.display, Reader::Fast));
+        return vec![evtx_result(&origin, parsed)];
+    }
+    if zip::is_zip(&head) {
+        return read_zip(f, cfg);
+    }
+    match std::fs::read(&f.path) {
+        Ok(bytes) => vec![read_bytes(&origin, &bytes, cfg)],
+        Err(e) => vec![skipped(
+            &origin,
+            "unknown",
+            format!("cannot read: {e}"),
+            true,
+        )],
+    }
+}
+
+/// Every entry of a zip bundle, read in place, plus a row for the bundle itself.
+fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
+    let mut results = Vec::new();
+    let limits = zip::ZipLimits::default();
+    let warnings = zip::visit_file(&f.path, &f.display, &limits, &mut |entry| {
+        // The folder layout around the bundle wins over the layout inside it.
+        let hint = f.host_hint.clone().or(entry.host_hint);
+        let origin = Origin {
+            display: &entry.display,
+            host_hint: hint.as_deref(),
+        };
+        results.push(read_bytes(&origin, &entry.bytes, cfg));
+    });
+    let status = if warnings.is_empty() {
+        Status::Ok
+    } else {
+        Status::Partial
     };
-    let decoded = decode(&bytes);
-    drop(bytes);
+    results.push(InputResult {
+        row: InputRow {
+            path: f.display.clone(),
+            kind: "zip".into(),
+            host: String::new(),
+            status,
+            reason: (!warnings.is_empty())
+                .then(|| format!("{} entr(ies) refused or unreadable", warnings.len())),
+            observations: 0,
+            records: results.len() as u64,
+            skipped_records: warnings.len() as u64,
+            provider_records: BTreeMap::new(),
+        },
+        observations: Vec::new(),
+        warnings,
+        hosts: BTreeSet::new(),
+        folder_hint: f.host_hint.clone(),
+    });
+    results
+}
+
+/// An input held in memory (a zip entry or a text file): sniffed and parsed.
+fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
+    if bytes.is_empty() {
+        return skipped(o, "empty", "empty file".into(), false);
+    }
+    if bytes.starts_with(b"ElfFile\0") {
+        let parsed = parse::evtx::parse(bytes, o.display, Reader::Fast)
+            .map_err(parse::evtx::StreamError::Evtx);
+        return evtx_result(o, parsed);
+    }
+    let decoded = decode(bytes);
     let head: String = decoded.text.chars().take(8192).collect();
-    let kind = sniff(decoded.text.as_bytes(), Some(&head));
+    let kind = sniff(bytes, Some(&head));
     let host = cfg
         .host
         .clone()
-        .or_else(|| f.host_hint.clone())
+        .or_else(|| o.host_hint.map(str::to_string))
         .unwrap_or_else(|| "unknown".into());
     let src = Source {
-        path: &f.display,
+        path: o.display,
         host: &host,
     };
     let Some(mut parsed) = parse_text(kind, &decoded.text, &src) else {
         // Not a problem with the input: bundles hold notes, screenshots and other files too.
-        let mut r = skipped(
-            f,
-            kind.as_str(),
-            "not a kind of input bitsdoctor reads".into(),
-        );
-        r.warnings.clear();
-        return r;
+        let why = "not a kind of input bitsdoctor reads".into();
+        return skipped(o, kind.as_str(), why, false);
     };
     if let Some(w) = decoded.warning() {
         parsed.warn(&src, None, w);
@@ -202,7 +303,7 @@ fn read_input(f: &Found, cfg: &Config) -> InputResult {
     let partial = !parsed.warnings.is_empty();
     InputResult {
         row: InputRow {
-            path: f.display.clone(),
+            path: o.display.to_string(),
             kind: kind.as_str().to_string(),
             host: host.clone(),
             status: if partial { Status::Partial } else { Status::Ok },
@@ -220,7 +321,7 @@ fn read_input(f: &Found, cfg: &Config) -> InputResult {
         observations: parsed.observations,
         warnings: parsed.warnings,
         hosts: BTreeSet::new(),
-        folder_hint: f.host_hint.clone(),
+        folder_hint: o.host_hint.map(str::to_string),
     }
 }
 
@@ -237,12 +338,12 @@ fn parse_text(kind: Kind, text: &str, src: &Source) -> Option<Parsed> {
     })
 }
 
-fn read_evtx(f: &Found) -> InputResult {
-    let parsed = std::fs::File::open(&f.path)
-        .map_err(parse::evtx::StreamError::Io)
-        .and_then(|mut r| parse::evtx::parse_stream(&mut r, &f.display, parse::evtx::Reader::Fast));
+fn evtx_result(
+    o: &Origin,
+    parsed: Result<parse::evtx::EvtxOutcome, parse::evtx::StreamError>,
+) -> InputResult {
     match parsed {
-        Err(e) => skipped(f, "evtx", e.to_string()),
+        Err(e) => skipped(o, "evtx", e.to_string(), true),
         Ok(out) => {
             let hosts: BTreeSet<String> = out
                 .parsed
@@ -266,7 +367,7 @@ fn read_evtx(f: &Found) -> InputResult {
             });
             InputResult {
                 row: InputRow {
-                    path: f.display.clone(),
+                    path: o.display.to_string(),
                     kind: "evtx".into(),
                     host: hosts.iter().cloned().collect::<Vec<_>>().join(";"),
                     status: if partial { Status::Partial } else { Status::Ok },
@@ -283,7 +384,7 @@ fn read_evtx(f: &Found) -> InputResult {
                 observations: out.parsed.observations,
                 warnings: out.parsed.warnings,
                 hosts,
-                folder_hint: f.host_hint.clone(),
+                folder_hint: o.host_hint.map(str::to_string),
             }
         }
     }

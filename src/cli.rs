@@ -2,7 +2,7 @@
 //! clap.
 
 use crate::Format;
-use bitsdoctor::app::Config;
+use bitsdoctor::app::{Config, Window};
 use bitsdoctor::diagnose::Severity;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -30,6 +30,16 @@ pub enum FormatArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    Text,
+    Json,
+    /// diagnoses.csv on stdout (the full set with --out DIR)
+    Csv,
+    /// one self-contained page
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableFormatArg {
     Text,
     Csv,
@@ -51,9 +61,18 @@ pub enum Command {
         /// Files or folders (walked recursively).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Report format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-        format: FormatArg,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
+        format: ReportFormatArg,
+        /// Also write report.json, diagnoses.csv, jobs.csv, events.csv and report.html into DIR.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Only analyse what happened at or after this time (2024-05-01 or 2024-05-01T08:00:00Z).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        since: Option<jiff::Timestamp>,
+        /// Only analyse what happened at or before this time.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        until: Option<jiff::Timestamp>,
         /// Host name for text inputs that carry none.
         #[arg(long, value_name = "NAME")]
         host: Option<String>,
@@ -84,6 +103,7 @@ pub enum Job {
     Analyze {
         config: Config,
         format: Format,
+        out: Option<PathBuf>,
         fail_on: Option<Severity>,
     },
     Explain {
@@ -121,6 +141,9 @@ impl Cli {
             Command::Analyze {
                 paths,
                 format,
+                out,
+                since,
+                until,
                 host,
                 fail_on,
                 threads,
@@ -129,8 +152,15 @@ impl Cli {
                     paths,
                     host,
                     threads,
+                    window: Window { since, until },
                 },
-                format: format.plain(),
+                format: match format {
+                    ReportFormatArg::Text => Format::Text,
+                    ReportFormatArg::Json => Format::Json,
+                    ReportFormatArg::Csv => Format::Csv,
+                    ReportFormatArg::Html => Format::Html,
+                },
+                out,
                 fail_on: fail_on.map(SeverityArg::plain),
             },
             Command::Explain { codes, format } => Job::Explain {
@@ -147,4 +177,16 @@ impl Cli {
         };
         (self.knowledge, job)
     }
+}
+
+/// A time on the command line: an RFC 3339 timestamp, or a date (midnight UTC).
+fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    text.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| format!("`{text}` is not a time (use 2024-05-01 or 2024-05-01T08:00:00Z)"))
 }

@@ -206,13 +206,13 @@ enum Step {
 /// Group observations into hosts, jobs and updates. Job timelines are put in time order here;
 /// lists kept per host stay in input order (inputs in path order, records in file order), so
 /// the same inputs give the same result without sorting every observation.
-pub fn correlate(observations: Vec<Observation>) -> Fleet {
+pub fn correlate(observations: &[Observation]) -> Fleet {
     let mut fleet = Fleet::default();
-    let title_to_guid = guids_by_title(&observations);
+    let title_to_guid = guids_by_title(observations);
     let mut jobs: HashMap<(String, JobRef), JobBuilder> = HashMap::new();
     let mut updates: HashMap<(String, String), Update> = HashMap::new();
 
-    for obs in &observations {
+    for obs in observations {
         if !fleet.hosts.contains_key(&obs.host) {
             let host = Host {
                 name: obs.host.clone(),
@@ -786,7 +786,7 @@ mod tests {
 
     #[test]
     fn outcomes_follow_the_timeline() {
-        let f = correlate(vec![
+        let f = correlate(&[
             obs("H", 1, 1, err(1, 0x8007_2EE7)),
             obs("H", 2, 2, done(1)),
             obs("H", 1, 3, err(2, 0x8007_2EE7)),
@@ -818,7 +818,7 @@ mod tests {
 
     #[test]
     fn event_60_with_failure_hr_is_not_success() {
-        let f = correlate(vec![obs(
+        let f = correlate(&[obs(
             "H",
             1,
             1,
@@ -836,7 +836,7 @@ mod tests {
 
     #[test]
     fn old_schema_creation_joins_by_title() {
-        let f = correlate(vec![
+        let f = correlate(&[
             obs(
                 "H",
                 0,

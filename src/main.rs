@@ -15,6 +15,7 @@ pub enum Format {
     Text,
     Json,
     Csv,
+    Html,
 }
 
 fn main() -> ExitCode {
@@ -46,8 +47,9 @@ fn main() -> ExitCode {
         cli::Job::Analyze {
             config,
             format,
+            out,
             fail_on,
-        } => cmd::analyze::run(&kb, &config, format, fail_on),
+        } => cmd::analyze::run(&kb, &config, format, out.as_deref(), fail_on),
     };
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout

@@ -123,6 +123,7 @@ fn hostile_report() -> Report {
             message: format!("unreadable {XSS}"),
         }],
         failures,
+        observations: vec![],
     }
 }
 
@@ -245,6 +246,7 @@ fn analyze_dir(dir: &std::path::Path) -> Report {
         paths: vec![dir.to_path_buf()],
         host: None,
         threads: 1,
+        window: Default::default(),
     };
     let kb = bitsdoctor::knowledge::Knowledge::builtin();
     bitsdoctor::app::analyze(&cfg, &kb).unwrap()
@@ -268,25 +270,4 @@ fn analyzed_bundle_escapes_job_name_and_url() {
     assert!(out.contains("https://cdn.example/&lt;script&gt;alert(1)&lt;/script&gt;.cab"));
     // Same inputs, same bytes.
     assert!(out == html::render(&analyze_dir(dir.path())));
-}
-
-/// Not a check: renders `BITSDOCTOR_HTML_IN` (default `samples/`) to `BITSDOCTOR_HTML_OUT`, to
-/// look at in a browser. `cargo test --test report_html -- --ignored render_to_file`
-#[test]
-#[ignore]
-fn render_to_file() {
-    let Some(out) = std::env::var_os("BITSDOCTOR_HTML_OUT") else {
-        return;
-    };
-    let input = std::env::var_os("BITSDOCTOR_HTML_IN")
-        .map(std::path::PathBuf::from)
-        // Relative, as a user would type it (tests run in the package folder).
-        .unwrap_or_else(|| std::path::PathBuf::from("samples"));
-    let cfg = bitsdoctor::app::Config {
-        paths: vec![input],
-        host: None,
-        threads: 0,
-    };
-    let r = bitsdoctor::app::analyze(&cfg, &bitsdoctor::knowledge::Knowledge::builtin()).unwrap();
-    std::fs::write(out, html::render(&r)).unwrap();
 }

@@ -5,6 +5,7 @@ use bitsdoctor::app::{self, Config, Progress};
 use bitsdoctor::diagnose::Severity;
 use bitsdoctor::knowledge::Knowledge;
 use bitsdoctor::report;
+use std::path::Path;
 
 /// A progress bar on stderr while inputs are read, only when stderr is a terminal.
 fn progress_bar() -> Option<indicatif::ProgressBar> {
@@ -21,10 +22,22 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Write the whole report set into `dir`.
+fn write_out(dir: &Path, r: &report::Report) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("report.json"), report::json::render(r))?;
+    std::fs::write(dir.join("diagnoses.csv"), report::csv::diagnoses(r))?;
+    std::fs::write(dir.join("jobs.csv"), report::csv::jobs(r))?;
+    std::fs::write(dir.join("events.csv"), report::csv::events(&r.observations))?;
+    std::fs::write(dir.join("report.html"), report::html::render(r))?;
+    Ok(())
+}
+
 pub fn run(
     kb: &Knowledge,
     config: &Config,
     format: Format,
+    out: Option<&Path>,
     fail_on: Option<Severity>,
 ) -> (String, u8) {
     let bar = progress_bar();
@@ -47,9 +60,17 @@ pub fn run(
             (String::new(), 2)
         }
         Ok(r) => {
+            if let Some(dir) = out {
+                if let Err(e) = write_out(dir, &r) {
+                    eprintln!("bitsdoctor: cannot write {}: {e}", dir.display());
+                    return (String::new(), 2);
+                }
+            }
             let text = match format {
                 Format::Json => report::json::render(&r),
-                _ => report::text::render(&r),
+                Format::Csv => report::csv::diagnoses(&r),
+                Format::Html => report::html::render(&r),
+                Format::Text => report::text::render(&r),
             };
             let failed = fail_on.is_some_and(|l| app::fails(&r, l));
             (text, u8::from(failed))

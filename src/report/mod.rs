@@ -102,6 +102,9 @@ pub struct Report {
     /// Every failed attempt of every job, in time order (for the HTML timeline; not in the JSON).
     #[serde(skip)]
     pub failures: Vec<FailurePoint>,
+    /// Every observation analysed (for events.csv; not in the JSON).
+    #[serde(skip)]
+    pub observations: Vec<crate::model::Observation>,
 }
 
 /// One failed transfer attempt: when, where and with which code.
@@ -227,6 +230,7 @@ impl Report {
             diagnoses,
             warnings,
             failures,
+            observations: Vec::new(),
         }
     }
 
