@@ -416,11 +416,22 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             e.1.insert(auth.clone());
         }
     }
+    // Per job, once: its key and the servers it reaches (for "who else reaches this server").
+    let index: Vec<JobServers> = fleet
+        .jobs
+        .iter()
+        .map(|j| JobServers {
+            job: j,
+            key: j.key(),
+            servers: j.urls.iter().map(|u| authority(u)).collect(),
+        })
+        .collect();
     for ((recovered, hr, server_key, proxy), (jobs, servers)) in &sets {
         let (recovered, hr) = (*recovered, *hr);
         let proxy_group = !recovered && server_key.is_empty();
         out.push(transfer_diagnosis(
             fleet,
+            &index,
             kb,
             recovered,
             proxy_group,
@@ -463,8 +474,17 @@ fn proxy_in_play(fleet: &Fleet, jobs: &[&Job], proxy: &str) -> Option<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// A job with its key and the servers its URLs name, computed once per analysis.
+struct JobServers<'a> {
+    job: &'a Job,
+    key: String,
+    servers: BTreeSet<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn transfer_diagnosis(
     fleet: &Fleet,
+    index: &[JobServers],
     kb: &Knowledge,
     recovered: bool,
     proxy_group: bool,
@@ -542,14 +562,12 @@ fn transfer_diagnosis(
         // Do other jobs reach the same servers without this error? Then the server is fine and
         // the path (proxy) or these jobs are the difference.
         let ours: BTreeSet<String> = jobs.iter().map(|j| j.key()).collect();
-        let clean: BTreeSet<&str> = fleet
-            .jobs
+        let clean: BTreeSet<&str> = index
             .iter()
-            .filter(|j| !ours.contains(&j.key()) && j.last_success.is_some())
-            .filter(|j| !j.errors.contains_key(&hr))
-            .filter(|j| j.urls.iter().any(|u| servers.contains(&authority(u))))
-            .filter(|j| proxy.is_empty() || !j.proxies.contains(proxy))
-            .map(|j| j.host.as_str())
+            .filter(|x| x.job.last_success.is_some() && !x.job.errors.contains_key(&hr))
+            .filter(|x| !x.servers.is_disjoint(servers) && !ours.contains(&x.key))
+            .filter(|x| proxy.is_empty() || !x.job.proxies.contains(proxy))
+            .map(|x| x.job.host.as_str())
             .collect();
         if !clean.is_empty() && !proxy.is_empty() {
             d.proof.push_str(&format!(
