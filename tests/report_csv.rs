@@ -80,6 +80,7 @@ fn job(name: &str) -> JobRow {
         first_seen: utc("2024-03-11T08:04:26Z"),
         last_seen: local("2024-03-11T09:04:26"),
         diagnoses: vec!["D1".into(), "D4".into()],
+        sources: vec!["WS01/bitsadmin.txt".into()],
     }
 }
 

@@ -68,6 +68,7 @@ fn hostile_report() -> Report {
         first_seen: utc("2024-03-11T08:04:26Z"),
         last_seen: utc("2024-03-11T09:04:26Z"),
         diagnoses: vec!["D1".into()],
+        sources: vec![format!("bundle/{XSS}/bits.txt")],
     };
     let host_row = HostRow {
         name: host.into(),

@@ -302,3 +302,36 @@ fn python_evtx_reads_every_sample_log() {
         assert_eq!(n, evtx_crate_count(&f), "{}", f.display());
     }
 }
+
+#[test]
+fn a_job_in_the_event_log_and_in_bitsadmin_is_one_job_with_both_sources() {
+    let r = report();
+    let jobs = r["jobs"].as_array().unwrap();
+    let merged: Vec<&serde_json::Value> = jobs
+        .iter()
+        .filter(|j| {
+            let sources: Vec<&str> = j["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            sources.iter().any(|s| s.ends_with(".evtx"))
+                && sources.iter().any(|s| s.ends_with("bitsadmin.txt"))
+        })
+        .collect();
+    assert!(!merged.is_empty());
+    // No job GUID appears twice on one host.
+    let mut keys: Vec<(String, String)> = jobs
+        .iter()
+        .filter_map(|j| Some((j["host"].as_str()?.into(), j["id"].as_str()?.into())))
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n);
+    // The merged job carries the listing's state next to the log's failures.
+    assert!(merged
+        .iter()
+        .any(|j| j["state"].is_string() && j["errors"].as_object().is_some_and(|e| !e.is_empty())));
+}

@@ -7,6 +7,7 @@
 //! checked against the crate on every corpus file (tests in `evtx.rs`).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 pub const FILE_HEADER_SIZE: usize = 4096;
@@ -106,6 +107,19 @@ impl Instance {
         let ty = chunk[self.descriptors + i * 4 + 2];
         Some((ty, chunk.get(at..at + size_of(i))?, at))
     }
+    /// Every value, located in one pass: (type, bytes, chunk offset).
+    pub fn values<'c>(&self, chunk: &'c [u8]) -> Vec<(u8, &'c [u8], usize)> {
+        let mut at = self.data;
+        (0..self.count)
+            .map(|k| {
+                let d = self.descriptors + k * 4;
+                let size = u16::from_le_bytes([chunk[d], chunk[d + 1]]) as usize;
+                let v = (chunk[d + 2], &chunk[at..at + size], at);
+                at += size;
+                v
+            })
+            .collect()
+    }
     pub fn len(&self) -> usize {
         self.count
     }
@@ -200,19 +214,30 @@ pub fn utf16(bytes: &[u8]) -> R<String> {
     Ok(s)
 }
 
-/// Read a name reference at `at`; returns (name, position after it).
-fn name_ref(chunk: &[u8], at: usize) -> R<(String, usize)> {
-    let off = u32_at(chunk, at)? as usize;
-    let mut next = at + 4;
-    if off == next {
-        let len = u16_at(chunk, off + 6)? as usize;
-        next = off + 8 + len * 2 + 2;
+/// Element and attribute names of one chunk, decoded once each (templates share them).
+#[derive(Default)]
+pub struct Names(HashMap<usize, Rc<str>>);
+
+impl Names {
+    /// Read a name reference at `at`; returns (name, position after it).
+    fn name_ref(&mut self, chunk: &[u8], at: usize) -> R<(Rc<str>, usize)> {
+        let off = u32_at(chunk, at)? as usize;
+        let mut next = at + 4;
+        if off == next {
+            let len = u16_at(chunk, off + 6)? as usize;
+            next = off + 8 + len * 2 + 2;
+        }
+        if let Some(n) = self.0.get(&off) {
+            return Ok((n.clone(), next));
+        }
+        let name: Rc<str> = Rc::from(name_at(chunk, off)?);
+        self.0.insert(off, name.clone());
+        Ok((name, next))
     }
-    Ok((name_at(chunk, off)?, next))
 }
 
 /// Build the plan of the template definition at `def_offset`.
-pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
+pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
     let data_size = u32_at(chunk, def_offset + 20)? as usize;
     let start = def_offset + 24;
     let end = start + data_size;
@@ -220,13 +245,13 @@ pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
         return Err(Anomaly("template past the chunk"));
     }
     let mut p = Plan::default();
-    let mut path: Vec<String> = Vec::with_capacity(8);
+    let mut path: Vec<Rc<str>> = Vec::with_capacity(8);
     // The attribute a following value belongs to, if any.
-    let mut attr: Option<String> = None;
+    let mut attr: Option<Rc<str>> = None;
     // Attributes of the element being opened (for `Data Name=`).
-    let mut attrs: Vec<(String, Slot)> = Vec::new();
+    let mut attrs: Vec<(Rc<str>, Slot)> = Vec::new();
     // Per open element: its attributes, kept until its content is seen.
-    let mut open_attrs: Vec<Vec<(String, Slot)>> = Vec::new();
+    let mut open_attrs: Vec<Vec<(Rc<str>, Slot)>> = Vec::new();
     let mut at = start;
     while at < end {
         let token = chunk[at];
@@ -236,7 +261,7 @@ pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
             0x0f => at += 3,
             0x01 | 0x41 => {
                 at += 2 + 4; // dependency id, data size
-                let (name, next) = name_ref(chunk, at)?;
+                let (name, next) = names.name_ref(chunk, at)?;
                 at = next;
                 if token == 0x41 {
                     at += 4;
@@ -287,7 +312,7 @@ pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
                 );
             }
             0x06 | 0x46 => {
-                let (name, next) = name_ref(chunk, at)?;
+                let (name, next) = names.name_ref(chunk, at)?;
                 at = next;
                 attr = Some(name);
             }
@@ -295,7 +320,7 @@ pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
                 let index = u16_at(chunk, at)?;
                 let ty = chunk.get(at + 2).copied().ok_or(Anomaly("substitution"))?;
                 at += 3;
-                let in_system = path.iter().any(|s| s == "System");
+                let in_system = path.iter().any(|s| &**s == "System");
                 if ty == 0x21 && attr.is_none() && !in_system {
                     p.nested = Some(index);
                 } else {
@@ -315,7 +340,7 @@ pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
             }
             0x08 | 0x48 => at += 2,
             0x09 | 0x49 | 0x0a => {
-                let (_, next) = name_ref(chunk, at)?;
+                let (_, next) = names.name_ref(chunk, at)?;
                 at = next;
             }
             0x0b => {
@@ -331,10 +356,10 @@ pub fn plan(chunk: &[u8], def_offset: usize) -> R<Plan> {
 /// A value (fixed text or substitution) seen at the current place in the template.
 fn slot_seen(
     p: &mut Plan,
-    path: &[String],
-    attr: &mut Option<String>,
-    attrs: &mut Vec<(String, Slot)>,
-    open_attrs: &[Vec<(String, Slot)>],
+    path: &[Rc<str>],
+    attr: &mut Option<Rc<str>>,
+    attrs: &mut Vec<(Rc<str>, Slot)>,
+    open_attrs: &[Vec<(Rc<str>, Slot)>],
     slot: Slot,
 ) {
     if let Some(a) = attr.take() {
@@ -346,15 +371,15 @@ fn slot_seen(
 }
 
 /// Record what an element (with its attributes and content) says, if the plan needs it.
-fn element_done(p: &mut Plan, path: &[String], attrs: &[(String, Slot)], content: Option<Slot>) {
+fn element_done(p: &mut Plan, path: &[Rc<str>], attrs: &[(Rc<str>, Slot)], content: Option<Slot>) {
     let n = path.len();
-    let last = path.last().map(String::as_str).unwrap_or("");
-    let parent = if n >= 2 { path[n - 2].as_str() } else { "" };
-    let in_system = path.iter().any(|s| s == "System");
+    let last: &str = path.last().map(|s| &**s).unwrap_or("");
+    let parent: &str = if n >= 2 { &path[n - 2] } else { "" };
+    let in_system = path.iter().any(|s| &**s == "System");
     if in_system {
         match last {
             "Provider" => {
-                if let Some((_, s)) = attrs.iter().find(|(a, _)| a == "Name") {
+                if let Some((_, s)) = attrs.iter().find(|(a, _)| &**a == "Name") {
                     p.provider = Some(s.clone());
                 }
             }
@@ -367,12 +392,12 @@ fn element_done(p: &mut Plan, path: &[String], attrs: &[(String, Slot)], content
     }
     let Some(content) = content else { return };
     if parent == "EventData" && last == "Data" {
-        if let Some((_, Slot::Fixed(name))) = attrs.iter().find(|(a, _)| a == "Name") {
+        if let Some((_, Slot::Fixed(name))) = attrs.iter().find(|(a, _)| &**a == "Name") {
             p.fields.push((name.clone(), content));
         }
     } else if parent == "EventData" && last == "Binary" {
         p.fields.push(("Binary".into(), content));
-    } else if !path.iter().any(|s| s == "EventData") && n >= 2 {
+    } else if !path.iter().any(|s| &**s == "EventData") && n >= 2 {
         // UserData: `<UserData><LogFileCleared><Channel>..`, or the nested fragment that
         // holds `<LogFileCleared><Channel>..`: the leaves are the fields.
         p.fields.push((last.to_string(), content));
@@ -483,15 +508,18 @@ pub fn value_is(ty: u8, b: &[u8], want: &str) -> bool {
 /// Plans per template definition offset, for one chunk (a few dozen at most: a short list
 /// beats hashing).
 #[derive(Default)]
-pub struct Plans(Vec<(u32, Result<Rc<Plan>, Anomaly>)>);
+pub struct Plans {
+    plans: Vec<(u32, Result<Rc<Plan>, Anomaly>)>,
+    names: Names,
+}
 
 impl Plans {
     pub fn get(&mut self, chunk: &[u8], def_offset: u32) -> R<Rc<Plan>> {
-        if let Some((_, p)) = self.0.iter().find(|(o, _)| *o == def_offset) {
+        if let Some((_, p)) = self.plans.iter().find(|(o, _)| *o == def_offset) {
             return p.clone();
         }
-        let p = plan(chunk, def_offset as usize).map(Rc::new);
-        self.0.push((def_offset, p.clone()));
+        let p = plan(chunk, def_offset as usize, &mut self.names).map(Rc::new);
+        self.plans.push((def_offset, p.clone()));
         p
     }
 }
@@ -544,7 +572,7 @@ mod tests {
         chunk[512..516].copy_from_slice(b"\x2a\x2a\x00\x00");
         chunk[516..520].copy_from_slice(&5u32.to_le_bytes());
         assert!(records(&chunk).is_err());
-        assert!(plan(&chunk, 65530).is_err());
+        assert!(plan(&chunk, 65530, &mut Names::default()).is_err());
         assert!(instance(&chunk, 65535, 65536).is_err());
     }
 }

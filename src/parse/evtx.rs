@@ -15,6 +15,7 @@ use crate::parse::{Parsed, Warning};
 use evtx::{EvtxChunkData, EvtxRecord, ParserSettings};
 use rayon::prelude::*;
 use serde_json::Value;
+use std::io::Read;
 use std::sync::Arc;
 
 /// Which reader to use (the full one exists for checking the fast one, and as its fallback).
@@ -87,18 +88,22 @@ pub enum StreamError {
     Io(#[from] std::io::Error),
 }
 
-/// How many chunks are read and parsed at a time: memory stays bounded by this window (16 MiB)
-/// whatever the size of the file, and the window is wide enough to keep every core busy.
-const WINDOW_CHUNKS: usize = 256;
+/// How many chunks are read and parsed at a time: memory stays bounded by this window (4 MiB,
+/// two of them in flight) whatever the size of the file, and it is wide enough to keep every
+/// core busy.
+const WINDOW_CHUNKS: usize = 64;
 
 /// Parse one evtx file from a reader, a window of chunks at a time.
 pub fn parse_stream(
-    input: &mut (impl std::io::Read + Send),
+    input: &mut (impl Read + Send),
     path: &str,
     reader: Reader,
 ) -> Result<EvtxOutcome, StreamError> {
-    let mut header = vec![0u8; binxml::FILE_HEADER_SIZE];
-    let got = read_full(input, &mut header)?;
+    let mut header = Vec::with_capacity(binxml::FILE_HEADER_SIZE);
+    let got = input
+        .by_ref()
+        .take(binxml::FILE_HEADER_SIZE as u64)
+        .read_to_end(&mut header)?;
     if !header.starts_with(b"ElfFile\0") {
         return Err(EvtxFileError::NotEvtx.into());
     }
@@ -107,16 +112,19 @@ pub fn parse_stream(
     }
     let shared_path: Arc<str> = Arc::from(path);
     let mut out = EvtxOutcome::default();
-    // Two windows: the next one is read while the chunks of the current one are parsed.
-    let mut current = vec![0u8; WINDOW_CHUNKS * CHUNK_SIZE];
-    let mut next = vec![0u8; WINDOW_CHUNKS * CHUNK_SIZE];
-    let mut got = read_full(input, &mut current)?;
+    // Two windows: the next one is read while the chunks of the current one are parsed. The
+    // buffers are reused and filled without zeroing them first.
+    let window = (WINDOW_CHUNKS * CHUNK_SIZE) as u64;
+    let mut current = Vec::with_capacity(window as usize);
+    let mut next = Vec::with_capacity(window as usize);
+    input.by_ref().take(window).read_to_end(&mut current)?;
     let mut first_chunk = 0;
-    while got > 0 {
-        let more = got == current.len();
+    while !current.is_empty() {
+        let more = current.len() as u64 == window;
+        next.clear();
         let (outs, read_next) = rayon::join(
             || -> Vec<EvtxOutcome> {
-                current[..got]
+                current
                     .par_chunks(CHUNK_SIZE)
                     .enumerate()
                     .map(|(i, chunk)| read_chunk(first_chunk + i, chunk, &shared_path, reader))
@@ -124,7 +132,7 @@ pub fn parse_stream(
             },
             || {
                 if more {
-                    read_full(input, &mut next)
+                    input.by_ref().take(window).read_to_end(&mut next)
                 } else {
                     Ok(0)
                 }
@@ -133,7 +141,7 @@ pub fn parse_stream(
         for c in outs {
             out.absorb(c);
         }
-        got = read_next?;
+        read_next?;
         std::mem::swap(&mut current, &mut next);
         first_chunk += WINDOW_CHUNKS;
     }
@@ -154,20 +162,6 @@ pub fn parse_stream(
     }
     out.parsed.warnings = other;
     Ok(out)
-}
-
-/// Fill `buf` as far as the input goes; returns how much was read.
-fn read_full(input: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match input.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn read_chunk(n: usize, chunk: &[u8], path: &Arc<str>, reader: Reader) -> EvtxOutcome {
@@ -235,10 +229,8 @@ impl BitsMention {
     }
 
     fn in_values(&self, inst: &binxml::Instance, chunk: &[u8]) -> bool {
-        (0..inst.len()).any(|i| {
-            inst.value(chunk, i).is_some_and(|(ty, b, _)| {
-                matches!(ty, 0x01 | 0x0e | 0x21) && self.0.iter().any(|f| f.find(b).is_some())
-            })
+        inst.values(chunk).iter().any(|(ty, b, _)| {
+            matches!(ty, 0x01 | 0x0e | 0x21) && self.0.iter().any(|f| f.find(b).is_some())
         })
     }
 }
@@ -314,10 +306,20 @@ fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
             },
             None => (plan.clone(), inst),
         };
+        let values = fields_inst.values(chunk);
         let items: Vec<(&str, FieldVal)> = fields_plan
             .fields
             .iter()
-            .map(|(name, slot)| (name.as_str(), slot_value(Some(slot), &fields_inst, chunk)))
+            .map(|(name, slot)| {
+                let v = match slot {
+                    Slot::Fixed(t) => FieldVal::Str(std::borrow::Cow::Borrowed(t)),
+                    Slot::Sub(i) => values
+                        .get(*i as usize)
+                        .map(|(ty, b, _)| decode_value(*ty, b))
+                        .unwrap_or(FieldVal::Null),
+                };
+                (name.as_str(), v)
+            })
             .collect();
         let fields = Fields::new(items);
         if let Some(fact) = events::decode(provider, event_id as u32, version, &fields) {

@@ -76,6 +76,9 @@ pub struct JobRow {
     pub first_seen: When,
     pub last_seen: When,
     pub diagnoses: Vec<String>,
+    /// Every input that mentions the job (an event log and a bitsadmin listing of the same
+    /// host give one job with both).
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -262,5 +265,12 @@ fn job_row(j: &Job, diagnoses: Vec<String>) -> JobRow {
         first_seen: j.first_seen,
         last_seen: j.last_seen,
         diagnoses,
+        sources: j
+            .evidence
+            .iter()
+            .map(|e| e.path.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     }
 }
