@@ -130,6 +130,25 @@ impl Guid {
         }
         Some(Guid(format!("{{{}}}", inner.to_ascii_uppercase())))
     }
+    /// A GUID from its 16-byte binary form (first three fields little-endian, as Windows
+    /// stores it).
+    pub fn from_le_bytes(b: &[u8]) -> Option<Guid> {
+        let b: &[u8; 16] = b.try_into().ok()?;
+        Some(Guid(format!(
+            "{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            u16::from_le_bytes([b[4], b[5]]),
+            u16::from_le_bytes([b[6], b[7]]),
+            b[8],
+            b[9],
+            b[10],
+            b[11],
+            b[12],
+            b[13],
+            b[14],
+            b[15]
+        )))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -509,6 +528,15 @@ mod tests {
             Some(g)
         );
         assert_eq!(Guid::parse("not-a-guid"), None);
+        let bytes = [
+            0x35, 0xa0, 0xe0, 0x3f, 0x15, 0x7a, 0x3f, 0x4f, 0x94, 0xb1, 0x19, 0x45, 0xff, 0xa8,
+            0x30, 0x67,
+        ];
+        assert_eq!(
+            Guid::from_le_bytes(&bytes),
+            Guid::parse("{3fe0a035-7a15-4f3f-94b1-1945ffa83067}")
+        );
+        assert_eq!(Guid::from_le_bytes(&bytes[..15]), None);
         assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7}"), None);
     }
 }

@@ -334,7 +334,8 @@ pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
                     );
                 }
             }
-            0x07 | 0x47 => {
+            // CDATA and processing-instruction data: a counted UTF-16 string, skipped.
+            0x07 | 0x47 | 0x0b => {
                 let len = u16_at(chunk, at)? as usize;
                 at += 2 + len * 2;
             }
@@ -342,10 +343,6 @@ pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
             0x09 | 0x49 | 0x0a => {
                 let (_, next) = names.name_ref(chunk, at)?;
                 at = next;
-            }
-            0x0b => {
-                let len = u16_at(chunk, at)? as usize;
-                at += 2 + len * 2;
             }
             _ => return Err(Anomaly("unknown token in template")),
         }

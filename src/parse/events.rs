@@ -112,7 +112,10 @@ impl<'a> Fields<'a> {
         }
     }
     fn guid(&self, name: &str) -> Option<Guid> {
-        Guid::parse(&self.get(name)?.as_text()?)
+        match self.get(name)? {
+            FieldVal::Guid(b) => Guid::from_le_bytes(b),
+            v => Guid::parse(&v.as_text()?),
+        }
     }
     /// A size that may be u64::MAX for "unknown".
     fn size(&self, name: &str) -> Option<u64> {

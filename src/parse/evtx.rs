@@ -138,6 +138,8 @@ pub fn parse_stream(
                 }
             },
         );
+        let adding: usize = outs.iter().map(|c| c.parsed.observations.len()).sum();
+        out.parsed.observations.reserve(adding);
         for c in outs {
             out.absorb(c);
         }
