@@ -4,6 +4,7 @@
 //! 206/207/210, 204) are joined to a job of the same title on the same host.
 
 use crate::model::{Evidence, Fact, Guid, HResult, Observation, UpdateStage, When};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -205,24 +206,41 @@ enum Step {
 
 /// Group observations into hosts, jobs and updates. Job timelines are put in time order here;
 /// lists kept per host stay in input order (inputs in path order, records in file order), so
-/// the same inputs give the same result without sorting every observation.
+/// the same inputs give the same result without sorting every observation. Everything here is
+/// per host, so hosts are correlated in parallel.
 pub fn correlate(observations: &[Observation]) -> Fleet {
+    let mut by_host: HashMap<&str, Vec<&Observation>> = HashMap::new();
+    for o in observations {
+        by_host.entry(o.host.as_str()).or_default().push(o);
+    }
+    let mut hosts: Vec<(&str, Vec<&Observation>)> = by_host.into_iter().collect();
+    hosts.sort_by_key(|(h, _)| *h);
+    let parts: Vec<(Host, Vec<Job>, Vec<Update>)> = hosts
+        .into_par_iter()
+        .map(|(name, obs)| correlate_host(name, &obs))
+        .collect();
     let mut fleet = Fleet::default();
-    let title_to_guid = guids_by_title(observations);
-    let mut jobs: HashMap<(String, JobRef), JobBuilder> = HashMap::new();
-    let mut updates: HashMap<(String, String), Update> = HashMap::new();
+    for (host, jobs, updates) in parts {
+        fleet.jobs.extend(jobs);
+        fleet.updates.extend(updates);
+        fleet.hosts.insert(host.name.clone(), host);
+    }
+    // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently.
+    fleet.jobs.sort_by_key(|j| j.key());
+    fleet
+}
 
+/// One host's share of the fleet: its facts, its jobs and its updates, each list sorted.
+fn correlate_host(name: &str, observations: &[&Observation]) -> (Host, Vec<Job>, Vec<Update>) {
+    let mut host = Host {
+        name: name.to_string(),
+        ..Host::default()
+    };
+    let title_to_guid = guids_by_title(observations);
+    let mut jobs: HashMap<JobRef, JobBuilder> = HashMap::new();
+    let mut updates: HashMap<(String, String), Update> = HashMap::new();
     for obs in observations {
-        if !fleet.hosts.contains_key(&obs.host) {
-            let host = Host {
-                name: obs.host.clone(),
-                ..Host::default()
-            };
-            fleet.hosts.insert(obs.host.clone(), host);
-        }
-        if let Some(host) = fleet.hosts.get_mut(&obs.host) {
-            host_fact(host, obs);
-        }
+        host_fact(&mut host, obs);
         if let Fact::Update { .. } = &obs.fact {
             update_fact(&mut updates, obs);
             continue;
@@ -231,17 +249,15 @@ pub fn correlate(observations: &[Observation]) -> Fleet {
             continue;
         };
         let b = jobs
-            .entry((obs.host.clone(), job_ref.clone()))
+            .entry(job_ref.clone())
             .or_insert_with(|| JobBuilder::new(&obs.host, &job_ref));
         b.add(obs);
     }
-    fleet.jobs = jobs.into_values().map(JobBuilder::finish).collect();
-    fleet.jobs.sort_by_key(|j| j.key());
-    fleet.updates = updates.into_values().collect();
-    fleet
-        .updates
-        .sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
-    fleet
+    let mut jobs: Vec<Job> = jobs.into_values().map(JobBuilder::finish).collect();
+    jobs.sort_by_key(|j| j.key());
+    let mut updates: Vec<Update> = updates.into_values().collect();
+    updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
+    (host, jobs, updates)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -252,9 +268,9 @@ enum JobRef {
 
 /// For events without a GUID: the GUIDs seen per (host, title), each at its earliest time, in
 /// time order.
-fn guids_by_title(obs: &[Observation]) -> HashMap<(String, String), Vec<(When, Guid)>> {
+fn guids_by_title(obs: &[&Observation]) -> HashMap<(String, String), Vec<(When, Guid)>> {
     let mut first: HashMap<(&str, &str, &Guid), When> = HashMap::new();
-    for o in obs {
+    for o in obs.iter().copied() {
         let (Some(g), Some(t)) = (o.fact.job(), title_of(&o.fact)) else {
             continue;
         };
