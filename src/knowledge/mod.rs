@@ -237,7 +237,8 @@ pub struct Knowledge {
     /// Sorted by code, codes unique.
     entries: Vec<Entry>,
     /// Upper-case symbol or alias -> index into `entries`.
-    by_name: HashMap<String, usize>,
+    /// Built on first use: most runs look codes up by number only.
+    by_name: OnceLock<HashMap<String, usize>>,
 }
 
 impl Knowledge {
@@ -266,7 +267,7 @@ impl Knowledge {
     pub fn from_entries(entries: Vec<Entry>) -> Knowledge {
         let k = Knowledge {
             entries: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: OnceLock::new(),
         };
         if entries.windows(2).all(|w| w[0].code < w[1].code) {
             // Already sorted and unique (the embedded table): no merge needed.
@@ -308,6 +309,15 @@ impl Knowledge {
     }
 
     fn reindex(&mut self) {
+        self.by_name = OnceLock::new();
+    }
+
+    /// Upper-case symbol or alias -> entry index.
+    fn names(&self) -> &HashMap<String, usize> {
+        self.by_name.get_or_init(|| self.name_index())
+    }
+
+    fn name_index(&self) -> HashMap<String, usize> {
         // Primary symbols first, then aliases; within each pass the lowest code wins, so a name
         // listed at two codes (WU_E_REDIRECTOR_UNEXPECTED) resolves to the lower one.
         let mut by_name = HashMap::with_capacity(self.entries.len() * 2);
@@ -319,7 +329,7 @@ impl Knowledge {
                 by_name.entry(a.to_ascii_uppercase()).or_insert(i);
             }
         }
-        self.by_name = by_name;
+        by_name
     }
 
     /// The table entry for `code`.
@@ -340,9 +350,9 @@ impl Knowledge {
             b.make_ascii_uppercase();
             // Upper-casing ASCII bytes keeps UTF-8 valid.
             let key = std::str::from_utf8(b).ok()?;
-            self.by_name.get(key)
+            self.names().get(key)
         } else {
-            self.by_name.get(&name.to_ascii_uppercase())
+            self.names().get(&name.to_ascii_uppercase())
         };
         idx.map(|&i| &self.entries[i])
     }
