@@ -423,7 +423,9 @@ impl FieldVal<'_> {
         match self {
             FieldVal::Str(s) => Some(Cow::Borrowed(s.as_ref())),
             FieldVal::Utf16(b) => utf16(b).ok().map(Cow::Owned),
-            FieldVal::Guid(b) => Some(Cow::Owned(guid_text(b))),
+            FieldVal::Guid(b) => {
+                crate::model::Guid::from_le_bytes(b).map(|g| Cow::Owned(g.to_string()))
+            }
             _ => None,
         }
     }
@@ -463,24 +465,6 @@ pub fn decode_value(ty: u8, b: &[u8]) -> FieldVal<'_> {
         _ => Some(FieldVal::Null),
     };
     v.unwrap_or(FieldVal::Null)
-}
-
-/// `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}` as Windows renders a GUID (lower case).
-fn guid_text(b: &[u8]) -> String {
-    format!(
-        "{{{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
-        u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        u16::from_le_bytes([b[4], b[5]]),
-        u16::from_le_bytes([b[6], b[7]]),
-        b[8],
-        b[9],
-        b[10],
-        b[11],
-        b[12],
-        b[13],
-        b[14],
-        b[15]
-    )
 }
 
 /// Is value `ty`/`b` the UTF-16 string `want` (ASCII, case-insensitive)?
@@ -545,7 +529,7 @@ mod tests {
         ];
         assert_eq!(
             decode_value(0x0f, &g).as_text().unwrap(),
-            "{3fe0a035-7a15-4f3f-94b1-1945ffa83067}"
+            "{3FE0A035-7A15-4F3F-94B1-1945FFA83067}"
         );
     }
 
