@@ -14,6 +14,7 @@ use crate::parse::{self, Parsed, Source, Warning};
 use crate::report::{InputRow, Report, Status};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Seek};
 use std::path::PathBuf;
 
 /// Inputs larger than this are not read (a 5 GB bundle is many files, not one).
@@ -198,24 +199,28 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
         }
         Ok(_) => {}
     }
-    let mut head = [0u8; 8];
-    let got =
-        std::fs::File::open(&f.path).and_then(|mut file| std::io::Read::read(&mut file, &mut head));
-    if let Err(e) = got {
-        return vec![skipped(
-            &origin,
-            "unknown",
-            format!("cannot read: {e}"),
-            true,
-        )];
-    }
-    if &head == b"ElfFile\0" {
-        // Event logs are streamed a window of chunks at a time.
-        let parsed = std::fs::File::open(&f.path)
+    // One handle: its first bytes say what the file is; an event log is then streamed from
+    // it, a window of chunks at a time.
+    let mut head = Vec::with_capacity(8);
+    let opened = std::fs::File::open(&f.path).and_then(|mut file| {
+        (&mut file).take(8).read_to_end(&mut head)?;
+        Ok(file)
+    });
+    let mut file = match opened {
+        Ok(file) => file,
+        Err(e) => {
+            let why = format!("cannot read: {e}");
+            return vec![skipped(&origin, "unknown", why, true)];
+        }
+    };
+    if head == b"ElfFile\0" {
+        let parsed = file
+            .rewind()
             .map_err(parse::evtx::StreamError::Io)
-            .and_then(|mut r| parse::evtx::parse_stream(&mut r, &f.display, Reader::Fast));
+            .and_then(|_| parse::evtx::parse_stream(&mut file, &f.display, Reader::Fast));
         return vec![evtx_result(&origin, parsed)];
     }
+    drop(file);
     if zip::is_zip(&head) {
         return read_zip(f, cfg);
     }
