@@ -2,8 +2,11 @@
 //!
 //! Handles what Windows tools write: UTF-8 with or without BOM, UTF-16LE / UTF-16BE with BOM
 //! (Windows PowerShell `>` / `Out-File`, `reg export`), UTF-16 without BOM when the bytes say so
-//! (many NULs at odd or even positions), and legacy single-byte text (console / ANSI code page),
-//! which is decoded as Windows-1252 and flagged lossy. CRLF line ends become LF; lone CRs stay.
+//! (many NULs at odd or even positions), and legacy single-byte text, flagged lossy: the ANSI
+//! code page Windows-1252 (Notepad, PowerShell 5 `Out-File -Encoding Default`) or the OEM code
+//! pages 850 / 437 that cmd.exe writes with `>` on Western European / US machines. Which one is
+//! chosen by how the non-ASCII characters read in each (letters inside words, no stray control
+//! or box-drawing characters). CRLF line ends become LF; lone CRs stay.
 
 use std::borrow::Cow;
 
@@ -12,8 +15,8 @@ use std::borrow::Cow;
 pub struct Decoded {
     /// The text, with CRLF normalised to LF and any BOM removed.
     pub text: String,
-    /// `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16le-bom`, `utf-16be`, `utf-16be-bom` or
-    /// `windows-1252`.
+    /// `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16le-bom`, `utf-16be`, `utf-16be-bom`,
+    /// `windows-1252`, `cp850` or `cp437`.
     pub encoding: &'static str,
     /// Some bytes could not be decoded faithfully (replacement characters were inserted, or a
     /// legacy code page was guessed).
@@ -26,9 +29,12 @@ impl Decoded {
         if !self.lossy {
             return None;
         }
-        Some(if self.encoding == "windows-1252" {
-            "not UTF-8 or UTF-16: decoded as Windows-1252; non-ASCII characters may be wrong"
-                .to_string()
+        Some(if matches!(self.encoding, "windows-1252" | "cp850" | "cp437") {
+            format!(
+                "not UTF-8 or UTF-16: decoded as {} (the legacy code page that reads best); \
+                 non-ASCII characters may be wrong",
+                self.encoding
+            )
         } else {
             format!(
                 "invalid {} byte sequences replaced with U+FFFD",
@@ -63,8 +69,8 @@ pub fn decode(bytes: &[u8]) -> Decoded {
                     (t, "utf-8", true)
                 }
                 Err(_) => {
-                    let (t, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-                    (t.into_owned(), "windows-1252", true)
+                    let (t, enc) = legacy(bytes);
+                    (t, enc, true)
                 }
             },
         }
@@ -74,6 +80,90 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         encoding,
         lossy,
     }
+}
+
+/// Single-byte text: decoded as Windows-1252, CP850 and CP437; the reading that scores best
+/// wins (ties keep the earlier: Windows-1252, then CP850).
+fn legacy(bytes: &[u8]) -> (String, &'static str) {
+    let (ansi, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+    let mut best = (plausibility(&ansi), ansi.into_owned(), "windows-1252");
+    for (table, name) in [
+        (&oem_cp::code_table::DECODING_TABLE_CP850, "cp850"),
+        (&oem_cp::code_table::DECODING_TABLE_CP437, "cp437"),
+    ] {
+        let t = oem_cp::decode_string_complete_table(bytes, table);
+        let score = plausibility(&t);
+        if score > best.0 {
+            best = (score, t, name);
+        }
+    }
+    (best.1, best.2)
+}
+
+/// How well the non-ASCII characters of a decoding read as text. Letters score inside words
+/// that also hold ASCII letters with a case that fits (no capital right after a small letter);
+/// typographic quotes and dashes next to words, and a no-break space before a colon (French
+/// typography) score too. C1 control characters, runs of non-ASCII letters with no ASCII
+/// letter (`ÕÍÍ`), box drawing outside a drawn line and quotes inside a word cost.
+fn plausibility(text: &str) -> i64 {
+    let chars: Vec<char> = text.chars().collect();
+    let is_box = |c: char| ('\u{2500}'..='\u{259F}').contains(&c);
+    let at = |i: usize| chars.get(i).copied().unwrap_or(' ');
+    let mut score = 0i64;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_alphabetic() {
+            // A whole word: its non-ASCII letters are judged together.
+            let end = (i..chars.len())
+                .find(|&j| !chars[j].is_alphabetic())
+                .unwrap_or(chars.len());
+            let word = &chars[i..end];
+            let has_ascii = word.iter().any(char::is_ascii_alphabetic);
+            for (k, &w) in word.iter().enumerate().filter(|(_, w)| !w.is_ascii()) {
+                let prev = if k == 0 { ' ' } else { word[k - 1] };
+                score += if word.len() > 1 && !has_ascii {
+                    -1
+                } else if w.is_lowercase() {
+                    if word.len() > 1 {
+                        2
+                    } else {
+                        1
+                    }
+                } else if prev.is_lowercase() {
+                    -1
+                } else {
+                    2
+                };
+            }
+            i = end;
+            continue;
+        }
+        if !c.is_ascii() {
+            let (prev, next) = (if i == 0 { ' ' } else { at(i - 1) }, at(i + 1));
+            score += if ('\u{80}'..='\u{9F}').contains(&c) || c == '\u{FFFD}' {
+                -3
+            } else if is_box(c) {
+                if is_box(prev) || is_box(next) {
+                    1
+                } else {
+                    -1
+                }
+            } else if c.is_whitespace() {
+                i64::from(next == ':' || prev.is_ascii_digit())
+            } else if matches!(c, '\u{2013}'..='\u{201E}' | '\u{2026}' | '\u{20AC}') {
+                if prev.is_alphabetic() && next.is_alphabetic() {
+                    -1
+                } else {
+                    2
+                }
+            } else {
+                0
+            };
+        }
+        i += 1;
+    }
+    score
 }
 
 fn utf8(bytes: &[u8]) -> (String, bool) {
@@ -205,6 +295,45 @@ mod tests {
             "OWNER: DOM\\J\u{FC}rgen \u{20AC} \u{201C}x\u{201D}\n"
         );
         assert!(d.warning().is_some());
+        // French text saved by Notepad (ANSI): `è` is 0xE8 there, a capital thorn in CP850.
+        let d = decode(b"Param\xE8tres de proxy WinHTTP actuels :\r\n");
+        assert_eq!(d.encoding, "windows-1252");
+        assert_eq!(d.text, "Param\u{E8}tres de proxy WinHTTP actuels :\n");
+    }
+
+    #[test]
+    fn cmd_redirect_in_cp850_decodes_without_replacement() {
+        // `netsh winhttp show proxy > proxy.txt` in a French cmd.exe (CP850): `è` is 0x8A and
+        // the no-break space before the colon 0xFF.
+        let fr = b"\r\nParam\x8Atres de proxy WinHTTP actuels\xFF:\r\n\r\n    Acc\x8As direct (sans serveur proxy).\r\n";
+        let d = decode(fr);
+        assert_eq!(d.encoding, "cp850");
+        assert_eq!(
+            d.text,
+            "\nParam\u{E8}tres de proxy WinHTTP actuels\u{A0}:\n\n    Acc\u{E8}s direct (sans serveur proxy).\n"
+        );
+        assert!(!d.text.contains('\u{FFFD}'));
+        let de = b"OWNER: CONTOSO\\J\x81rgen Gr\x94\xE1e f\x81r \x84rger\r\n";
+        let d = decode(de);
+        assert_eq!(d.encoding, "cp850");
+        assert_eq!(
+            d.text,
+            "OWNER: CONTOSO\\J\u{FC}rgen Gr\u{F6}\u{DF}e f\u{FC}r \u{E4}rger\n"
+        );
+        assert!(!d.text.contains('\u{FFFD}'));
+        assert!(d.warning().unwrap().contains("cp850"));
+    }
+
+    #[test]
+    fn cp437_when_its_reading_is_better() {
+        // A US console frame with mixed single/double lines (only CP437 has those at 0xD5,
+        // 0xB8, 0xD4, 0xBE) around a name.
+        let d = decode(b"\xD5\xCD\xCD\xB8\r\n\xB3 M\x81ller \xB3\r\n\xD4\xCD\xCD\xBE\r\n");
+        assert_eq!(d.encoding, "cp437");
+        assert_eq!(
+            d.text,
+            "\u{2552}\u{2550}\u{2550}\u{2555}\n\u{2502} M\u{FC}ller \u{2502}\n\u{2558}\u{2550}\u{2550}\u{255B}\n"
+        );
     }
 
     #[test]

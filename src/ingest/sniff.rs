@@ -83,7 +83,7 @@ fn sniff_text(text: &str) -> Kind {
             .count();
         if t == "Windows Registry Editor Version 5.00" || t == "REGEDIT4" {
             m.reg_header = true;
-        } else if t.starts_with("Current WinHTTP proxy settings") {
+        } else if crate::parse::netsh::header(t).is_some() {
             m.netsh = true;
         } else if t.starts_with("BITSADMIN version")
             || (t.starts_with("GUID: {") && t.contains(" DISPLAY:"))
@@ -293,6 +293,13 @@ mod tests {
             k("\nCurrent WinHTTP proxy settings:\n\n    Direct access (no proxy server).\n"),
             Kind::Netsh
         );
+        for localized in [
+            "\nAktuelle WinHTTP-Proxyeinstellungen:\n\n    Proxyserver:  p:3128\n",
+            "\nParamètres de proxy WinHTTP actuels\u{A0}:\n\n    Accès direct (sans serveur proxy).\n",
+            "\n現在の WinHTTP プロキシ設定:\n\n    直接アクセス (プロキシ サーバーなし)。\n",
+        ] {
+            assert_eq!(k(localized), Kind::Netsh, "{localized}");
+        }
     }
 
     #[test]

@@ -416,6 +416,15 @@ mod tests {
             sc_status("[SC] QueryServiceConfig SUCCESS").map(|x| x.1),
             Ok(("QueryServiceConfig", None))
         );
+        // The status word is localized; the operation and field labels are not.
+        for status in ["ERFOLG", "réussite(s)", "RÉUSSITE"] {
+            let line = format!("[SC] QueryServiceConfig {status}");
+            assert_eq!(
+                sc_status(&line).map(|x| x.1),
+                Ok(("QueryServiceConfig", None)),
+                "{line}"
+            );
+        }
         assert_eq!(
             field("        TYPE               : 20  WIN32_SHARE_PROCESS"),
             Ok(("", ("TYPE", "20  WIN32_SHARE_PROCESS")))
