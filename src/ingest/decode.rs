@@ -29,18 +29,20 @@ impl Decoded {
         if !self.lossy {
             return None;
         }
-        Some(if matches!(self.encoding, "windows-1252" | "cp850" | "cp437") {
-            format!(
-                "not UTF-8 or UTF-16: decoded as {} (the legacy code page that reads best); \
+        Some(
+            if matches!(self.encoding, "windows-1252" | "cp850" | "cp437") {
+                format!(
+                    "not UTF-8 or UTF-16: decoded as {} (the legacy code page that reads best); \
                  non-ASCII characters may be wrong",
-                self.encoding
-            )
-        } else {
-            format!(
-                "invalid {} byte sequences replaced with U+FFFD",
-                self.encoding
-            )
-        })
+                    self.encoding
+                )
+            } else {
+                format!(
+                    "invalid {} byte sequences replaced with U+FFFD",
+                    self.encoding
+                )
+            },
+        )
     }
 }
 

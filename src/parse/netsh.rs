@@ -52,7 +52,10 @@ const BYPASS_LABELS: &[&str] = &[
 /// or full-width, perhaps after a no-break space). Returns the text before the colon.
 pub(crate) fn header(line: &str) -> Option<&str> {
     let t = line.trim();
-    let body = t.strip_suffix(':').or_else(|| t.strip_suffix('：'))?.trim_end();
+    let body = t
+        .strip_suffix(':')
+        .or_else(|| t.strip_suffix('：'))?
+        .trim_end();
     if HEADERS.contains(&body) {
         return Some(body);
     }
@@ -235,7 +238,8 @@ mod tests {
     fn german_capture_gives_the_proxy() {
         let de = "\r\nAktuelle WinHTTP-Proxyeinstellungen:\r\n\r\n    Proxyserver:  proxy.contoso.de:3128\r\n    Umgehungsliste:  (keine)\r\n\r\n";
         assert_eq!(proxy_of(de), (with_proxy("proxy.contoso.de:3128", None), 0));
-        let direct = "\nAktuelle WinHTTP-Proxyeinstellungen:\n\n    Direkter Zugriff (kein Proxyserver).\n";
+        let direct =
+            "\nAktuelle WinHTTP-Proxyeinstellungen:\n\n    Direkter Zugriff (kein Proxyserver).\n";
         assert_eq!(proxy_of(direct), (DIRECT, 0));
     }
 
@@ -247,7 +251,8 @@ mod tests {
             proxy_of(fr),
             (with_proxy("10.1.2.3:8080", Some("<local>;*.exemple.fr")), 0)
         );
-        let direct = "\nParamètres de proxy WinHTTP actuels :\n\n    Accès direct (sans serveur proxy).\n";
+        let direct =
+            "\nParamètres de proxy WinHTTP actuels :\n\n    Accès direct (sans serveur proxy).\n";
         assert_eq!(proxy_of(direct), (DIRECT, 0));
     }
 
@@ -261,7 +266,8 @@ mod tests {
                 0
             )
         );
-        let ja_direct = "現在の WinHTTP プロキシ設定:\n    直接アクセス (プロキシ サーバーなし)。\n";
+        let ja_direct =
+            "現在の WinHTTP プロキシ設定:\n    直接アクセス (プロキシ サーバーなし)。\n";
         assert_eq!(proxy_of(ja_direct), (DIRECT, 0));
         let zh = "\n当前的 WinHTTP 代理服务器设置:\n\n    代理服务器:  127.0.0.1:7897\n    绕过列表     :  (无)\n";
         assert_eq!(proxy_of(zh), (with_proxy("127.0.0.1:7897", None), 0));
