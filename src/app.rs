@@ -11,7 +11,8 @@ use crate::knowledge::Knowledge;
 use crate::model::Observation;
 use crate::parse::evtx::Reader;
 use crate::parse::{self, Parsed, Source, Warning};
-use crate::report::{InputRow, Report, Status};
+use crate::report::{InputRow, Report, Status, WindowRow};
+use crate::window::Window;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek};
@@ -28,23 +29,10 @@ pub struct Config {
     pub host: Option<String>,
     /// Worker threads (0 = one per core).
     pub threads: usize,
-    /// Only observations in this time window are analysed.
+    /// Only observations in this time window are analysed (`--since` / `--until`).
     pub window: Window,
-}
-
-/// A time window (`--since` / `--until`). Observations without a UTC time (console captures
-/// in local time, or no time at all) are always kept: they cannot be placed outside it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Window {
-    pub since: Option<jiff::Timestamp>,
-    pub until: Option<jiff::Timestamp>,
-}
-
-impl Window {
-    pub fn contains(&self, t: crate::model::When) -> bool {
-        let Some(t) = t.utc() else { return true };
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
-    }
+    /// `--timezone`: the zone of times given without one.
+    pub timezone: Option<jiff::tz::TimeZone>,
 }
 
 /// Why `analyze` produced no report at all.
@@ -121,19 +109,33 @@ fn run(
     let mut observations = Vec::new();
     let mut rows = Vec::new();
     for r in results {
-        let kept = r
-            .observations
-            .into_iter()
-            .filter(|o| cfg.window.contains(o.time));
-        observations.extend(kept);
+        observations.extend(r.observations);
         warnings.extend(r.warnings);
         rows.push(r.row);
     }
+    let window = apply_window(&cfg.window, &mut observations);
     let fleet = correlate(&observations);
     let diagnoses = diagnose(&fleet, kb);
     let mut report = Report::build(rows, fleet, diagnoses, warnings);
     report.observations = observations;
+    report.window = window;
     Ok(report)
+}
+
+/// Keep the observations inside the window; relative bounds count back from the newest placed
+/// time in the inputs (else from now). Returns what the window was, for the report.
+fn apply_window(window: &Window, observations: &mut Vec<Observation>) -> Option<WindowRow> {
+    if window.is_open() {
+        return None;
+    }
+    let newest = observations.iter().filter_map(|o| o.time.instant()).max();
+    let resolved = window.resolve(newest, jiff::Timestamp::now());
+    observations.retain(|o| resolved.contains(o.time));
+    Some(WindowRow {
+        since: resolved.since.map(|t| t.to_string()),
+        until: resolved.until.map(|t| t.to_string()),
+        relative_to: resolved.anchor.map(|a| a.describe()),
+    })
 }
 
 /// Does the report hold a diagnosis at or above `level`?

@@ -2,8 +2,9 @@
 //! clap.
 
 use crate::Format;
-use bitsdoctor::app::{Config, Window};
+use bitsdoctor::app::Config;
 use bitsdoctor::diagnose::Severity;
+use bitsdoctor::window::{self, End, Window};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -67,12 +68,20 @@ pub enum Command {
         /// Also write report.json, diagnoses.csv, jobs.csv, events.csv and report.html into DIR.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Only analyse what happened at or after this time (2024-05-01 or 2024-05-01T08:00:00Z).
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        since: Option<jiff::Timestamp>,
-        /// Only analyse what happened at or before this time.
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        until: Option<jiff::Timestamp>,
+        /// Only analyse what happened at or after TIME: 2024-03-11, 2024-03-11T09:00,
+        /// "2024-03-11 09:00:00", with Z, +01:00 or [Europe/Berlin] for a zone (none: --timezone,
+        /// else UTC), or a span back from the newest event in the inputs (7d, 12h, 30m).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        since: Option<String>,
+        /// Only analyse what happened at or before TIME (same forms; a date alone includes
+        /// that whole day).
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        until: Option<String>,
+        /// Zone of times given without one (--since/--until), and of console captures'
+        /// local times where no offset can be inferred: an IANA name (Europe/Berlin), UTC, or
+        /// an offset (+01:00).
+        #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
+        timezone: Option<String>,
         /// Host name for text inputs that carry none.
         #[arg(long, value_name = "NAME")]
         host: Option<String>,
@@ -135,8 +144,35 @@ impl SeverityArg {
     }
 }
 
+/// Turn the time arguments into a window and a zone, or a usage error saying what is accepted.
+fn times(
+    since: Option<String>,
+    until: Option<String>,
+    timezone: Option<String>,
+) -> Result<(Window, Option<jiff::tz::TimeZone>), clap::Error> {
+    let usage = |e: window::TimeError| {
+        use clap::CommandFactory;
+        Cli::command().error(clap::error::ErrorKind::ValueValidation, e)
+    };
+    let tz = timezone
+        .as_deref()
+        .map(window::parse_zone)
+        .transpose()
+        .map_err(usage)?;
+    let zone = tz.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+    let bound = |text: Option<String>, end| {
+        text.map(|t| window::parse_bound(&t, &zone, end))
+            .transpose()
+            .map_err(usage)
+    };
+    let window =
+        Window::new(bound(since, End::Since)?, bound(until, End::Until)?).map_err(usage)?;
+    Ok((window, tz))
+}
+
 impl Cli {
-    pub fn into_job(self) -> (Option<PathBuf>, Job) {
+    /// The job to run, or a usage error the parser could not catch alone.
+    pub fn into_job(self) -> Result<(Option<PathBuf>, Job), clap::Error> {
         let job = match self.command {
             Command::Analyze {
                 paths,
@@ -144,25 +180,30 @@ impl Cli {
                 out,
                 since,
                 until,
+                timezone,
                 host,
                 fail_on,
                 threads,
-            } => Job::Analyze {
-                config: Config {
-                    paths,
-                    host,
-                    threads,
-                    window: Window { since, until },
-                },
-                format: match format {
-                    ReportFormatArg::Text => Format::Text,
-                    ReportFormatArg::Json => Format::Json,
-                    ReportFormatArg::Csv => Format::Csv,
-                    ReportFormatArg::Html => Format::Html,
-                },
-                out,
-                fail_on: fail_on.map(SeverityArg::plain),
-            },
+            } => {
+                let (window, timezone) = times(since, until, timezone)?;
+                Job::Analyze {
+                    config: Config {
+                        paths,
+                        host,
+                        threads,
+                        window,
+                        timezone,
+                    },
+                    format: match format {
+                        ReportFormatArg::Text => Format::Text,
+                        ReportFormatArg::Json => Format::Json,
+                        ReportFormatArg::Csv => Format::Csv,
+                        ReportFormatArg::Html => Format::Html,
+                    },
+                    out,
+                    fail_on: fail_on.map(SeverityArg::plain),
+                }
+            }
             Command::Explain { codes, format } => Job::Explain {
                 codes,
                 format: format.plain(),
@@ -175,18 +216,6 @@ impl Cli {
                 },
             },
         };
-        (self.knowledge, job)
+        Ok((self.knowledge, job))
     }
-}
-
-/// A time on the command line: an RFC 3339 timestamp, or a date (midnight UTC).
-fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    text.parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp())
-        .ok_or_else(|| format!("`{text}` is not a time (use 2024-05-01 or 2024-05-01T08:00:00Z)"))
 }

@@ -12,3 +12,4 @@ pub mod knowledge;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod window;

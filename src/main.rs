@@ -19,7 +19,8 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let parsed = cli::Cli::try_parse().and_then(cli::Cli::into_job);
+    let (knowledge_file, job) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -30,7 +31,6 @@ fn main() -> ExitCode {
             };
         }
     };
-    let (knowledge_file, job) = cli.into_job();
     let kb = match knowledge_file {
         None => Knowledge::builtin(),
         Some(path) => match Knowledge::builtin().with_overrides(&path) {

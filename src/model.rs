@@ -182,6 +182,10 @@ impl When {
             _ => None,
         }
     }
+    /// The instant on the UTC line, where the time can be placed there.
+    pub fn instant(&self) -> Option<jiff::Timestamp> {
+        self.utc()
+    }
 }
 
 impl fmt::Display for When {

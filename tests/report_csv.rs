@@ -37,7 +37,7 @@ fn analyzed() -> Report {
         paths: vec![dir.path().to_path_buf()],
         host: None,
         threads: 1,
-        window: Default::default(),
+        ..Default::default()
     };
     bitsdoctor::app::analyze(&cfg, &bitsdoctor::knowledge::Knowledge::builtin()).unwrap()
 }

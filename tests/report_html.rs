@@ -123,6 +123,7 @@ fn hostile_report() -> Report {
             at: Some(Locator::Line(3)),
             message: format!("unreadable {XSS}"),
         }],
+        window: None,
         failures,
         observations: vec![],
     }
@@ -247,7 +248,7 @@ fn analyze_dir(dir: &std::path::Path) -> Report {
         paths: vec![dir.to_path_buf()],
         host: None,
         threads: 1,
-        window: Default::default(),
+        ..Default::default()
     };
     let kb = bitsdoctor::knowledge::Knowledge::builtin();
     bitsdoctor::app::analyze(&cfg, &kb).unwrap()

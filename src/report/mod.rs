@@ -102,12 +102,25 @@ pub struct Report {
     pub updates: Vec<Update>,
     pub diagnoses: Vec<Diagnosis>,
     pub warnings: Vec<Warning>,
+    /// The time window analysed, when `--since` / `--until` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowRow>,
     /// Every failed attempt of every job, in time order (for the HTML timeline; not in the JSON).
     #[serde(skip)]
     pub failures: Vec<FailurePoint>,
     /// Every observation analysed (for events.csv; not in the JSON).
     #[serde(skip)]
     pub observations: Vec<crate::model::Observation>,
+}
+
+/// The `--since` / `--until` window as applied: absolute UTC ends, and for a relative span
+/// what it was counted back from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowRow {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative_to: Option<String>,
 }
 
 /// One failed transfer attempt: when, where and with which code.
@@ -232,6 +245,7 @@ impl Report {
             updates,
             diagnoses,
             warnings,
+            window: None,
             failures,
             observations: Vec::new(),
         }

@@ -38,6 +38,18 @@ pub fn render(r: &Report) -> String {
         outcomes("cancelled"),
         outcomes("in_progress"),
     );
+    if let Some(w) = &r.window {
+        let _ = writeln!(
+            o,
+            "time window: {} .. {}{}",
+            w.since.as_deref().unwrap_or("(open)"),
+            w.until.as_deref().unwrap_or("(open)"),
+            w.relative_to
+                .as_ref()
+                .map(|a| format!(", counted back from {a}"))
+                .unwrap_or_default()
+        );
+    }
     if r.diagnoses.is_empty() {
         let _ = writeln!(o, "\nNo problems found.");
     } else {

@@ -18,7 +18,7 @@ pub fn run(scenario: &Scenario) -> Report {
         paths: vec![dir.path().to_path_buf()],
         host: None,
         threads: 2,
-        window: Default::default(),
+        ..Default::default()
     };
     analyze(&cfg, Knowledge::shared()).unwrap()
 }
