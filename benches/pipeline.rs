@@ -31,9 +31,8 @@ fn pipeline(c: &mut Criterion) {
     for threads in [1, 2] {
         let cfg = Config {
             paths: vec![dir.path().to_path_buf()],
-            host: None,
             threads,
-            window: Default::default(),
+            ..Default::default()
         };
         g.bench_function(format!("{threads}-threads"), |b| {
             b.iter(|| analyze(black_box(&cfg), &kb).map(|r| r.summary.jobs))

@@ -156,7 +156,7 @@ impl Window {
     pub fn resolve(&self, newest: Option<Timestamp>, now: Timestamp) -> Resolved {
         let relative = matches!(self.since, Some(Bound::Back(_)))
             || matches!(self.until, Some(Bound::Back(_)));
-        let anchor = relative.then(|| match newest {
+        let anchor = relative.then_some(match newest {
             Some(t) => Anchor::NewestEvent(t),
             None => Anchor::Now(now),
         });

@@ -51,7 +51,11 @@ fn since_without_zone_keeps_its_time_of_day() {
     let noon_z = json(&["--since", "2024-03-11T12:00:00Z"], &[&s]);
     assert!(jobs_seen_in_logs(&noon_z) < jobs_seen_in_logs(&whole_day));
     // No zone means UTC: the same window as with Z, in both spellings.
-    for form in ["2024-03-11T12:00:00", "2024-03-11 12:00", "2024-03-11t12:00:00"] {
+    for form in [
+        "2024-03-11T12:00:00",
+        "2024-03-11 12:00",
+        "2024-03-11t12:00:00",
+    ] {
         let r = json(&["--since", form], &[&s]);
         assert_eq!(r, noon_z, "--since {form}");
     }
@@ -65,7 +69,10 @@ fn timezone_places_times_given_without_zone() {
         &["--since", "2024-03-11 13:00", "--timezone", "Europe/Berlin"],
         &[&s],
     );
-    let plus1 = json(&["--since", "2024-03-11T13:00", "--timezone", "+01:00"], &[&s]);
+    let plus1 = json(
+        &["--since", "2024-03-11T13:00", "--timezone", "+01:00"],
+        &[&s],
+    );
     assert_eq!(berlin["jobs"], noon_z["jobs"]);
     assert_eq!(plus1["jobs"], noon_z["jobs"]);
     assert_eq!(berlin["window"]["since"], "2024-03-11T12:00:00Z");
@@ -87,7 +94,10 @@ fn relative_spans_count_back_from_the_newest_event_and_say_so() {
         .output()
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("counted back from the newest event"), "{text}");
+    assert!(
+        text.contains("counted back from the newest event"),
+        "{text}"
+    );
 }
 
 #[test]
