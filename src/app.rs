@@ -94,7 +94,7 @@ fn run(
     let mut results: Vec<InputResult> = found
         .par_iter()
         .flat_map_iter(|f| {
-            let r = read_input(f, cfg);
+            let r = isolated(&f.display, f.host_hint.as_deref(), || read_input(f, cfg));
             progress(Progress::Read);
             r
         })
@@ -177,6 +177,30 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
     }
 }
 
+/// Run the work for one input so that a panic in it (a bug, never expected) costs that input
+/// only: it becomes the input's `skipped` row with the reason, and the run goes on.
+fn isolated(
+    display: &str,
+    host_hint: Option<&str>,
+    work: impl FnOnce() -> Vec<InputResult>,
+) -> Vec<InputResult> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(results) => results,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let origin = Origin { display, host_hint };
+            let why = format!(
+                "internal error while reading this input, skipped (please report it): {what}"
+            );
+            vec![skipped(&origin, "unknown", why, true)]
+        }
+    }
+}
+
 /// Read one file found on disk: an event log (streamed), a zip bundle (its entries), or text.
 fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
     let origin = Origin {
@@ -248,7 +272,10 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
             display: &entry.display,
             host_hint: hint.as_deref(),
         };
-        results.push(read_bytes(&origin, &entry.bytes, cfg));
+        let display = origin.display;
+        results.extend(isolated(display, origin.host_hint, || {
+            vec![read_bytes(&origin, &entry.bytes, cfg)]
+        }));
     });
     let status = if warnings.is_empty() {
         Status::Ok
@@ -432,5 +459,42 @@ fn assign_text_hosts(results: &mut [InputResult], cfg: &Config) {
                 o.host = one.clone();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_reading_one_input_becomes_its_skipped_row() {
+        let rows = isolated("bundle/WS01/x.evtx", Some("WS01"), || {
+            let v: Vec<u8> = Vec::new();
+            let at = v.len() + 3;
+            vec![skipped(
+                &Origin {
+                    display: "never",
+                    host_hint: None,
+                },
+                "evtx",
+                format!("{}", v[at]),
+                false,
+            )]
+        });
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0].row;
+        assert_eq!(row.path, "bundle/WS01/x.evtx");
+        assert_eq!(row.status, Status::Skipped);
+        let reason = row.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("internal error"), "{reason}");
+        assert!(reason.contains("index out of bounds"), "{reason}");
+        assert_eq!(rows[0].warnings.len(), 1);
+        assert_eq!(rows[0].folder_hint.as_deref(), Some("WS01"));
+    }
+
+    #[test]
+    fn work_that_does_not_panic_is_passed_through() {
+        let rows = isolated("a", None, Vec::new);
+        assert!(rows.is_empty());
     }
 }

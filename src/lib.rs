@@ -4,6 +4,8 @@
 //! a plain function over owned data; only `app` wires them together and only the binary's `cli`
 //! knows clap. Nothing in the library prints.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod correlate;
 pub mod diagnose;

@@ -1,6 +1,8 @@
 //! bitsdoctor's binary: parse the command line, run, map the result to an exit code
 //! (0 success, 1 a diagnosis at or above --fail-on, 2 usage error or nothing readable).
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod cmd;
 

@@ -21,24 +21,79 @@ pub struct Anomaly(pub &'static str);
 
 type R<T> = Result<T, Anomaly>;
 
+/// A bounds-checked reader over a chunk: every read past the end (or an offset that
+/// overflows) is an `Anomaly`, never a panic. All reads of chunk bytes go through it or
+/// through the `*_at` helpers below, which use it.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+const PAST_END: Anomaly = Anomaly("read past the end");
+
+impl<'a> Cursor<'a> {
+    pub fn new(buf: &'a [u8], pos: usize) -> Self {
+        Cursor { buf, pos }
+    }
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+    /// Move to `pos` (which may be anything; the next read checks it).
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+    /// Skip `n` bytes; the position may end at the end of the buffer, not past it.
+    pub fn skip(&mut self, n: usize) -> R<()> {
+        match self.pos.checked_add(n) {
+            Some(p) if p <= self.buf.len() => {
+                self.pos = p;
+                Ok(())
+            }
+            _ => Err(PAST_END),
+        }
+    }
+    /// The next `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> R<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or(PAST_END)?;
+        let b = self.buf.get(self.pos..end).ok_or(PAST_END)?;
+        self.pos = end;
+        Ok(b)
+    }
+    fn array<const N: usize>(&mut self) -> R<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.bytes(N)?);
+        Ok(a)
+    }
+    pub fn u8(&mut self) -> R<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+    pub fn u16(&mut self) -> R<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+    pub fn u32(&mut self) -> R<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+    pub fn u64(&mut self) -> R<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+}
+
+fn u8_at(b: &[u8], at: usize) -> R<u8> {
+    Cursor::new(b, at).u8()
+}
 fn u16_at(b: &[u8], at: usize) -> R<u16> {
-    b.get(at..at + 2)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
-        .ok_or(Anomaly("read past the end"))
+    Cursor::new(b, at).u16()
 }
 fn u32_at(b: &[u8], at: usize) -> R<u32> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-        .ok_or(Anomaly("read past the end"))
+    Cursor::new(b, at).u32()
 }
 fn u64_at(b: &[u8], at: usize) -> R<u64> {
-    b.get(at..at + 8)
-        .map(|s| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(s);
-            u64::from_le_bytes(a)
-        })
-        .ok_or(Anomaly("read past the end"))
+    Cursor::new(b, at).u64()
+}
+/// `a + b`, or an anomaly if it overflows.
+fn add(a: usize, b: usize) -> R<usize> {
+    a.checked_add(b).ok_or(PAST_END)
 }
 
 /// One record's header and the window of its BinXML in the chunk.
@@ -53,14 +108,14 @@ pub struct RawRecord {
 
 /// Every live record of a chunk, or an anomaly if one cannot be read.
 pub fn records(chunk: &[u8]) -> R<Vec<RawRecord>> {
-    if chunk.len() != CHUNK_SIZE || &chunk[..8] != b"ElfChnk\0" {
+    if chunk.len() != CHUNK_SIZE || !chunk.starts_with(b"ElfChnk\0") {
         return Err(Anomaly("not a chunk"));
     }
     let free = (u32_at(chunk, 48)? as usize).min(CHUNK_SIZE);
     let mut out = Vec::with_capacity(128);
     let mut at = CHUNK_HEADER_SIZE;
     while at + RECORD_HEADER_SIZE <= free {
-        if &chunk[at..at + 4] != b"\x2a\x2a\x00\x00" {
+        if chunk.get(at..at + 4) != Some(b"\x2a\x2a\x00\x00") {
             return Err(Anomaly("record magic"));
         }
         let size = u32_at(chunk, at + 4)? as usize;
@@ -99,24 +154,28 @@ impl Instance {
         if i >= self.count {
             return None;
         }
-        let size_of = |k: usize| {
-            let at = self.descriptors + k * 4;
-            u16::from_le_bytes([chunk[at], chunk[at + 1]]) as usize
-        };
-        let at = self.data + (0..i).map(size_of).sum::<usize>();
-        let ty = chunk[self.descriptors + i * 4 + 2];
-        Some((ty, chunk.get(at..at + size_of(i))?, at))
+        let size_of = |k: usize| u16_at(chunk, self.descriptors + k * 4).map(usize::from);
+        let mut at = self.data;
+        for k in 0..i {
+            at += size_of(k).ok()?;
+        }
+        let ty = u8_at(chunk, self.descriptors + i * 4 + 2).ok()?;
+        Some((ty, chunk.get(at..at + size_of(i).ok()?)?, at))
     }
-    /// Every value, located in one pass: (type, bytes, chunk offset).
+    /// Every value, located in one pass: (type, bytes, chunk offset). `instance` checked that
+    /// the descriptors and values lie in the record; a value that does not is left out.
     pub fn values<'c>(&self, chunk: &'c [u8]) -> Vec<(u8, &'c [u8], usize)> {
         let mut at = self.data;
-        (0..self.count)
-            .map(|k| {
-                let d = self.descriptors + k * 4;
-                let size = u16::from_le_bytes([chunk[d], chunk[d + 1]]) as usize;
-                let v = (chunk[d + 2], &chunk[at..at + size], at);
+        let descriptors = chunk
+            .get(self.descriptors..self.descriptors + self.count * 4)
+            .unwrap_or_default();
+        descriptors
+            .chunks_exact(4)
+            .map_while(|d| {
+                let size = u16::from_le_bytes([d[0], d[1]]) as usize;
+                let v = (d[2], chunk.get(at..at + size)?, at);
                 at += size;
-                v
+                Some(v)
             })
             .collect()
     }
@@ -129,29 +188,32 @@ impl Instance {
 }
 
 /// Read the template instance a fragment starting at `at` consists of.
-pub fn instance(chunk: &[u8], mut at: usize, end: usize) -> R<Instance> {
-    if chunk.get(at) == Some(&0x0f) {
-        at += 4;
+pub fn instance(chunk: &[u8], at: usize, end: usize) -> R<Instance> {
+    let mut c = Cursor::new(chunk, at);
+    if u8_at(chunk, at) == Ok(0x0f) {
+        c.skip(4)?;
     }
-    if chunk.get(at) != Some(&0x0c) {
+    if c.u8() != Ok(0x0c) {
         return Err(Anomaly("no template instance"));
     }
-    at += 2; // token, unknown byte
-    let def_offset = u32_at(chunk, at + 4)?;
-    at += 8;
-    if def_offset as usize == at {
-        let data_size = u32_at(chunk, at + 20)? as usize;
-        at += 24 + data_size;
+    c.skip(1 + 4)?; // unknown byte, template id
+    let def_offset = c.u32()?;
+    if def_offset as usize == c.pos() {
+        let data_size = u32_at(chunk, add(c.pos(), 20)?)? as usize;
+        c.skip(add(24, data_size)?)?;
     }
-    let count = u32_at(chunk, at)? as usize;
-    at += 4;
+    let count = c.u32()? as usize;
+    let at = c.pos();
     let end = end.min(chunk.len());
     if count > 4096 || at + count * 4 > end {
         return Err(Anomaly("substitution count"));
     }
     let data = at + count * 4;
-    let total: usize = (0..count)
-        .map(|k| u16::from_le_bytes([chunk[at + k * 4], chunk[at + k * 4 + 1]]) as usize)
+    let total: usize = chunk
+        .get(at..data)
+        .ok_or(PAST_END)?
+        .chunks_exact(4)
+        .map(|d| u16::from_le_bytes([d[0], d[1]]) as usize)
         .sum();
     if data + total > end {
         return Err(Anomaly("values past the record"));
@@ -187,11 +249,11 @@ pub struct Plan {
 
 /// A UTF-16 string from the chunk string table at `offset`.
 fn name_at(chunk: &[u8], offset: usize) -> R<String> {
-    let len = u16_at(chunk, offset + 6)? as usize;
+    let mut c = Cursor::new(chunk, add(offset, 6)?);
+    let len = c.u16()? as usize;
     utf16(
-        chunk
-            .get(offset + 8..offset + 8 + len * 2)
-            .ok_or(Anomaly("name past the chunk"))?,
+        c.bytes(len * 2)
+            .map_err(|_| Anomaly("name past the chunk"))?,
     )
 }
 
@@ -224,7 +286,7 @@ impl Names {
         let off = u32_at(chunk, at)? as usize;
         let mut next = at + 4;
         if off == next {
-            let len = u16_at(chunk, off + 6)? as usize;
+            let len = u16_at(chunk, add(off, 6)?)? as usize;
             next = off + 8 + len * 2 + 2;
         }
         if let Some(n) = self.0.get(&off) {
@@ -238,9 +300,9 @@ impl Names {
 
 /// Build the plan of the template definition at `def_offset`.
 pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
-    let data_size = u32_at(chunk, def_offset + 20)? as usize;
-    let start = def_offset + 24;
-    let end = start + data_size;
+    let data_size = u32_at(chunk, add(def_offset, 20)?)? as usize;
+    let start = add(def_offset, 24)?;
+    let end = add(start, data_size)?;
     if end > chunk.len() {
         return Err(Anomaly("template past the chunk"));
     }
@@ -252,19 +314,18 @@ pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
     let mut attrs: Vec<(Rc<str>, Slot)> = Vec::new();
     // Per open element: its attributes, kept until its content is seen.
     let mut open_attrs: Vec<Vec<(Rc<str>, Slot)>> = Vec::new();
-    let mut at = start;
-    while at < end {
-        let token = chunk[at];
-        at += 1;
+    let mut c = Cursor::new(chunk, start);
+    while c.pos() < end {
+        let token = c.u8()?;
         match token {
             0x00 => break,
-            0x0f => at += 3,
+            0x0f => c.skip(3)?,
             0x01 | 0x41 => {
-                at += 2 + 4; // dependency id, data size
-                let (name, next) = names.name_ref(chunk, at)?;
-                at = next;
+                c.skip(2 + 4)?; // dependency id, data size
+                let (name, next) = names.name_ref(chunk, c.pos())?;
+                c.seek(next);
                 if token == 0x41 {
-                    at += 4;
+                    c.skip(4)?;
                 }
                 path.push(name);
                 attrs.clear();
@@ -290,18 +351,11 @@ pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
                 path.pop();
             }
             0x05 | 0x45 => {
-                let ty = chunk[at];
-                at += 1;
-                if ty != 0x01 {
+                if c.u8()? != 0x01 {
                     return Err(Anomaly("non-string fixed value"));
                 }
-                let len = u16_at(chunk, at)? as usize;
-                let text = utf16(
-                    chunk
-                        .get(at + 2..at + 2 + len * 2)
-                        .ok_or(Anomaly("value"))?,
-                )?;
-                at += 2 + len * 2;
+                let len = c.u16()? as usize;
+                let text = utf16(c.bytes(len * 2).map_err(|_| Anomaly("value"))?)?;
                 slot_seen(
                     &mut p,
                     &path,
@@ -312,14 +366,13 @@ pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
                 );
             }
             0x06 | 0x46 => {
-                let (name, next) = names.name_ref(chunk, at)?;
-                at = next;
+                let (name, next) = names.name_ref(chunk, c.pos())?;
+                c.seek(next);
                 attr = Some(name);
             }
             0x0d | 0x0e => {
-                let index = u16_at(chunk, at)?;
-                let ty = chunk.get(at + 2).copied().ok_or(Anomaly("substitution"))?;
-                at += 3;
+                let index = c.u16()?;
+                let ty = c.u8().map_err(|_| Anomaly("substitution"))?;
                 let in_system = path.iter().any(|s| &**s == "System");
                 if ty == 0x21 && attr.is_none() && !in_system {
                     p.nested = Some(index);
@@ -336,13 +389,13 @@ pub fn plan(chunk: &[u8], def_offset: usize, names: &mut Names) -> R<Plan> {
             }
             // CDATA and processing-instruction data: a counted UTF-16 string, skipped.
             0x07 | 0x47 | 0x0b => {
-                let len = u16_at(chunk, at)? as usize;
-                at += 2 + len * 2;
+                let len = c.u16()? as usize;
+                c.skip(len * 2)?;
             }
-            0x08 | 0x48 => at += 2,
+            0x08 | 0x48 => c.skip(2)?,
             0x09 | 0x49 | 0x0a => {
-                let (_, next) = names.name_ref(chunk, at)?;
-                at = next;
+                let (_, next) = names.name_ref(chunk, c.pos())?;
+                c.seek(next);
             }
             _ => return Err(Anomaly("unknown token in template")),
         }
@@ -555,5 +608,42 @@ mod tests {
         assert!(records(&chunk).is_err());
         assert!(plan(&chunk, 65530, &mut Names::default()).is_err());
         assert!(instance(&chunk, 65535, 65536).is_err());
+    }
+
+    #[test]
+    fn template_ending_at_the_chunk_end_on_a_value_token_is_an_anomaly() {
+        // The shape that used to panic (index 65536): a definition whose one byte of data is
+        // a 0x05 value token, the chunk's last byte.
+        let mut chunk = vec![0u8; CHUNK_SIZE];
+        chunk[..8].copy_from_slice(b"ElfChnk\0");
+        let def = CHUNK_SIZE - 25;
+        chunk[def + 20..def + 24].copy_from_slice(&1u32.to_le_bytes());
+        chunk[CHUNK_SIZE - 1] = 0x05;
+        assert_eq!(
+            plan(&chunk, def, &mut Names::default()),
+            Err(Anomaly("read past the end"))
+        );
+        // Each token that reads past the end, in the same place.
+        for token in [0x01, 0x06, 0x07, 0x08, 0x09, 0x0d, 0x0f] {
+            chunk[CHUNK_SIZE - 1] = token;
+            assert!(
+                plan(&chunk, def, &mut Names::default()).is_err(),
+                "{token:#x}"
+            );
+        }
+        assert!(plan(&chunk, usize::MAX - 3, &mut Names::default()).is_err());
+    }
+
+    #[test]
+    fn cursor_reads_are_bounded() {
+        let b = [1u8, 2, 3];
+        let mut c = Cursor::new(&b, 0);
+        assert_eq!(c.u16(), Ok(0x0201));
+        assert_eq!(c.u16(), Err(Anomaly("read past the end")));
+        assert_eq!(c.u8(), Ok(3));
+        assert!(c.u8().is_err());
+        assert!(c.skip(0).is_ok());
+        assert!(c.skip(1).is_err());
+        assert!(Cursor::new(&b, usize::MAX).bytes(2).is_err());
     }
 }

@@ -187,7 +187,7 @@ fn read_chunk(n: usize, chunk: &[u8], path: &Arc<str>, reader: Reader) -> EvtxOu
             chunk.len()
         ));
     }
-    if &chunk[..8] != b"ElfChnk\0" {
+    if !chunk.starts_with(b"ElfChnk\0") {
         return warn(format!("chunk {n}: no chunk signature: not read"));
     }
     if reader == Reader::Fast {
