@@ -34,6 +34,8 @@ pub enum FormatArg {
 pub enum ReportFormatArg {
     Text,
     Json,
+    /// JSON Lines: one object per line (diagnoses, jobs, updates, warnings, events), each with a `type`
+    Jsonl,
     /// diagnoses.csv on stdout (the full set with --out DIR)
     Csv,
     /// one self-contained page
@@ -197,6 +199,7 @@ impl Cli {
                     format: match format {
                         ReportFormatArg::Text => Format::Text,
                         ReportFormatArg::Json => Format::Json,
+                        ReportFormatArg::Jsonl => Format::Jsonl,
                         ReportFormatArg::Csv => Format::Csv,
                         ReportFormatArg::Html => Format::Html,
                     },

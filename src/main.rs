@@ -16,6 +16,7 @@ use std::process::ExitCode;
 pub enum Format {
     Text,
     Json,
+    Jsonl,
     Csv,
     Html,
 }

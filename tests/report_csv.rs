@@ -122,7 +122,7 @@ fn diagnoses_csv_header_and_row() {
     assert_eq!(row[4], "job");
     assert_eq!(row[5], "0x80190193");
     assert_eq!(row[6], "BG_E_HTTP_ERROR_403");
-    assert_eq!(row[9], d.fix.join(";"));
+    assert_eq!(row[9], d.fix.join("\n"));
     assert_eq!(row[10], "WS01");
     assert_eq!(row[11], "WS01/{E55055F4-339D-4791-BFAE-8FA79602A966}");
     assert_eq!(row[12], "https://cdn.example:443");
@@ -164,12 +164,12 @@ fn jobs_csv_header_and_row() {
             "CONTOSO\\alice",
             "failing",
             "TRANSIENT_ERROR",
-            "0x80072EE7=3;0x80072EFE=1",
-            "http://a.example/x.cab;http://b.example/y.cab",
+            "0x80072EE7=3\n0x80072EFE=1",
+            "http://a.example/x.cab\nhttp://b.example/y.cab",
             "proxy01:8080",
             "2024-03-11T08:04:26Z",
             "2024-03-11T09:04:26",
-            "D1;D4"
+            "D1\nD4"
         ]
     );
 }
@@ -200,11 +200,17 @@ fn formula_injection_is_neutralised() {
         let want = format!("'{p}");
         assert_eq!(row[2], want, "name");
         assert_eq!(row[3], want, "owner");
-        assert_eq!(row[7], want, "urls");
+        // In a list cell a line break inside an item is a space: nothing left to neutralise.
+        let want_url = if p.starts_with('\r') {
+            p.replacen('\r', " ", 1)
+        } else {
+            want.clone()
+        };
+        assert_eq!(row[7], want_url, "urls");
     }
     assert!(out.contains("'=cmd|' /C calc'!A0"));
     // Nothing else is touched.
-    assert!(out.contains(",0x80072EE7=3;0x80072EFE=1,"));
+    assert!(out.contains(",\"0x80072EE7=3\n0x80072EFE=1\","));
 }
 
 #[test]
@@ -439,14 +445,14 @@ fn events_csv_has_a_row_per_kind() {
     assert_eq!(err[5], "0x80200013");
     assert_eq!(err[6], "http://wsus:8530/a.cab");
     assert_eq!(err[7], "proxy01:8080");
-    assert_eq!(err[8], "title=Windows Update;context=5");
+    assert_eq!(err[8], "title=Windows Update\ncontext=5");
     assert_eq!(by_kind["service_start_failure"][5], "0x80070422");
     assert_eq!(by_kind["transfer_stopped"][5], "0x00000000");
     assert_eq!(
         by_kind["job_snapshot"][8],
-        "title=Windows Update;state=ERROR"
+        "title=Windows Update\nstate=ERROR"
     );
-    assert_eq!(by_kind["policy"][8], "name=MaxJobsPerUser;value=60");
+    assert_eq!(by_kind["policy"][8], "name=MaxJobsPerUser\nvalue=60");
     assert_eq!(by_kind["credentials_rejected"][4], "", "no GUID");
 }
 

@@ -68,6 +68,7 @@ pub fn run(
             }
             let text = match format {
                 Format::Json => report::json::render(&r),
+                Format::Jsonl => report::jsonl::render(&r),
                 Format::Csv => report::csv::diagnoses(&r),
                 Format::Html => report::html::render(&r),
                 Format::Text => report::text::render(&r),

@@ -12,7 +12,7 @@ pub fn run(kb: &Knowledge, format: Format) -> String {
             s.push('\n');
             s
         }
-        Format::Text | Format::Html => {
+        Format::Text | Format::Html | Format::Jsonl => {
             let mut o = String::new();
             for e in kb.entries() {
                 let _ = writeln!(

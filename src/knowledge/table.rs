@@ -171,7 +171,9 @@ fn build_entry(f: [&str; 8]) -> Result<Entry, (usize, String)> {
     }
 
     let mut aliases = Vec::new();
-    for a in f[ALIASES].split(';') {
+    // One alias per line (the list convention of every CSV bitsdoctor writes); `;` is still
+    // accepted between aliases, as tables written by earlier versions have it.
+    for a in f[ALIASES].split(['\n', ';']) {
         let a = a.trim();
         if a.is_empty() {
             continue;
@@ -350,8 +352,8 @@ pub(super) fn write(entries: &[Entry]) -> String {
     out.push('\n');
     for e in entries {
         let code = e.code.to_string();
-        let aliases = e.aliases.join(";");
-        let fix = e.fix.join("\n");
+        let aliases = crate::report::csv::list(&e.aliases);
+        let fix = crate::report::csv::list(&e.fix);
         let cells: [&str; 8] = [
             &code,
             &e.symbol,

@@ -7,10 +7,15 @@
 //!   bitsadmin printed in the machine's local time are kept as written, with no zone
 //!   (`2002-12-17T13:21:30`); an unknown time is an empty cell;
 //! - error codes are `0x` + 8 upper-case hex digits (`0x80072EE7`);
-//! - a cell holding a list joins its items with `;` (no spaces);
-//! - any cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with
-//!   `'`, so a spreadsheet shows it as text instead of running it as a formula (job names, URLs
-//!   and owners come from the logs and may be written by an attacker).
+//! - a cell holding a list has **one item per line**: items joined with a line feed (`\n`), so
+//!   the cell is quoted; split it on `\n` to get the list back, exactly as the JSON report has it.
+//!   An empty list is an empty cell, empty items are left out, and a line break inside an item
+//!   (only hostile input has one) is written as a space. `bitsdoctor codes --format csv` and
+//!   `--knowledge FILE` use the same convention (fix steps, aliases);
+//! - any cell that starts with `=`, `+`, `-`, `@`, a tab, a carriage return or `'` is prefixed
+//!   with `'`, so a spreadsheet shows it as text instead of running it as a formula (job names,
+//!   URLs and owners come from the logs and may be written by an attacker). To read a cell back
+//!   exactly, drop one leading `'` (see [`uncell`]).
 //!
 //! `diagnoses.csv`, one row per diagnosis, most important first:
 //!
@@ -25,7 +30,7 @@
 //! | `symbol` | the code's symbolic name (`ERROR_WINHTTP_NAME_NOT_RESOLVED`), if known |
 //! | `title` | one line: what is wrong |
 //! | `cause` | why |
-//! | `fix` | the fix steps, in order, joined with `;` |
+//! | `fix` | the fix steps, in order, one per line |
 //! | `hosts` | affected hosts |
 //! | `jobs` | affected jobs as `HOST/{GUID}` |
 //! | `servers` | remote authorities (`https://wsus01:8531`) |
@@ -44,11 +49,11 @@
 //! | `owner` | the job owner |
 //! | `outcome` | `succeeded`, `recovered`, `failing`, `cancelled` or `in_progress` |
 //! | `state` | the state a bitsadmin / PowerShell listing showed (`TRANSIENT_ERROR` ...), if any |
-//! | `errors` | failures per code: `0x80072EE7=3;0x80072EFE=1` |
+//! | `errors` | failures per code, one per line: `0x80072EE7=3` |
 //! | `urls` | remote URLs |
 //! | `proxies` | proxies used |
 //! | `first_seen`, `last_seen` | times |
-//! | `diagnoses` | ids of the diagnoses that name this job (`D1;D4`) |
+//! | `diagnoses` | ids of the diagnoses that name this job, one per line |
 //!
 //! `events.csv`, the normalized timeline: one row per observation read from the inputs, in time
 //! order (unknown times first, then local, then UTC; ties by host and evidence):
@@ -63,7 +68,7 @@
 //! | `code` | the error code it carries, if any |
 //! | `url` | the remote URL (for a job listing: every file's URL) |
 //! | `proxy` | the proxy (or proxy list) it names |
-//! | `detail` | the rest, as `name=value` pairs joined with `;` (`title=...;owner=...`) |
+//! | `detail` | the rest, as `name=value` pairs, one per line (`title=...`, `owner=...`) |
 //! | `path` | the input it was read from |
 //! | `record` | the event log record id, for event logs |
 //! | `line` | the 1-based line, for text inputs |
@@ -116,11 +121,54 @@ pub const EVENTS_HEADER: [&str; 12] = [
 ];
 
 /// Make a cell safe to open in a spreadsheet: one that a spreadsheet would read as a formula
-/// (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`.
+/// (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`; so is one that already
+/// starts with `'`, which keeps the prefix reversible by [`uncell`].
 pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
     match s.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}").into(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => format!("'{s}").into(),
         _ => s.into(),
+    }
+}
+
+/// The value a cell written through [`cell`] came from (one leading `'` dropped).
+pub fn uncell(s: &str) -> &str {
+    s.strip_prefix('\'').unwrap_or(s)
+}
+
+/// A list as one cell: items one per line (see the module documentation). Empty items are left
+/// out and a line break inside an item becomes a space, so [`split_list`] gives the items back.
+pub fn list<I, S>(items: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out = String::new();
+    for s in items {
+        let s = s.as_ref();
+        if s.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        if s.contains(['\n', '\r']) {
+            out.extend(
+                s.chars()
+                    .map(|c| if matches!(c, '\n' | '\r') { ' ' } else { c }),
+            );
+        } else {
+            out.push_str(s);
+        }
+    }
+    out
+}
+
+/// The items of a list cell (the inverse of [`list`]; an empty cell is an empty list).
+pub fn split_list(cell: &str) -> Vec<&str> {
+    if cell.is_empty() {
+        Vec::new()
+    } else {
+        cell.split('\n').collect()
     }
 }
 
@@ -136,21 +184,6 @@ pub fn time(w: &When) -> String {
 
 fn code(c: Option<HResult>) -> String {
     c.map(|c| c.to_string()).unwrap_or_default()
-}
-
-fn list<I, S>(items: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    let mut out = String::new();
-    for (i, s) in items.into_iter().enumerate() {
-        if i > 0 {
-            out.push(';');
-        }
-        out.push_str(s.as_ref());
-    }
-    out
 }
 
 /// `path#record` or `path:line`.
@@ -253,12 +286,8 @@ pub fn jobs(r: &Report) -> String {
 /// `events.csv`: the normalized timeline, one row per observation, sorted by time, host and
 /// evidence so the output does not depend on the order the inputs were read in.
 pub fn events(observations: &[Observation]) -> String {
-    let mut order: Vec<&Observation> = observations.iter().collect();
-    order.sort_by(|a, b| {
-        (a.time, &a.host, &a.evidence, a.event_id).cmp(&(b.time, &b.host, &b.evidence, b.event_id))
-    });
     let mut t = Table::new(&EVENTS_HEADER);
-    for o in order {
+    for o in event_order(observations) {
         let f = fields(&o.fact);
         let (record, line) = match o.evidence.at {
             Locator::Record(n) => (n.to_string(), String::new()),
@@ -284,6 +313,15 @@ pub fn events(observations: &[Observation]) -> String {
         ]);
     }
     t.finish()
+}
+
+/// Observations in the order of `events.csv`: time, host, evidence, event id.
+pub fn event_order(observations: &[Observation]) -> Vec<&Observation> {
+    let mut order: Vec<&Observation> = observations.iter().collect();
+    order.sort_by(|a, b| {
+        (a.time, &a.host, &a.evidence, a.event_id).cmp(&(b.time, &b.host, &b.evidence, b.event_id))
+    });
+    order
 }
 
 /// The serde name of a unit-like enum value (`Category::Failure` -> `failure`).
@@ -584,9 +622,30 @@ mod tests {
         for s in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
             assert_eq!(cell(s), format!("'{s}"), "{s:?}");
         }
-        for s in ["", "a=b", "0x80072EE7", "'quoted", " =x"] {
+        for s in ["", "a=b", "0x80072EE7", " =x"] {
             assert_eq!(cell(s), s, "{s:?}");
         }
+        for s in ["", "=1", "'quoted", "''", "x"] {
+            assert_eq!(uncell(&cell(s)), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn list_cells_split_back() {
+        let items = [
+            "sc.exe config bits start= delayed-auto; then reboot",
+            "a;b",
+            "x",
+        ];
+        let c = list(items);
+        assert_eq!(
+            c,
+            "sc.exe config bits start= delayed-auto; then reboot\na;b\nx"
+        );
+        assert_eq!(split_list(&c), items);
+        assert_eq!(split_list(&list(Vec::<String>::new())), Vec::<&str>::new());
+        assert_eq!(split_list(&list(["", "a", ""])), ["a"]);
+        assert_eq!(split_list(&list(["a\r\nb", "c"])), ["a  b", "c"]);
     }
 
     #[test]

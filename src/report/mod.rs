@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod text;
 
 use crate::correlate::{Fleet, Job, Outcome, Update};
