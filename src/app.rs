@@ -113,12 +113,16 @@ fn run(
         warnings.extend(r.warnings);
         rows.push(r.row);
     }
+    let clocks = crate::clock::place(&mut observations, cfg.timezone.as_ref());
     let window = apply_window(&cfg.window, &mut observations);
     let fleet = correlate(&observations);
     let diagnoses = diagnose(&fleet, kb);
     let mut report = Report::build(rows, fleet, diagnoses, warnings);
     report.observations = observations;
     report.window = window;
+    for h in &mut report.hosts {
+        h.clock = clocks.get(&h.name).map(|c| c.describe());
+    }
     Ok(report)
 }
 

@@ -382,12 +382,7 @@ impl JobBuilder {
 
     fn add(&mut self, obs: &Observation) {
         let j = &mut self.job;
-        if j.first_seen == When::Unknown || (obs.time != When::Unknown && obs.time < j.first_seen) {
-            j.first_seen = obs.time;
-        }
-        if obs.time > j.last_seen {
-            j.last_seen = obs.time;
-        }
+        When::widen(&mut j.first_seen, &mut j.last_seen, obs.time);
         j.evidence.push(obs.evidence.clone());
         if let Some(t) = title_of(&obs.fact) {
             if j.name.is_empty() && !t.is_empty() {
@@ -546,7 +541,7 @@ fn dedupe_failures(failures: &mut Vec<Failure>) {
         .filter(|f| from_log(f))
         .map(|f| f.hr)
         .collect();
-    let near = |a: When, b: When| match (a.utc(), b.utc()) {
+    let near = |a: When, b: When| match (a.instant(), b.instant()) {
         (Some(a), Some(b)) => (a.as_second() - b.as_second()).abs() <= SAME_ATTEMPT_SECONDS,
         _ => false,
     };

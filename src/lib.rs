@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod clock;
 pub mod correlate;
 pub mod diagnose;
 pub mod ingest;

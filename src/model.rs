@@ -166,13 +166,46 @@ impl fmt::Debug for Guid {
 }
 
 /// When something happened. Event logs give UTC; bitsadmin and other console text print the
-/// machine's local time with no zone, which is kept as it is and marked so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// machine's local time with no zone. A local time is placed on the UTC line once its host's
+/// offset is known (inferred from a job seen both in an event log and in a console capture, or
+/// given by `--timezone`); until then it is never compared with UTC times as if it were one.
+///
+/// Order: unknown first, then local times of unknown offset (among themselves), then every
+/// placed time (UTC or local with a known offset) by its instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum When {
     #[default]
     Unknown,
+    /// Local time, offset unknown.
     Local(jiff::civil::DateTime),
+    /// Local time with its known UTC offset.
+    LocalAt(jiff::civil::DateTime, jiff::tz::Offset),
     Utc(jiff::Timestamp),
+}
+
+/// What a time is measured against, as every output states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum TimeBasis {
+    #[serde(rename = "utc")]
+    Utc,
+    #[serde(rename = "local-known-offset")]
+    LocalKnownOffset,
+    #[serde(rename = "local-unknown")]
+    LocalUnknown,
+    /// No time at all.
+    #[serde(rename = "none")]
+    None,
+}
+
+impl TimeBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeBasis::Utc => "utc",
+            TimeBasis::LocalKnownOffset => "local-known-offset",
+            TimeBasis::LocalUnknown => "local-unknown",
+            TimeBasis::None => "",
+        }
+    }
 }
 
 impl When {
@@ -184,7 +217,82 @@ impl When {
     }
     /// The instant on the UTC line, where the time can be placed there.
     pub fn instant(&self) -> Option<jiff::Timestamp> {
-        self.utc()
+        match self {
+            When::Utc(t) => Some(*t),
+            When::LocalAt(dt, off) => off.to_timestamp(*dt).ok(),
+            _ => None,
+        }
+    }
+    pub fn basis(&self) -> TimeBasis {
+        match self {
+            When::Unknown => TimeBasis::None,
+            When::Local(_) => TimeBasis::LocalUnknown,
+            When::LocalAt(..) => TimeBasis::LocalKnownOffset,
+            When::Utc(_) => TimeBasis::Utc,
+        }
+    }
+    /// A local time of unknown offset, placed with `offset` (other times are returned as
+    /// they are).
+    pub fn placed(self, offset: jiff::tz::Offset) -> When {
+        match self {
+            When::Local(dt) => When::LocalAt(dt, offset),
+            other => other,
+        }
+    }
+    /// A local time of unknown offset, placed in `tz` (its offset at that time).
+    pub fn placed_in(self, tz: &jiff::tz::TimeZone) -> When {
+        match self {
+            When::Local(dt) => match dt.to_zoned(tz.clone()) {
+                Ok(z) => When::LocalAt(dt, z.offset()),
+                Err(_) => self,
+            },
+            other => other,
+        }
+    }
+    /// How sure the time is: placed times beat local ones of unknown offset, which beat none.
+    fn class(&self) -> u8 {
+        match self {
+            When::Unknown => 0,
+            When::Local(_) => 1,
+            When::LocalAt(..) | When::Utc(_) => 2,
+        }
+    }
+    /// Widen a first..last range by `t`. Times of the surest class present win: a local time
+    /// of unknown offset never becomes the first or last of a range that holds placed times.
+    pub fn widen(first: &mut When, last: &mut When, t: When) {
+        match t.class().cmp(&first.class()) {
+            std::cmp::Ordering::Less => {}
+            std::cmp::Ordering::Greater => {
+                *first = t;
+                *last = t;
+            }
+            std::cmp::Ordering::Equal => {
+                if t < *first {
+                    *first = t;
+                }
+                if t > *last {
+                    *last = t;
+                }
+            }
+        }
+    }
+}
+
+impl Ord for When {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let key = |w: &When| match w {
+            When::Unknown => (0, None, None, 0, 0),
+            When::Local(dt) => (1, None, Some(*dt), 0, 0),
+            When::Utc(t) => (2, Some(*t), None, 0, 0),
+            When::LocalAt(dt, off) => (2, w.instant(), Some(*dt), 1, off.seconds()),
+        };
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for When {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -194,8 +302,21 @@ impl fmt::Display for When {
             When::Unknown => Ok(()),
             // RFC 3339 with the fraction kept only as far as it is non-zero.
             When::Utc(t) => write!(f, "{t}"),
+            When::LocalAt(dt, off) => write!(f, "{dt}{}", Rfc3339Offset(*off)),
             When::Local(dt) => write!(f, "{dt} (local)"),
         }
+    }
+}
+
+/// An offset as RFC 3339 writes it: `+01:00`, `-05:30`.
+pub struct Rfc3339Offset(pub jiff::tz::Offset);
+
+impl fmt::Display for Rfc3339Offset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.seconds();
+        let sign = if s < 0 { '-' } else { '+' };
+        let m = s.unsigned_abs() / 60;
+        write!(f, "{sign}{:02}:{:02}", m / 60, m % 60)
     }
 }
 
@@ -204,6 +325,7 @@ impl Serialize for When {
         match self {
             When::Unknown => s.serialize_none(),
             When::Utc(t) => s.collect_str(t),
+            When::LocalAt(dt, off) => s.collect_str(&format_args!("{dt}{}", Rfc3339Offset(*off))),
             When::Local(dt) => s.collect_str(dt),
         }
     }
@@ -521,6 +643,43 @@ mod tests {
         assert_eq!(HResult(0x8019_01AD).http_status(), Some(429));
         assert_eq!(HResult(0x8019_4000).http_status(), None);
         assert_eq!(HResult(0x8020_0013).win32(), None);
+    }
+
+    fn utc(s: &str) -> When {
+        When::Utc(s.parse().unwrap())
+    }
+    fn local(s: &str) -> When {
+        When::Local(s.parse().unwrap())
+    }
+
+    #[test]
+    fn placed_local_times_order_with_utc_by_instant() {
+        let plus2 = jiff::tz::Offset::from_hours(2).unwrap();
+        let at = local("2024-03-11T10:30:00").placed(plus2);
+        assert_eq!(at.instant(), Some("2024-03-11T08:30:00Z".parse().unwrap()));
+        assert!(utc("2024-03-11T08:00:00Z") < at);
+        assert!(at < utc("2024-03-11T09:00:00Z"));
+        assert_eq!(at.to_string(), "2024-03-11T10:30:00+02:00");
+        assert_eq!(at.basis(), TimeBasis::LocalKnownOffset);
+        // Unknown offset: never between UTC times.
+        assert!(local("2024-03-11T10:30:00") < utc("2000-01-01T00:00:00Z"));
+        assert_eq!(local("2024-03-11T10:30:00").instant(), None);
+    }
+
+    #[test]
+    fn a_range_prefers_placed_times() {
+        let (mut first, mut last) = (When::Unknown, When::Unknown);
+        When::widen(&mut first, &mut last, local("2024-03-11T08:41:44"));
+        assert_eq!(
+            (first, last),
+            (local("2024-03-11T08:41:44"), local("2024-03-11T08:41:44"))
+        );
+        When::widen(&mut first, &mut last, utc("2024-03-11T08:12:03Z"));
+        When::widen(&mut first, &mut last, local("2024-03-11T07:00:00"));
+        When::widen(&mut first, &mut last, When::Unknown);
+        When::widen(&mut first, &mut last, utc("2024-03-11T08:41:44Z"));
+        assert_eq!(first, utc("2024-03-11T08:12:03Z"));
+        assert_eq!(last, utc("2024-03-11T08:41:44Z"));
     }
 
     #[test]

@@ -122,3 +122,145 @@ fn bad_times_are_usage_errors_that_say_what_is_accepted() {
         assert!(says.iter().any(|s| err.contains(s)), "{args:?}: {err}");
     }
 }
+
+// ---- 2. local console times against event-log times ---------------------------------------
+
+/// `analyze PATHS... ARGS... --out DIR`: the file `name` of the set.
+fn out_file(paths: &[&Path], args: &[&str], name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    bitsdoctor()
+        .arg("analyze")
+        .args(paths)
+        .args(args)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(predicates::ord::lt(2));
+    std::fs::read_to_string(dir.path().join(name)).unwrap()
+}
+
+/// A CSV file as rows of cells (no cell of these reports holds a quoted comma or line break
+/// in the columns read here).
+fn rows(csv: &str) -> Vec<Vec<String>> {
+    let mut r = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_bytes());
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap_or_else(|| {
+        panic!("no column {name} in {header:?}");
+    })
+}
+
+const DBF6: &str = "{DBF6C07C-659E-47AA-9705-6889D01534FD}";
+
+/// SRV-APP-03's Bits-Client log and its bitsadmin listing, the listing printed on a clock two
+/// hours ahead of UTC.
+fn host_two_hours_ahead() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("SRV-APP-03");
+    std::fs::create_dir(&host).unwrap();
+    let src = samples().join("SRV-APP-03");
+    let log = "Microsoft-Windows-Bits-Client%4Operational.evtx";
+    std::fs::copy(src.join(log), host.join(log)).unwrap();
+    let listing = std::fs::read_to_string(src.join("bitsadmin.txt"))
+        .unwrap()
+        .replace("3/11/2024 8:", "3/11/2024 10:");
+    std::fs::write(host.join("bitsadmin.txt"), listing).unwrap();
+    dir
+}
+
+#[test]
+fn a_job_in_a_log_and_a_listing_starts_when_the_log_says() {
+    let r = json(&[], &[&samples()]);
+    let job = r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == DBF6)
+        .unwrap();
+    // It was created at 08:11:32Z and failed from 08:12:03Z; the listing (08:41:44 local)
+    // is not its first sighting.
+    assert_eq!(job["first_seen"], "2024-03-11T08:11:32.419483Z");
+    assert_eq!(job["first_seen_basis"], "utc");
+    assert_eq!(job["last_seen_basis"], "utc");
+}
+
+#[test]
+fn the_hosts_offset_is_inferred_and_local_times_are_placed() {
+    let dir = host_two_hours_ahead();
+    let r = json(&[], &[dir.path()]);
+    let host = &r["hosts"][0];
+    let clock = host["clock"].as_str().unwrap();
+    assert!(clock.contains("UTC+02:00 inferred from job"), "{clock}");
+    let job = r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == DBF6)
+        .unwrap();
+    assert_eq!(job["first_seen"], "2024-03-11T08:11:32.419483Z");
+    // The listing's 10:41:44 local is 08:41:44Z, just before the log's last event.
+    assert_eq!(job["last_seen"], "2024-03-11T08:41:44.822822Z");
+
+    let events = rows(&out_file(&[dir.path()], &[], "events.csv"));
+    let (time, basis) = (column(&events[0], "time"), column(&events[0], "time_basis"));
+    let placed: Vec<jiff::Timestamp> = events[1..]
+        .iter()
+        .filter(|r| r[basis] == "utc" || r[basis] == "local-known-offset")
+        .map(|r| r[time].parse().unwrap())
+        .collect();
+    assert!(events[1..].iter().any(|r| r[basis] == "local-known-offset"));
+    assert!(placed.len() + 1 >= events.len() - 1, "rows left unplaced");
+    assert!(
+        placed.windows(2).all(|w| w[0] <= w[1]),
+        "events.csv not in time order"
+    );
+}
+
+#[test]
+fn local_times_of_unknown_offset_say_so_and_timezone_places_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("SRV-APP-03");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::copy(
+        samples().join("SRV-APP-03/bitsadmin.txt"),
+        host.join("bitsadmin.txt"),
+    )
+    .unwrap();
+    let jobs = rows(&out_file(&[dir.path()], &[], "jobs.csv"));
+    let (id, first, basis) = (
+        column(&jobs[0], "id"),
+        column(&jobs[0], "first_seen"),
+        column(&jobs[0], "first_seen_basis"),
+    );
+    let row = jobs.iter().find(|r| r[id] == DBF6).unwrap();
+    assert_eq!(row[first], "2024-03-11T08:41:44");
+    assert_eq!(row[basis], "local-unknown");
+
+    let jobs = rows(&out_file(
+        &[dir.path()],
+        &["--timezone", "+02:00"],
+        "jobs.csv",
+    ));
+    let row = jobs.iter().find(|r| r[id] == DBF6).unwrap();
+    assert_eq!(row[first], "2024-03-11T08:41:44+02:00");
+    assert_eq!(row[basis], "local-known-offset");
+    // Placed, the window applies to it: 08:41:44+02:00 is 06:41:44Z, before 07:00Z; unplaced,
+    // it cannot be shown to lie outside and is kept.
+    let has = |r: &Value| {
+        r["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["id"] == DBF6)
+    };
+    let since = ["--since", "2024-03-11T07:00:00Z"];
+    assert!(has(&json(&since, &[dir.path()])));
+    let placed = [&since[..], &["--timezone", "+02:00"]].concat();
+    assert!(!has(&json(&placed, &[dir.path()])));
+}

@@ -2,7 +2,7 @@
 
 use bitsdoctor::correlate::Outcome;
 use bitsdoctor::diagnose::{Category, Scope, Severity};
-use bitsdoctor::model::{Evidence, HResult, Locator, When};
+use bitsdoctor::model::{Evidence, HResult, Locator, TimeBasis, When};
 use bitsdoctor::parse::Warning;
 use bitsdoctor::report::{
     html, FailurePoint, HostRow, InputRow, JobRow, Report, Status, Summary, SCHEMA,
@@ -67,6 +67,8 @@ fn hostile_report() -> Report {
         state: Some(format!("ERROR{XSS}")),
         first_seen: utc("2024-03-11T08:04:26Z"),
         last_seen: utc("2024-03-11T09:04:26Z"),
+        first_seen_basis: TimeBasis::Utc,
+        last_seen_basis: TimeBasis::Utc,
         diagnoses: vec!["D1".into()],
         sources: vec![format!("bundle/{XSS}/bits.txt")],
     };
@@ -83,6 +85,7 @@ fn hostile_report() -> Report {
         winhttp_proxy: Some(format!("{XSS} (bypass none)")),
         logs_cleared: vec![XSS.into()],
         diagnoses: vec!["D1".into()],
+        clock: None,
     };
     let input = InputRow {
         path: format!("bundle/{XSS}/bits.txt"),

@@ -42,13 +42,9 @@ pub(super) fn fold(out: &mut Vec<Diagnosis>) {
             pd.proxies.extend(child.proxies);
             pd.evidence.extend(child.evidence);
             pd.occurrences += child.occurrences;
-            if child.first_seen != crate::model::When::Unknown
-                && (pd.first_seen == crate::model::When::Unknown
-                    || child.first_seen < pd.first_seen)
-            {
-                pd.first_seen = child.first_seen;
-            }
-            pd.last_seen = pd.last_seen.max(child.last_seen);
+            let (first, last) = (&mut pd.first_seen, &mut pd.last_seen);
+            crate::model::When::widen(first, last, child.first_seen);
+            crate::model::When::widen(first, last, child.last_seen);
             pd.proof = format!(
                 "{}; this also explains the job failures with {} {} in the same job(s) ({} \
                  failure(s)), which are therefore not listed separately",

@@ -12,7 +12,7 @@ mod service;
 
 use crate::correlate::{Fleet, Job, Outcome};
 use crate::knowledge::{Knowledge, Transient};
-use crate::model::{Evidence, HResult, When};
+use crate::model::{Evidence, HResult, TimeBasis, When};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,6 +99,9 @@ pub struct Diagnosis {
     pub occurrences: u64,
     pub first_seen: When,
     pub last_seen: When,
+    /// What `first_seen` / `last_seen` are measured against (set when the report is built).
+    pub first_seen_basis: TimeBasis,
+    pub last_seen_basis: TimeBasis,
     pub evidence: Vec<Evidence>,
     /// Findings this one explains: ids of the host-level symptoms ranked right under it (a
     /// start failure under the configuration that causes it). Job-level findings it explains
@@ -150,6 +153,8 @@ impl Diagnosis {
             occurrences: 0,
             first_seen: When::Unknown,
             last_seen: When::Unknown,
+            first_seen_basis: TimeBasis::None,
+            last_seen_basis: TimeBasis::None,
             evidence: Vec::new(),
             explains: Vec::new(),
             explained_by: None,
@@ -161,12 +166,7 @@ impl Diagnosis {
     }
 
     pub(crate) fn seen(&mut self, t: When, ev: &Evidence) {
-        if t != When::Unknown && (self.first_seen == When::Unknown || t < self.first_seen) {
-            self.first_seen = t;
-        }
-        if t > self.last_seen {
-            self.last_seen = t;
-        }
+        When::widen(&mut self.first_seen, &mut self.last_seen, t);
         self.occurrences += 1;
         self.evidence.push(ev.clone());
     }

@@ -4,8 +4,10 @@
 //! breaks quoted, quotes doubled), UTF-8 without a BOM, and starts with a header row. Cells:
 //!
 //! - times are ISO 8601: UTC times end in `Z` (`2021-03-15T18:49:19.4443608Z`); times that
-//!   bitsadmin printed in the machine's local time are kept as written, with no zone
-//!   (`2002-12-17T13:21:30`); an unknown time is an empty cell;
+//!   bitsadmin printed in the machine's local time carry the host's UTC offset where it is known
+//!   (`2002-12-17T13:21:30+01:00`) and are kept as written, with no zone, where it is not
+//!   (`2002-12-17T13:21:30`); an unknown time is an empty cell. Beside every time a `*basis`
+//!   column says which: `utc`, `local-known-offset`, `local-unknown` (empty when no time);
 //! - error codes are `0x` + 8 upper-case hex digits (`0x80072EE7`);
 //! - a cell holding a list has **one item per line**: items joined with a line feed (`\n`), so
 //!   the cell is quoted; split it on `\n` to get the list back, exactly as the JSON report has it.
@@ -37,6 +39,7 @@
 //! | `proxies` | proxies involved |
 //! | `occurrences` | how many times it was seen |
 //! | `first_seen`, `last_seen` | times |
+//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //! | `evidence` | where it shows: `path#record` (event log record id) or `path:line` (text line) |
 //!
 //! `jobs.csv`, one row per BITS job (host, then job id):
@@ -53,14 +56,18 @@
 //! | `urls` | remote URLs |
 //! | `proxies` | proxies used |
 //! | `first_seen`, `last_seen` | times |
+//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //! | `diagnoses` | ids of the diagnoses that name this job, one per line |
 //!
 //! `events.csv`, the normalized timeline: one row per observation read from the inputs, in time
-//! order (unknown times first, then local, then UTC; ties by host and evidence):
+//! order where times are comparable: rows without a time first, then local times of unknown
+//! offset (ordered among themselves only), then every UTC time and local time of known offset
+//! by its instant; ties by host and evidence:
 //!
 //! | column | content |
 //! |---|---|
 //! | `time` | when |
+//! | `time_basis` | `utc`, `local-known-offset` or `local-unknown` (empty when no time) |
 //! | `host` | the host |
 //! | `event_id` | the event id for event log records, empty for text inputs |
 //! | `kind` | what the observation is: `job_created`, `transfer_started`, `transfer_stopped`, `transfer_error`, `job_completed`, `job_cancelled`, `job_snapshot`, `proxy_failure`, `http_feature_missing`, `credentials_rejected`, `service_warning`, `service_state`, `service_start_type`, `service_start_failure`, `service_crash`, `service_installed`, `service_config`, `policy`, `win_http_proxy`, `limit_reached`, `log_cleared`, `update` |
@@ -77,7 +84,7 @@ use super::Report;
 use crate::model::{Evidence, Fact, HResult, Locator, Observation, When};
 
 /// The header of `diagnoses.csv`.
-pub const DIAGNOSES_HEADER: [&str; 18] = [
+pub const DIAGNOSES_HEADER: [&str; 20] = [
     "id",
     "rule",
     "category",
@@ -95,11 +102,13 @@ pub const DIAGNOSES_HEADER: [&str; 18] = [
     "occurrences",
     "first_seen",
     "last_seen",
+    "first_seen_basis",
+    "last_seen_basis",
     "evidence",
 ];
 
 /// The header of `jobs.csv`.
-pub const JOBS_HEADER: [&str; 12] = [
+pub const JOBS_HEADER: [&str; 14] = [
     "host",
     "id",
     "name",
@@ -111,12 +120,25 @@ pub const JOBS_HEADER: [&str; 12] = [
     "proxies",
     "first_seen",
     "last_seen",
+    "first_seen_basis",
+    "last_seen_basis",
     "diagnoses",
 ];
 
 /// The header of `events.csv`.
-pub const EVENTS_HEADER: [&str; 12] = [
-    "time", "host", "event_id", "kind", "job", "code", "url", "proxy", "detail", "path", "record",
+pub const EVENTS_HEADER: [&str; 13] = [
+    "time",
+    "time_basis",
+    "host",
+    "event_id",
+    "kind",
+    "job",
+    "code",
+    "url",
+    "proxy",
+    "detail",
+    "path",
+    "record",
     "line",
 ];
 
@@ -178,6 +200,7 @@ pub fn time(w: &When) -> String {
     match w {
         When::Unknown => String::new(),
         When::Utc(t) => t.to_string(),
+        When::LocalAt(dt, off) => format!("{dt}{}", crate::model::Rfc3339Offset(*off)),
         When::Local(dt) => dt.to_string(),
     }
 }
@@ -255,6 +278,8 @@ pub fn diagnoses(r: &Report) -> String {
             d.occurrences.to_string(),
             time(&d.first_seen),
             time(&d.last_seen),
+            d.first_seen.basis().as_str().to_string(),
+            d.last_seen.basis().as_str().to_string(),
             list(d.evidence.iter().map(evidence)),
         ]);
     }
@@ -277,6 +302,8 @@ pub fn jobs(r: &Report) -> String {
             list(&j.proxies),
             time(&j.first_seen),
             time(&j.last_seen),
+            j.first_seen.basis().as_str().to_string(),
+            j.last_seen.basis().as_str().to_string(),
             list(&j.diagnoses),
         ]);
     }
@@ -295,6 +322,7 @@ pub fn events(observations: &[Observation]) -> String {
         };
         t.row([
             time(&o.time),
+            o.time.basis().as_str().to_string(),
             o.host.clone(),
             if o.event_id == 0 {
                 String::new()

@@ -50,7 +50,15 @@ fn when(w: &When) -> String {
     match w {
         When::Unknown => String::new(),
         When::Utc(t) => t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        When::Local(dt) => format!("{} (local)", dt.strftime("%Y-%m-%d %H:%M:%S")),
+        When::LocalAt(dt, off) => format!(
+            "{} (local, UTC{})",
+            dt.strftime("%Y-%m-%d %H:%M:%S"),
+            crate::model::Rfc3339Offset(*off)
+        ),
+        When::Local(dt) => format!(
+            "{} (local, offset unknown)",
+            dt.strftime("%Y-%m-%d %H:%M:%S")
+        ),
     }
 }
 
@@ -482,7 +490,7 @@ fn category_str(d: &Diagnosis) -> &'static str {
 fn seconds(w: &When) -> Option<i64> {
     match w {
         When::Unknown => None,
-        When::Utc(t) => Some(t.as_second()),
+        When::Utc(_) | When::LocalAt(..) => w.instant().map(|t| t.as_second()),
         When::Local(dt) => dt
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()
@@ -520,7 +528,7 @@ fn timeline(o: &mut String, r: &Report) {
     let utc: Vec<&FailurePoint> = r
         .failures
         .iter()
-        .filter(|f| matches!(f.time, When::Utc(_)))
+        .filter(|f| f.time.instant().is_some())
         .collect();
     let (points, local) = if utc.is_empty() {
         let local: Vec<&FailurePoint> = r

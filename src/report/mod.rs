@@ -8,7 +8,7 @@ pub mod text;
 
 use crate::correlate::{Fleet, Job, Outcome, Update};
 use crate::diagnose::{Diagnosis, Severity};
-use crate::model::{HResult, When};
+use crate::model::{HResult, TimeBasis, When};
 use crate::parse::Warning;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,6 +60,10 @@ pub struct HostRow {
     pub winhttp_proxy: Option<String>,
     pub logs_cleared: Vec<String>,
     pub diagnoses: Vec<String>,
+    /// The host's UTC offset for its console captures' local times, and where it came from
+    /// (absent: unknown, so those times stay local).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,6 +80,8 @@ pub struct JobRow {
     pub state: Option<String>,
     pub first_seen: When,
     pub last_seen: When,
+    pub first_seen_basis: TimeBasis,
+    pub last_seen_basis: TimeBasis,
     pub diagnoses: Vec<String>,
     /// Every input that mentions the job (an event log and a bitsadmin listing of the same
     /// host give one job with both).
@@ -141,6 +147,11 @@ impl Report {
         diagnoses: Vec<Diagnosis>,
         mut warnings: Vec<Warning>,
     ) -> Report {
+        let mut diagnoses = diagnoses;
+        for d in &mut diagnoses {
+            d.first_seen_basis = d.first_seen.basis();
+            d.last_seen_basis = d.last_seen.basis();
+        }
         inputs.sort_by(|a, b| a.path.cmp(&b.path));
         warnings.sort();
         warnings.dedup();
@@ -195,6 +206,7 @@ impl Report {
                     }),
                     logs_cleared: h.logs_cleared.iter().map(|l| l.1.clone()).collect(),
                     diagnoses: by_host.get(&h.name).cloned().unwrap_or_default(),
+                    clock: None,
                 }
             })
             .collect();
@@ -279,6 +291,8 @@ fn job_row(j: &Job, diagnoses: Vec<String>) -> JobRow {
         state: j.state.clone(),
         first_seen: j.first_seen,
         last_seen: j.last_seen,
+        first_seen_basis: j.first_seen.basis(),
+        last_seen_basis: j.last_seen.basis(),
         diagnoses,
         sources: j
             .evidence
