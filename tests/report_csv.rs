@@ -2,7 +2,7 @@
 
 use bitsdoctor::correlate::Outcome;
 use bitsdoctor::model::{
-    Evidence, Fact, Guid, HResult, JobSnapshot, Locator, Observation, UpdateStage, When,
+    Evidence, Fact, Guid, HResult, JobSnapshot, Locator, Observation, TimeBasis, UpdateStage, When,
 };
 use bitsdoctor::report::{csv as report_csv, JobRow, Report};
 use std::collections::BTreeMap;
@@ -79,6 +79,8 @@ fn job(name: &str) -> JobRow {
         state: Some("TRANSIENT_ERROR".into()),
         first_seen: utc("2024-03-11T08:04:26Z"),
         last_seen: local("2024-03-11T09:04:26"),
+        first_seen_basis: TimeBasis::Utc,
+        last_seen_basis: TimeBasis::LocalUnknown,
         diagnoses: vec!["D1".into(), "D4".into()],
         sources: vec!["WS01/bitsadmin.txt".into()],
     }
@@ -109,7 +111,9 @@ fn diagnoses_csv_header_and_row() {
             "occurrences",
             "first_seen",
             "last_seen",
-            "evidence"
+            "evidence",
+            "first_seen_basis",
+            "last_seen_basis"
         ]
     );
     assert_eq!(rows.len(), 1 + r.diagnoses.len());
@@ -130,6 +134,11 @@ fn diagnoses_csv_header_and_row() {
     // bitsadmin prints local times: kept as written, no zone.
     assert_eq!(row[15], "2024-03-11T08:04:40");
     assert!(row[17].ends_with("WS01/bitsadmin.txt:3"), "{}", row[17]);
+    // ... and say so: the offset of that host is unknown.
+    assert_eq!(
+        (row[18].as_str(), row[19].as_str()),
+        ("local-unknown", "local-unknown")
+    );
     assert!(out.ends_with("\r\n"));
 }
 
@@ -152,7 +161,9 @@ fn jobs_csv_header_and_row() {
             "proxies",
             "first_seen",
             "last_seen",
-            "diagnoses"
+            "diagnoses",
+            "first_seen_basis",
+            "last_seen_basis"
         ]
     );
     assert_eq!(
@@ -169,7 +180,9 @@ fn jobs_csv_header_and_row() {
             "proxy01:8080",
             "2024-03-11T08:04:26Z",
             "2024-03-11T09:04:26",
-            "D1\nD4"
+            "D1\nD4",
+            "utc",
+            "local-unknown"
         ]
     );
 }
@@ -236,7 +249,7 @@ fn commas_quotes_and_newlines_are_quoted() {
     let rows = parse(&out);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1][2], name);
-    assert_eq!(rows[1].len(), 12);
+    assert_eq!(rows[1].len(), 14);
 }
 
 fn ev(path: &str, at: Locator) -> Evidence {
@@ -409,8 +422,19 @@ fn events_csv_has_a_row_per_kind() {
     assert_eq!(
         rows[0],
         [
-            "time", "host", "event_id", "kind", "job", "code", "url", "proxy", "detail", "path",
-            "record", "line"
+            "time",
+            "host",
+            "event_id",
+            "kind",
+            "job",
+            "code",
+            "url",
+            "proxy",
+            "detail",
+            "path",
+            "record",
+            "line",
+            "time_basis"
         ]
     );
     assert_eq!(rows.len(), 1 + obs.len());
@@ -422,6 +446,7 @@ fn events_csv_has_a_row_per_kind() {
             .to_string();
         assert_eq!(row[3], tag);
         assert!(row[0].ends_with('Z'));
+        assert_eq!(row[12], "utc");
         assert_eq!(row[1], "WS01");
         match o.evidence.at {
             Locator::Record(n) => {
@@ -499,6 +524,6 @@ fn empty_inputs_give_the_header_only() {
     assert_eq!(parse(&report_csv::jobs(&r)).len(), 1);
     assert_eq!(
         report_csv::events(&[]),
-        "time,host,event_id,kind,job,code,url,proxy,detail,path,record,line\r\n"
+        "time,host,event_id,kind,job,code,url,proxy,detail,path,record,line,time_basis\r\n"
     );
 }

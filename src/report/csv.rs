@@ -39,8 +39,8 @@
 //! | `proxies` | proxies involved |
 //! | `occurrences` | how many times it was seen |
 //! | `first_seen`, `last_seen` | times |
-//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //! | `evidence` | where it shows: `path#record` (event log record id) or `path:line` (text line) |
+//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //!
 //! `jobs.csv`, one row per BITS job (host, then job id):
 //!
@@ -56,8 +56,8 @@
 //! | `urls` | remote URLs |
 //! | `proxies` | proxies used |
 //! | `first_seen`, `last_seen` | times |
-//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //! | `diagnoses` | ids of the diagnoses that name this job, one per line |
+//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //!
 //! `events.csv`, the normalized timeline: one row per observation read from the inputs, in time
 //! order where times are comparable: rows without a time first, then local times of unknown
@@ -67,7 +67,6 @@
 //! | column | content |
 //! |---|---|
 //! | `time` | when |
-//! | `time_basis` | `utc`, `local-known-offset` or `local-unknown` (empty when no time) |
 //! | `host` | the host |
 //! | `event_id` | the event id for event log records, empty for text inputs |
 //! | `kind` | what the observation is: `job_created`, `transfer_started`, `transfer_stopped`, `transfer_error`, `job_completed`, `job_cancelled`, `job_snapshot`, `proxy_failure`, `http_feature_missing`, `credentials_rejected`, `service_warning`, `service_state`, `service_start_type`, `service_start_failure`, `service_crash`, `service_installed`, `service_config`, `policy`, `win_http_proxy`, `limit_reached`, `log_cleared`, `update` |
@@ -79,6 +78,7 @@
 //! | `path` | the input it was read from |
 //! | `record` | the event log record id, for event logs |
 //! | `line` | the 1-based line, for text inputs |
+//! | `time_basis` | `utc`, `local-known-offset` or `local-unknown` (empty when no time) |
 
 use super::Report;
 use crate::model::{Evidence, Fact, HResult, Locator, Observation, When};
@@ -102,9 +102,9 @@ pub const DIAGNOSES_HEADER: [&str; 20] = [
     "occurrences",
     "first_seen",
     "last_seen",
+    "evidence",
     "first_seen_basis",
     "last_seen_basis",
-    "evidence",
 ];
 
 /// The header of `jobs.csv`.
@@ -120,15 +120,14 @@ pub const JOBS_HEADER: [&str; 14] = [
     "proxies",
     "first_seen",
     "last_seen",
+    "diagnoses",
     "first_seen_basis",
     "last_seen_basis",
-    "diagnoses",
 ];
 
 /// The header of `events.csv`.
 pub const EVENTS_HEADER: [&str; 13] = [
     "time",
-    "time_basis",
     "host",
     "event_id",
     "kind",
@@ -140,6 +139,7 @@ pub const EVENTS_HEADER: [&str; 13] = [
     "path",
     "record",
     "line",
+    "time_basis",
 ];
 
 /// Make a cell safe to open in a spreadsheet: one that a spreadsheet would read as a formula
@@ -278,9 +278,9 @@ pub fn diagnoses(r: &Report) -> String {
             d.occurrences.to_string(),
             time(&d.first_seen),
             time(&d.last_seen),
+            list(d.evidence.iter().map(evidence)),
             d.first_seen.basis().as_str().to_string(),
             d.last_seen.basis().as_str().to_string(),
-            list(d.evidence.iter().map(evidence)),
         ]);
     }
     t.finish()
@@ -302,9 +302,9 @@ pub fn jobs(r: &Report) -> String {
             list(&j.proxies),
             time(&j.first_seen),
             time(&j.last_seen),
+            list(&j.diagnoses),
             j.first_seen.basis().as_str().to_string(),
             j.last_seen.basis().as_str().to_string(),
-            list(&j.diagnoses),
         ]);
     }
     t.finish()
@@ -322,7 +322,6 @@ pub fn events(observations: &[Observation]) -> String {
         };
         t.row([
             time(&o.time),
-            o.time.basis().as_str().to_string(),
             o.host.clone(),
             if o.event_id == 0 {
                 String::new()
@@ -338,6 +337,7 @@ pub fn events(observations: &[Observation]) -> String {
             o.evidence.path.to_string(),
             record,
             line,
+            o.time.basis().as_str().to_string(),
         ]);
     }
     t.finish()
