@@ -6,6 +6,7 @@ use crate::diagnose::{diagnose, Severity};
 use crate::ingest::decode::decode;
 use crate::ingest::sniff::{sniff, Kind};
 use crate::ingest::walk::{discover, Found};
+use crate::hostfilter::HostFilter;
 use crate::ingest::zip;
 use crate::knowledge::Knowledge;
 use crate::model::Observation;
@@ -25,8 +26,11 @@ pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub paths: Vec<PathBuf>,
-    /// Host for text inputs that carry none (overrides the folder layout).
+    /// `--text-host`: the host of text captures that nothing else names (no host folder, no
+    /// event log beside them). It never renames a capture whose host is known.
     pub host: Option<String>,
+    /// `--host`: only these hosts are analysed.
+    pub host_filter: crate::hostfilter::HostFilter,
     /// Worker threads (0 = one per core).
     pub threads: usize,
     /// Only observations in this time window are analysed (`--since` / `--until`).
@@ -104,7 +108,7 @@ fn run(
     if results.iter().all(|r| r.row.status == Status::Skipped) {
         return Err(AppError::NothingReadable(cfg.paths.len()));
     }
-    assign_text_hosts(&mut results, cfg);
+    assign_text_hosts(&mut results);
 
     let mut observations = Vec::new();
     let mut rows = Vec::new();
@@ -113,6 +117,7 @@ fn run(
         warnings.extend(r.warnings);
         rows.push(r.row);
     }
+    keep_hosts(&cfg.host_filter, &mut observations, &mut warnings);
     let clocks = crate::clock::place(&mut observations, cfg.timezone.as_ref());
     let window = apply_window(&cfg.window, &mut observations);
     let fleet = correlate(&observations);
@@ -124,6 +129,27 @@ fn run(
         h.clock = clocks.get(&h.name).map(|c| c.describe());
     }
     Ok(report)
+}
+
+/// Keep the observations of the hosts `--host` names; a pattern that matches no host is a
+/// warning naming the hosts there are.
+fn keep_hosts(filter: &HostFilter, observations: &mut Vec<Observation>, warnings: &mut Vec<Warning>) {
+    if filter.is_empty() {
+        return;
+    }
+    let hosts: BTreeSet<&str> = observations.iter().map(|o| o.host.as_str()).collect();
+    let hosts: Vec<&str> = hosts.into_iter().collect();
+    for p in filter.unmatched(&hosts) {
+        warnings.push(Warning {
+            path: String::new(),
+            at: None,
+            message: format!(
+                "--host {p} matches no host in the inputs (hosts: {})",
+                hosts.join(", ")
+            ),
+        });
+    }
+    observations.retain(|o| filter.matches(&o.host));
 }
 
 /// Keep the observations inside the window; relative bounds count back from the newest placed
@@ -320,10 +346,10 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
     let decoded = decode(bytes);
     let head: String = decoded.text.chars().take(8192).collect();
     let kind = sniff(bytes, Some(&head));
-    let host = cfg
-        .host
-        .clone()
-        .or_else(|| o.host_hint.map(str::to_string))
+    let host = o
+        .host_hint
+        .map(str::to_string)
+        .or_else(|| cfg.host.clone())
         .unwrap_or_else(|| "unknown".into());
     let src = Source {
         path: o.display,
@@ -428,13 +454,10 @@ fn evtx_result(
     }
 }
 
-/// Text inputs take their host from `--host`, else the folder layout; a folder name that is
-/// the short form of a host named in an event log of the same folder takes that spelling, so
-/// `bundle/WS01/bitsadmin.txt` and `WS01.corp.example` events are one host.
-fn assign_text_hosts(results: &mut [InputResult], cfg: &Config) {
-    if cfg.host.is_some() {
-        return;
-    }
+/// Text inputs take their host from the folder layout, else `--text-host`; a folder name that
+/// is the short form of a host named in an event log of the same folder takes that spelling,
+/// so `bundle/WS01/bitsadmin.txt` and `WS01.corp.example` events are one host.
+fn assign_text_hosts(results: &mut [InputResult]) {
     let mut evtx_hosts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in results.iter() {
         if let Some(h) = &r.folder_hint {

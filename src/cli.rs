@@ -4,6 +4,7 @@
 use crate::Format;
 use bitsdoctor::app::Config;
 use bitsdoctor::diagnose::Severity;
+use bitsdoctor::hostfilter::HostFilter;
 use bitsdoctor::window::{self, End, Window};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -84,9 +85,14 @@ pub enum Command {
         /// an offset (+01:00).
         #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
         timezone: Option<String>,
-        /// Host name for text inputs that carry none.
+        /// Only analyse these hosts (repeatable): a short name (WS01), an FQDN
+        /// (ws01.corp.example) or a pattern with * and ? (WS-FIN-*), any case.
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+        /// Host name for text captures that nothing else names (given as loose files, not in a
+        /// host folder and with no event log beside them). Never renames a known host.
         #[arg(long, value_name = "NAME")]
-        host: Option<String>,
+        text_host: Option<String>,
         /// Exit with code 1 when a diagnosis at or above this severity is found.
         #[arg(long, value_enum, value_name = "SEVERITY")]
         fail_on: Option<SeverityArg>,
@@ -146,16 +152,19 @@ impl SeverityArg {
     }
 }
 
+/// A usage error the parser could not catch alone (exit code 2, with the usage line).
+fn usage<E: std::fmt::Display>(e: E) -> clap::Error {
+    use clap::CommandFactory;
+    Cli::command().error(clap::error::ErrorKind::ValueValidation, e)
+}
+
 /// Turn the time arguments into a window and a zone, or a usage error saying what is accepted.
 fn times(
     since: Option<String>,
     until: Option<String>,
     timezone: Option<String>,
 ) -> Result<(Window, Option<jiff::tz::TimeZone>), clap::Error> {
-    let usage = |e: window::TimeError| {
-        use clap::CommandFactory;
-        Cli::command().error(clap::error::ErrorKind::ValueValidation, e)
-    };
+    let usage = usage::<window::TimeError>;
     let tz = timezone
         .as_deref()
         .map(window::parse_zone)
@@ -183,15 +192,18 @@ impl Cli {
                 since,
                 until,
                 timezone,
-                host,
+                hosts,
+                text_host,
                 fail_on,
                 threads,
             } => {
                 let (window, timezone) = times(since, until, timezone)?;
+                let host_filter = HostFilter::new(&hosts).map_err(usage)?;
                 Job::Analyze {
                     config: Config {
                         paths,
-                        host,
+                        host: text_host,
+                        host_filter,
                         threads,
                         window,
                         timezone,

@@ -10,6 +10,7 @@ pub mod app;
 pub mod clock;
 pub mod correlate;
 pub mod diagnose;
+pub mod hostfilter;
 pub mod ingest;
 pub mod knowledge;
 pub mod model;

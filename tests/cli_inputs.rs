@@ -264,3 +264,85 @@ fn local_times_of_unknown_offset_say_so_and_timezone_places_them() {
     let placed = [&since[..], &["--timezone", "+02:00"]].concat();
     assert!(!has(&json(&placed, &[dir.path()])));
 }
+
+// ---- 3. --host filters; --text-host names loose captures ----------------------------------
+
+fn host_names(r: &Value) -> Vec<String> {
+    r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn fleet_diagnoses(r: &Value) -> usize {
+    r["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["scope"] == "fleet")
+        .count()
+}
+
+#[test]
+fn host_filters_instead_of_relabelling() {
+    let s = samples();
+    for name in ["WS-LAB-11", "ws-lab-11.contoso.local", "WS-LAB-1?"] {
+        let r = json(&["--host", name], &[&s]);
+        assert_eq!(host_names(&r), ["WS-LAB-11.contoso.local"], "--host {name}");
+        assert_eq!(fleet_diagnoses(&r), 0, "--host {name}");
+        assert!(r["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["host"] == "WS-LAB-11.contoso.local"));
+    }
+    // One machine's folder filtered to that machine stays one host.
+    let r = json(&["--host", "WS-LAB-11"], &[&s.join("WS-LAB-11")]);
+    assert_eq!(host_names(&r), ["WS-LAB-11.contoso.local"]);
+}
+
+#[test]
+fn host_is_repeatable_and_takes_globs() {
+    let r = json(&["--host", "WS-FIN-*", "--host", "SRV-APP-03"], &[&samples()]);
+    assert_eq!(
+        host_names(&r),
+        [
+            "SRV-APP-03.contoso.local",
+            "WS-FIN-01.contoso.local",
+            "WS-FIN-02.contoso.local"
+        ]
+    );
+    // The Range fleet finding spans WS-FIN-01 and WS-FIN-02 only now.
+    let fleet: Vec<&Value> = r["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["scope"] == "fleet")
+        .collect();
+    assert_eq!(fleet.len(), 1);
+    assert_eq!(fleet[0]["hosts"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_host_pattern_that_matches_nothing_is_a_warning() {
+    let r = json(&["--host", "WS-NOPE"], &[&samples()]);
+    assert!(host_names(&r).is_empty());
+    let w = r["warnings"].to_string();
+    assert!(w.contains("--host WS-NOPE matches no host"), "{w}");
+    assert!(w.contains("WS-LAB-11.contoso.local"), "{w}");
+}
+
+#[test]
+fn text_host_names_loose_captures_and_never_merges_machines() {
+    let s = samples();
+    // A loose capture, given as a file: it takes the name.
+    let r = json(&["--text-host", "WS09"], &[&s.join("WS-LAB-11/sc-qc-bits.txt")]);
+    assert_eq!(host_names(&r), ["WS09"]);
+    // Captures whose machine is known keep it: still five hosts, no invented sixth.
+    let all = json(&[], &[&s]);
+    let named = json(&["--text-host", "WS09"], &[&s]);
+    assert_eq!(host_names(&named), host_names(&all));
+    assert_eq!(named["diagnoses"], all["diagnoses"]);
+}
