@@ -3,10 +3,10 @@
 
 use crate::correlate::correlate;
 use crate::diagnose::{diagnose, Severity};
+use crate::hostfilter::HostFilter;
 use crate::ingest::decode::decode;
 use crate::ingest::sniff::{sniff, Kind};
 use crate::ingest::walk::{discover, Found};
-use crate::hostfilter::HostFilter;
 use crate::ingest::zip;
 use crate::knowledge::Knowledge;
 use crate::model::Observation;
@@ -133,7 +133,11 @@ fn run(
 
 /// Keep the observations of the hosts `--host` names; a pattern that matches no host is a
 /// warning naming the hosts there are.
-fn keep_hosts(filter: &HostFilter, observations: &mut Vec<Observation>, warnings: &mut Vec<Warning>) {
+fn keep_hosts(
+    filter: &HostFilter,
+    observations: &mut Vec<Observation>,
+    warnings: &mut Vec<Warning>,
+) {
     if filter.is_empty() {
         return;
     }

@@ -305,7 +305,10 @@ fn host_filters_instead_of_relabelling() {
 
 #[test]
 fn host_is_repeatable_and_takes_globs() {
-    let r = json(&["--host", "WS-FIN-*", "--host", "SRV-APP-03"], &[&samples()]);
+    let r = json(
+        &["--host", "WS-FIN-*", "--host", "SRV-APP-03"],
+        &[&samples()],
+    );
     assert_eq!(
         host_names(&r),
         [
@@ -338,7 +341,10 @@ fn a_host_pattern_that_matches_nothing_is_a_warning() {
 fn text_host_names_loose_captures_and_never_merges_machines() {
     let s = samples();
     // A loose capture, given as a file: it takes the name.
-    let r = json(&["--text-host", "WS09"], &[&s.join("WS-LAB-11/sc-qc-bits.txt")]);
+    let r = json(
+        &["--text-host", "WS09"],
+        &[&s.join("WS-LAB-11/sc-qc-bits.txt")],
+    );
     assert_eq!(host_names(&r), ["WS09"]);
     // Captures whose machine is known keep it: still five hosts, no invented sixth.
     let all = json(&[], &[&s]);
