@@ -3,7 +3,7 @@
 //! A job is identified by (host, job GUID). Old-schema events without a GUID (Bits-Client 3 v0,
 //! 206/207/210, 204) are joined to a job of the same title on the same host.
 
-use crate::model::{Evidence, Fact, Guid, HResult, Observation, UpdateStage, When};
+use crate::model::{ConfigSource, Evidence, Fact, Guid, HResult, Observation, UpdateStage, When};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -146,8 +146,16 @@ pub struct LimitEvent {
 pub struct Host {
     pub name: String,
     pub service: ServiceHistory,
-    /// Service configuration values (sc / reg / events), last one wins.
+    /// Service configuration values (sc / reg / events), reconciled across captures by
+    /// [`reconcile_config`]: one value per name, from the capture with the authority for it.
     pub config: BTreeMap<String, (String, Evidence)>,
+    /// Values where captures of this host disagree with the one kept in `config`.
+    pub config_conflicts: Vec<ConfigConflict>,
+    /// Every configuration value seen, with its source, before reconciliation.
+    #[serde(skip)]
+    pub config_seen: BTreeMap<String, Vec<(String, Evidence, ConfigSource)>>,
+    /// Signs of the host's Windows version: (build, Windows 10 or later, what, evidence).
+    pub version_signs: Vec<VersionSign>,
     /// BITS Group Policy values.
     pub policy: BTreeMap<String, (String, Evidence)>,
     pub winhttp_proxy: Option<(bool, Option<String>, Option<String>)>,
@@ -159,6 +167,25 @@ pub struct Host {
     pub http_features: Vec<HttpFeature>,
     /// Proxy failures (event 201).
     pub proxy_failures: Vec<ProxyFailure>,
+}
+
+/// Two captures of one host that disagree on a configuration value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigConflict {
+    pub name: String,
+    /// The value kept (from the capture with the authority for it) and where it came from.
+    pub kept: (String, ConfigSource, Evidence),
+    /// The other values seen.
+    pub others: Vec<(String, ConfigSource, Evidence)>,
+}
+
+/// A sign of a host's Windows version (see `Fact::VersionSign`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionSign {
+    pub build: Option<u32>,
+    pub windows10_or_later: Option<bool>,
+    pub what: String,
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -230,6 +257,81 @@ pub fn correlate(observations: &[Observation]) -> Fleet {
     fleet
 }
 
+/// How much a capture kind is trusted for a configuration value (lower wins): `sc qc` (and the
+/// other `sc q*` commands) say what the Service Control Manager uses, a registry capture what
+/// is stored, an event what was set at some time. `sc query` holds no configuration: its TYPE
+/// is the process the service runs in now (30 where svchost services run split), kept out.
+fn authority(name: &str, from: ConfigSource) -> Option<u8> {
+    Some(match from {
+        ConfigSource::ScQc | ConfigSource::Sc => 0,
+        ConfigSource::Registry => 1,
+        ConfigSource::EventLog => 2,
+        ConfigSource::ScQuery if name == "Type" => return None,
+        ConfigSource::ScQuery => 0,
+    })
+}
+
+/// Do two captures say the same thing? Paths compare with `%SystemRoot%` expanded and case
+/// folded, lists as sets, everything else case-insensitively.
+fn same_config_value(name: &str, a: &str, b: &str) -> bool {
+    fn path(v: &str) -> String {
+        let v = v.trim().trim_matches('"').to_ascii_lowercase();
+        let v = v
+            .replace("%systemroot%", "c:\\windows")
+            .replace("%windir%", "c:\\windows");
+        v.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+    fn set(v: &str) -> BTreeSet<String> {
+        v.split(['/', ';', ','])
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+    // The registry holds indirect strings (`@%SystemRoot%\\system32\\qmgr.dll,-1000`) that
+    // `sc` shows resolved: not comparable.
+    if a.trim_start().starts_with('@') || b.trim_start().starts_with('@') {
+        return true;
+    }
+    match name {
+        "ImagePath" | "ServiceDll" => path(a) == path(b),
+        "DependOnService" | "RequiredPrivileges" => set(a) == set(b),
+        _ => a.trim().eq_ignore_ascii_case(b.trim()),
+    }
+}
+
+/// One value per configuration name from everything the captures of this host say: the value
+/// of the most authoritative capture (the first of those, in input order); every value that
+/// disagrees with it is kept as a conflict for the report.
+pub fn reconcile_config(host: &mut Host) {
+    for (name, seen) in std::mem::take(&mut host.config_seen) {
+        let mut ranked: Vec<(u8, usize, &(String, Evidence, ConfigSource))> = seen
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| authority(&name, v.2).map(|r| (r, i, v)))
+            .collect();
+        ranked.sort_by_key(|(r, i, _)| (*r, *i));
+        let Some((_, _, kept)) = ranked.first().copied() else {
+            continue;
+        };
+        let mut others: Vec<(String, ConfigSource, Evidence)> = Vec::new();
+        for (_, _, v) in &ranked[1..] {
+            if !same_config_value(&name, &kept.0, &v.0)
+                && !others.iter().any(|o| same_config_value(&name, &o.0, &v.0))
+            {
+                others.push((v.0.clone(), v.2, v.1.clone()));
+            }
+        }
+        if !others.is_empty() {
+            host.config_conflicts.push(ConfigConflict {
+                name: name.clone(),
+                kept: (kept.0.clone(), kept.2, kept.1.clone()),
+                others,
+            });
+        }
+        host.config.insert(name, (kept.0.clone(), kept.1.clone()));
+    }
+}
+
 /// One host's share of the fleet: its facts, its jobs and its updates, each list sorted.
 fn correlate_host(name: &str, observations: &[&Observation]) -> (Host, Vec<Job>, Vec<Update>) {
     let mut host = Host {
@@ -253,6 +355,7 @@ fn correlate_host(name: &str, observations: &[&Observation]) -> (Host, Vec<Job>,
             .or_insert_with(|| JobBuilder::new(&obs.host, &job_ref));
         b.add(obs);
     }
+    reconcile_config(&mut host);
     let mut jobs: Vec<Job> = jobs.into_values().map(JobBuilder::finish).collect();
     jobs.sort_by_key(|j| j.key());
     let mut updates: Vec<Update> = updates.into_values().collect();
@@ -610,14 +713,31 @@ fn host_fact(host: &mut Host, obs: &Observation) {
             account,
             ..
         } => {
-            host.config
-                .insert("ImagePath".into(), (image_path.clone(), ev()));
-            host.config
-                .insert("ObjectName".into(), (account.clone(), ev()));
+            let seen = &mut host.config_seen;
+            for (name, value) in [("ImagePath", image_path), ("ObjectName", account)] {
+                seen.entry(name.into()).or_default().push((
+                    value.clone(),
+                    ev(),
+                    ConfigSource::EventLog,
+                ));
+            }
         }
-        Fact::ServiceConfig { name, value } => {
-            host.config.insert(name.clone(), (value.clone(), ev()));
+        Fact::ServiceConfig { name, value, from } => {
+            host.config_seen
+                .entry(name.clone())
+                .or_default()
+                .push((value.clone(), ev(), *from));
         }
+        Fact::VersionSign {
+            build,
+            windows10_or_later,
+            what,
+        } => host.version_signs.push(VersionSign {
+            build: *build,
+            windows10_or_later: *windows10_or_later,
+            what: what.clone(),
+            evidence: ev(),
+        }),
         Fact::Policy { name, value } => {
             host.policy.insert(name.clone(), (value.clone(), ev()));
         }

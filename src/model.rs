@@ -486,10 +486,24 @@ pub enum Fact {
         image_path: String,
         account: String,
     },
-    /// Configuration read from `sc qc` / `reg query` / `.reg`: one name = value per fact.
-    ServiceConfig { name: String, value: String },
+    /// Configuration read from `sc qc` / `reg query` / `.reg` / an event: one name = value per
+    /// fact, with the kind of capture it came from (several captures of one host are reconciled
+    /// by it, see `correlate`).
+    ServiceConfig {
+        name: String,
+        value: String,
+        from: ConfigSource,
+    },
     /// A BITS Group Policy value (HKLM\SOFTWARE\Policies\Microsoft\Windows\BITS).
     Policy { name: String, value: String },
+    /// A sign of the Windows version the input comes from: an OS build number (the
+    /// `bitsadmin` banner's `[ 7.5.7601 ]`), or only whether it is Windows 10 or later (the
+    /// WindowsUpdate.log format). `what` says where it was seen, for the report.
+    VersionSign {
+        build: Option<u32>,
+        windows10_or_later: Option<bool>,
+        what: String,
+    },
     /// `netsh winhttp show proxy`.
     WinHttpProxy {
         direct: bool,
@@ -515,6 +529,44 @@ pub enum Fact {
         hr: Option<HResult>,
         job: Option<Guid>,
     },
+}
+
+/// The kind of capture a service configuration value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    /// `sc qc`: the Service Control Manager's configuration.
+    ScQc,
+    /// `sc query` / `sc queryex`: the running service's status (its TYPE is the process it
+    /// runs in now, not the configured type).
+    ScQuery,
+    /// `sc qprivs` / `sc qfailure` / `sc qsidtype` / `sc qdescription` and failed `sc` lines.
+    Sc,
+    /// `reg query` output or a `.reg` export of the service key.
+    Registry,
+    /// An event record (SCM 7045, Bits-Client 17005).
+    EventLog,
+}
+
+impl ConfigSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigSource::ScQc => "sc qc",
+            ConfigSource::ScQuery => "sc query",
+            ConfigSource::Sc => "sc",
+            ConfigSource::Registry => "registry",
+            ConfigSource::EventLog => "event log",
+        }
+    }
+}
+
+/// A problem with part of an input. The rest of the input is still read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Warning {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Locator>,
+    pub message: String,
 }
 
 /// Where an update got to, in the order it gets there.

@@ -43,7 +43,7 @@ fn explain_json_carries_the_fix() {
     let fix = v[0]["fix"].as_array().unwrap();
     assert!(fix
         .iter()
-        .any(|s| s.as_str().unwrap().contains("sc config bits start=")));
+        .any(|s| s.as_str().unwrap().contains("sc.exe config bits start=")));
 }
 
 #[test]

@@ -369,6 +369,7 @@ fn every_kind() -> Vec<Observation> {
         Fact::ServiceConfig {
             name: "Start".into(),
             value: "4".into(),
+            from: bitsdoctor::model::ConfigSource::ScQc,
         },
         Fact::Policy {
             name: "MaxJobsPerUser".into(),

@@ -30,9 +30,9 @@ fn account_other_than_localsystem() {
     assert_eq!(
         d.fix[..3],
         [
-            "sc config bits obj= LocalSystem",
-            "sc stop bits",
-            "sc start bits"
+            "sc.exe config bits obj= LocalSystem",
+            "sc.exe stop bits",
+            "sc.exe start bits"
         ]
     );
     assert!(d.proof.contains("NetworkService"), "{}", d.proof);
@@ -56,7 +56,7 @@ fn start_type_disabled() {
     assert!(d
         .fix
         .iter()
-        .any(|f| f == "sc config bits start= delayed-auto"));
+        .any(|f| f == "sc.exe config bits start= delayed-auto"));
     assert_explained(d);
 }
 
@@ -67,7 +67,7 @@ fn every_differing_repair_value_gets_its_exact_command() {
         ConfigSpec {
             service_type: 0x10,
             error_control: 0,
-            dependencies: vec!["RpcSs".into()],
+            dependencies: vec!["EventSystem".into()],
             privileges: vec!["SeCreateGlobalPrivilege".into()],
             sid_type: 0,
             reset_period: 0,
@@ -80,13 +80,14 @@ fn every_differing_repair_value_gets_its_exact_command() {
     assert_scope(d, Scope::Host, &["WS-CORRUPT"]);
     // A ServiceDll that is not qmgr.dll stops BITS from starting.
     assert_eq!(d.severity, Severity::Critical);
+    // A Windows 10 1703+ host (`-p` in the binary path): that version's defaults.
     for want in [
-        "sc config bits depend= RpcSs/EventSystem",
-        "sc config bits type= share",
-        "sc config bits error= normal",
-        "sc privs bits SeCreateGlobalPrivilege/SeImpersonatePrivilege/SeTcbPrivilege/SeAssignPrimaryTokenPrivilege/SeIncreaseQuotaPrivilege",
-        "sc sidtype bits unrestricted",
-        "sc failure bits reset= 86400 actions= restart/60000/restart/120000",
+        "sc.exe config bits depend= RpcSs",
+        "sc.exe config bits type= share",
+        "sc.exe config bits error= normal",
+        "sc.exe privs bits SeCreateGlobalPrivilege/SeImpersonatePrivilege/SeTcbPrivilege/SeAssignPrimaryTokenPrivilege/SeIncreaseQuotaPrivilege/SeDebugPrivilege",
+        "sc.exe sidtype bits unrestricted",
+        "sc.exe failure bits reset= 86400 actions= restart/60000/restart/120000",
     ] {
         assert!(d.fix.iter().any(|f| f == want), "missing `{want}` in {:#?}", d.fix);
     }
@@ -94,7 +95,8 @@ fn every_differing_repair_value_gets_its_exact_command() {
         .fix
         .iter()
         .any(|f| f.contains("/v ServiceDll") && f.contains("qmgr.dll")));
-    assert_eq!(d.fix.first().map(String::as_str), Some("sc stop bits"));
+    assert_eq!(d.fix.first().map(String::as_str), Some("sc.exe stop bits"));
+    assert!(d.proof.contains("`-p` in the binary path"), "{}", d.proof);
     // Nothing for the values that are right.
     assert!(
         !d.fix
@@ -132,28 +134,30 @@ fn one_differing_value_names_itself() {
     assert_eq!(
         d.fix,
         [
-            "sc stop bits",
-            "sc sidtype bits unrestricted",
-            "sc start bits",
-            "sc query bits (STATE should be 4 RUNNING)"
+            "sc.exe stop bits",
+            "sc.exe sidtype bits unrestricted",
+            "sc.exe start bits",
+            "sc.exe query bits (STATE should be 4 RUNNING)"
         ]
     );
 }
 
 #[test]
-fn dependencies_with_peer_caching_need_http_and_lanmanworkstation() {
+fn peer_caching_policy_demands_no_extra_dependencies() {
+    // BITS 3.0 peer caching is gone since Windows 7: EnablePeercaching = 1 adds nothing to the
+    // dependencies of a current machine (adding LanmanWorkstation would break BITS where
+    // Workstation is disabled).
     let mut peer = configured("WS-PEER", ConfigSpec::default());
     peer.policy = vec![("EnablePeercaching".into(), 1)];
-    let plain = configured("WS-PLAIN", ConfigSpec::default());
-    let r = run(&scenario(vec![peer, plain]));
-    let d = one(&r, "service-config", None);
-    assert_scope(d, Scope::Host, &["WS-PEER"]);
+    let r = run(&scenario(vec![peer]));
+    assert!(findings(&r).is_empty(), "{}", dump(&r));
     assert!(
-        d.fix
+        !r.diagnoses
             .iter()
-            .any(|f| f == "sc config bits depend= RpcSs/EventSystem/http/LanmanWorkstation"),
-        "{:#?}",
-        d.fix
+            .flat_map(|d| &d.fix)
+            .any(|f| f.contains("LanmanWorkstation")),
+        "{}",
+        dump(&r)
     );
 }
 
@@ -184,8 +188,8 @@ fn per_user_limit_not_below_per_computer_limit() {
     for want in [
         "Background Intelligent Transfer Service (BITS)",
         "gpupdate /force",
-        "sc stop bits",
-        "sc start bits",
+        "sc.exe stop bits",
+        "sc.exe start bits",
         "16397",
     ] {
         assert!(fix.contains(want), "`{want}` not in {fix}");

@@ -22,7 +22,11 @@ fn failing_start(name: &str, event: u32, win32: u32) -> synth::HostSpec {
 fn each_start_failure_code_gets_its_own_decoding() {
     let mut peer = failing_start("WS-DEP-PEER", 7001, 1068);
     peer.policy = vec![("EnablePeercaching".into(), 1)];
+    let mut vista = failing_start("WS-DEP-VISTA", 7001, 1068);
+    vista.config = Some(ConfigSpec::vista());
+    vista.bits_version = Some("7.0.6002".into());
     let r = run(&scenario(vec![
+        vista,
         failing_start("WS-MISSING", 7000, 1060),
         failing_start("WS-NOTINEXE", 7000, 1083),
         failing_start("WS-DEPDEL", 7000, 1075),
@@ -32,7 +36,7 @@ fn each_start_failure_code_gets_its_own_decoding() {
         failing_start("WS-DLL", 7024, 2),
     ]));
     let starts = find(&r, "service-start-failure", None);
-    assert_eq!(starts.len(), 7, "{}", dump(&r));
+    assert_eq!(starts.len(), 8, "{}", dump(&r));
     let by_host = |h: &str| {
         let d = starts
             .iter()
@@ -48,17 +52,28 @@ fn each_start_failure_code_gets_its_own_decoding() {
 
     let d = by_host("WS-MISSING");
     assert_eq!(d.code.unwrap().0, 0x8007_0424);
+    // The captures are a Windows 10 1703+ machine's: its own defaults, exact commands.
+    let missing = fix("WS-MISSING");
+    for want in [
+        "sc.exe config bits binpath= \"%SystemRoot%\\System32\\svchost.exe -k netsvcs -p\"",
+        "sc.exe config bits depend= RpcSs\n",
+        "SeIncreaseQuotaPrivilege/SeDebugPrivilege",
+    ] {
+        assert!(missing.contains(want), "`{want}` not in {missing}");
+    }
+    assert!(!missing.contains("EventSystem"), "{missing}");
     assert!(
-        fix("WS-MISSING").contains("sc config bits binpath="),
+        by_host("WS-MISSING")
+            .proof
+            .contains("`-p` in the binary path"),
         "{}",
-        fix("WS-MISSING")
+        by_host("WS-MISSING").proof
     );
-    assert!(fix("WS-MISSING").contains("sc config bits depend= RpcSs/EventSystem"));
 
     assert_eq!(by_host("WS-NOTINEXE").code.unwrap().0, 0x8007_043B);
     assert!(fix("WS-NOTINEXE").contains("netsvcs"));
 
-    for h in ["WS-DEPDEL", "WS-DEPFAIL", "WS-DEP-PEER"] {
+    for h in ["WS-DEPDEL", "WS-DEPFAIL", "WS-DEP-PEER", "WS-DEP-VISTA"] {
         let d = by_host(h);
         let want = if h == "WS-DEPDEL" {
             0x8007_0433
@@ -66,25 +81,21 @@ fn each_start_failure_code_gets_its_own_decoding() {
             0x8007_042C
         };
         assert_eq!(d.code.unwrap().0, want, "{h}");
-        assert!(
-            fix(h).contains("RpcSs") && fix(h).contains("EventSystem"),
-            "{h}: {}",
-            fix(h)
-        );
+        // Windows 10 depends on RpcSs only; Vista on RpcSs and EventSystem.
+        let deps = if h == "WS-DEP-VISTA" {
+            "sc.exe config bits depend= RpcSs/EventSystem\n"
+        } else {
+            "sc.exe config bits depend= RpcSs\n"
+        };
+        assert!(fix(h).contains(deps), "{h}: {}", fix(h));
+        // Peer caching is gone since Windows 7: never http.sys or LanmanWorkstation.
+        assert!(!fix(h).contains("LanmanWorkstation"), "{h}: {}", fix(h));
     }
-    // http.sys and LanmanWorkstation only where peer caching is on.
     assert!(
-        !fix("WS-DEPFAIL").contains("LanmanWorkstation"),
+        by_host("WS-DEP-VISTA").proof.contains("BITS build 6002"),
         "{}",
-        fix("WS-DEPFAIL")
+        by_host("WS-DEP-VISTA").proof
     );
-    assert!(!fix("WS-DEPDEL").contains("LanmanWorkstation"));
-    assert!(
-        fix("WS-DEP-PEER").contains("LanmanWorkstation"),
-        "{}",
-        fix("WS-DEP-PEER")
-    );
-    assert!(fix("WS-DEP-PEER").contains("http"));
     // 7001 names the dependency that failed.
     assert!(
         by_host("WS-DEPFAIL").proof.contains("COM+ Event System"),
@@ -131,7 +142,7 @@ fn disabled_start_type_explains_the_start_failures() {
     assert!(config
         .fix
         .iter()
-        .any(|f| f.contains("sc config bits start= delayed-auto")));
+        .any(|f| f.contains("sc.exe config bits start= delayed-auto")));
 }
 
 #[test]

@@ -84,6 +84,8 @@ fn planted() -> BTreeSet<Key> {
             &["WS-LAB-11"],
         ),
         key("service-config", "", "host", &["WS-LAB-11"]),
+        // A Server 2012 R2 host missing EventSystem, which that version depends on.
+        key("service-config", "", "host", &["SRV-FILE-02"]),
     ]
     .into_iter()
     .collect()
@@ -125,9 +127,37 @@ fn analyze_finds_every_planted_problem() {
         serde_json::json!(["http://wsus-old.contoso.local:8530"])
     );
     assert_eq!(by("0x80070422")["severity"], "critical");
-    let config = found.iter().find(|(k, _)| k.0 == "service-config").unwrap();
+    let config_of = |h: &str| {
+        found
+            .iter()
+            .find(|(k, _)| k.0 == "service-config" && k.3.contains(&format!("{h}.contoso.local")))
+            .unwrap()
+    };
+    let config = config_of("WS-LAB-11");
     assert_eq!(config.1["severity"], "critical");
     assert!(config.1["title"].as_str().unwrap().contains("disabled"));
+    // The Server 2012 R2 host is held to its own defaults, and repaired to them.
+    let legacy = &config_of("SRV-FILE-02").1;
+    assert_eq!(legacy["severity"], "error");
+    assert!(
+        legacy["title"].as_str().unwrap().contains("EventSystem"),
+        "{legacy}"
+    );
+    assert!(
+        legacy["fix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "sc.exe config bits depend= RpcSs/EventSystem"),
+        "{legacy}"
+    );
+    assert!(
+        legacy["proof"]
+            .as_str()
+            .unwrap()
+            .contains("BITS build 9600"),
+        "{legacy}"
+    );
 
     // The transient drop on WS-FIN-01 is only noted.
     let info: BTreeSet<Key> = diagnoses(&r, &["info"])
@@ -146,7 +176,7 @@ fn analyze_finds_every_planted_problem() {
         .collect()
     );
 
-    // Job outcomes: 6 failing, 1 recovered, 8 succeeded, none cancelled.
+    // Job outcomes: 6 failing, 1 recovered, 9 succeeded, none cancelled.
     let mut outcomes = std::collections::BTreeMap::<String, u32>::new();
     for j in r["jobs"].as_array().unwrap() {
         *outcomes
@@ -155,7 +185,7 @@ fn analyze_finds_every_planted_problem() {
     }
     assert_eq!(outcomes["failing"], 6, "{outcomes:?}");
     assert_eq!(outcomes["recovered"], 1, "{outcomes:?}");
-    assert_eq!(outcomes["succeeded"], 8, "{outcomes:?}");
+    assert_eq!(outcomes["succeeded"], 9, "{outcomes:?}");
     // Every capture is read (README.md is the one input skipped).
     for i in r["inputs"].as_array().unwrap() {
         let path = i["path"].as_str().unwrap();
@@ -226,7 +256,7 @@ fn evtx_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "evtx"))
         .collect();
     v.sort();
-    assert_eq!(v.len(), 10);
+    assert_eq!(v.len(), 12);
     v
 }
 

@@ -240,7 +240,16 @@ fn corpus_help_screen_and_screenshot_transcription() {
     let Some(dir) = corpus_text() else { return };
     let (kind, p) = read(&dir, "lisiynos-admin/bitsadmin.txt");
     assert_eq!(kind, Kind::Bitsadmin);
-    assert!(p.observations.is_empty() && p.warnings.is_empty());
+    // No job; the banner's `[ 7.5.7601 ]` is a sign of the Windows version (7 / 2008 R2).
+    assert!(p.warnings.is_empty());
+    assert!(
+        matches!(
+            p.observations.as_slice(),
+            [o] if matches!(o.fact, bitsdoctor::model::Fact::VersionSign { build: Some(7601), .. })
+        ),
+        "{:?}",
+        p.observations
+    );
 
     // A hand transcription with blurred values: layout only (no readable GUID).
     let (kind, p) = read(&dir, "microsoftdocs-win32/bitsadmin.png.TRANSCRIPTION.txt");

@@ -9,12 +9,17 @@ mod config;
 mod fold;
 mod network;
 mod service;
+pub mod version;
 
 use crate::correlate::{Fleet, Job, Outcome};
 use crate::knowledge::{Knowledge, Transient};
 use crate::model::{Evidence, HResult, TimeBasis, When};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The knowledge table starts fix steps that apply only when the BITS service itself fails to
+/// start with a code (rather than a job) with these words.
+pub const SERVICE_ONLY_FIX: &str = "If the BITS service itself fails to start";
 
 /// How many evidence references a diagnosis carries at most.
 pub const EVIDENCE_CAP: usize = 20;
@@ -184,6 +189,11 @@ impl Diagnosis {
         }
         if self.fix.is_empty() {
             self.fix = e.fix.clone();
+            // A job that fails with a code the service can also fail to start with (a missing
+            // file or folder) needs the job's fix, not the service's.
+            if self.rule != "service-start-failure" {
+                self.fix.retain(|f| !f.starts_with(SERVICE_ONLY_FIX));
+            }
         }
         self
     }

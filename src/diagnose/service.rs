@@ -1,6 +1,7 @@
 //! Rules about the BITS service itself: start failures, crash loops, slow start and shutdown,
 //! exceptions, and cleared logs (which hide history rather than cause failures).
 
+use super::version::{self, Version};
 use super::{Category, Diagnosis, Scope, Severity};
 use crate::correlate::Fleet;
 use crate::knowledge::Knowledge;
@@ -8,11 +9,11 @@ use crate::model::HResult;
 use std::collections::BTreeMap;
 
 /// What to run to confirm (or rule out) a start failure with `code`.
-fn next_check(code: Option<HResult>, peer_caching: bool) -> String {
+fn next_check(code: Option<HResult>, ver: &Version) -> String {
     match code.map(|c| c.0) {
-        Some(0x8007_0424) => "`sc qc bits`: FAILED 1060 confirms the service registration is \
-                              gone; after the repair it prints the configuration and \
-                              `sc query bits` shows RUNNING"
+        Some(0x8007_0424) => "`sc.exe qc bits`: FAILED 1060 confirms the service registration \
+                              is gone; after the repair it prints the configuration and \
+                              `sc.exe query bits` shows RUNNING"
             .into(),
         Some(0x8007_043B) => {
             "`reg query \"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Svchost\" \
@@ -20,20 +21,21 @@ fn next_check(code: Option<HResult>, peer_caching: bool) -> String {
                               there (and ImagePath `svchost.exe -k netsvcs`) disproves it"
                 .into()
         }
-        Some(0x8007_0422) => "`sc qc bits`: START_TYPE 4 DISABLED confirms it; any other start \
-                              type means a dependency is the disabled one (`sc qc rpcss`, \
-                              `sc qc eventsystem`)"
+        Some(0x8007_0422) => "`sc.exe qc bits`: START_TYPE 4 DISABLED confirms it; any other \
+                              start type means a dependency is the disabled one \
+                              (`sc.exe qc rpcss`)"
             .into(),
-        Some(0x8007_0433 | 0x8007_042C) => format!(
-            "`sc qc bits`: DEPENDENCIES must be {}; then `sc query rpcss` and \
-             `sc query eventsystem` must show RUNNING. A dependency that is missing or stopped \
-             confirms it",
-            if peer_caching {
-                "RpcSs, EventSystem, http and LanmanWorkstation (peer caching is on)"
-            } else {
-                "RpcSs and EventSystem"
-            }
-        ),
+        Some(0x8007_0433 | 0x8007_042C) => {
+            let deps = match ver.exact() {
+                Some(e) => e.dependencies().join(" and "),
+                None => "RpcSs (and EventSystem on Vista to 8.1 / Server 2008 to 2012 R2)".into(),
+            };
+            format!(
+                "`sc.exe qc bits`: DEPENDENCIES must be {deps}; then each of them must show \
+                 RUNNING in `sc.exe query NAME`. A dependency that is missing or stopped \
+                 confirms it"
+            )
+        }
         Some(0x8007_0003) => "`dir \"%ALLUSERSPROFILE%\\Microsoft\\Network\\Downloader\"`: a \
                               missing folder confirms it"
             .into(),
@@ -43,44 +45,41 @@ fn next_check(code: Option<HResult>, peer_caching: bool) -> String {
                               %SystemRoot%\\System32\\qmgr.dll, confirms it"
                 .into()
         }
-        Some(0x8007_041D) => "Time `sc start bits`: a start that takes over 30 s, and SCM \
+        Some(0x8007_041D) => "Time `sc.exe start bits`: a start that takes over 30 s, and SCM \
                               7009/7011 beside it, confirm a hang; look at the job queue size \
                               and the disk"
             .into(),
-        _ => "`sc start bits` then `sc query bits`: RUNNING after the fix disproves it; the \
-              same error again shows the cause is still there"
+        _ => "`sc.exe start bits` then `sc.exe query bits`: RUNNING after the fix disproves it; \
+              the same error again shows the cause is still there"
             .into(),
     }
 }
 
-/// The dependency list the repair sets: RpcSs and EventSystem, plus http (http.sys) and
-/// LanmanWorkstation where peer caching is enabled by policy.
-pub(super) fn dependency_list(peer_caching: bool) -> &'static str {
-    if peer_caching {
-        "RpcSs/EventSystem/http/LanmanWorkstation"
-    } else {
-        "RpcSs/EventSystem"
-    }
+/// The knowledge table's service repair covers every Windows version, one line each; where the
+/// host's version is known, those lines become that version's exact commands.
+fn repair_for_version(d: &mut Diagnosis, ver: &Version) {
+    let Some(era) = ver.exact() else { return };
+    let Some(start) = d.fix.iter().position(|f| f.starts_with(REPAIR_FIRST_LINE)) else {
+        return;
+    };
+    let end = d.fix[start..]
+        .iter()
+        .position(|f| f.starts_with(REPAIR_LAST_LINE))
+        .map_or(d.fix.len(), |i| start + i + 1);
+    let steps = version::repair_sequence(era);
+    d.fix.splice(start..end, steps);
+    d.fix.insert(
+        start,
+        format!(
+            "Restore the defaults of {} (elevated prompt; `sc.exe`, since `sc` in PowerShell is Set-Content):",
+            era.name()
+        ),
+    );
 }
 
-/// Rewrite the dependency step of a start-failure fix for the host's peer-caching policy.
-fn dependency_fix(d: &mut Diagnosis, peer_caching: bool) {
-    let list = dependency_list(peer_caching);
-    for step in d.fix.iter_mut() {
-        if step.contains("depend= RpcSs/EventSystem") {
-            *step = format!("`sc config bits depend= {list}`");
-        }
-    }
-    if peer_caching {
-        d.fix.insert(
-            0,
-            "Peer caching is enabled by policy (EnablePeercaching = 1): BITS then also depends \
-             on http (http.sys) and LanmanWorkstation; check them too: `sc query http`, \
-             `sc query lanmanworkstation`"
-                .into(),
-        );
-    }
-}
+/// The first and last lines of the knowledge table's service repair.
+const REPAIR_FIRST_LINE: &str = "Restore the defaults of the machine's Windows version";
+const REPAIR_LAST_LINE: &str = "Start it and confirm it runs";
 
 /// A crash count from which repeated terminations are a loop, not an accident.
 const CRASH_LOOP: usize = 3;
@@ -89,10 +88,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     for (name, host) in &fleet.hosts {
         let s = &host.service;
 
-        let peer_caching = host
-            .policy
-            .get("EnablePeercaching")
-            .is_some_and(|(v, _)| v.trim() == "1");
+        let ver = version::infer(host);
         // Start failures, one diagnosis per error code. SCM timeouts carry 1053.
         let mut by_code: BTreeMap<Option<HResult>, Vec<_>> = BTreeMap::new();
         for f in &s.start_failures {
@@ -144,22 +140,23 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                     format!("; the dependency that failed: {}", deps.join(", "))
                 }
             );
-            d.next_check = next_check(code, peer_caching);
+            d.next_check = next_check(code, &ver);
+            if !ver.signs.is_empty() {
+                d.proof = format!("{}; {}", d.proof, ver.describe());
+            }
             let mut d = match code {
                 Some(c) => d.with_code(kb, c),
                 None => {
                     d.cause = "The Service Control Manager could not start BITS.".into();
                     d.fix = vec![
                         "Read the System log around the first failure for the reason".into(),
-                        "sc qc bits".into(),
-                        "sc start bits".into(),
+                        "sc.exe qc bits".into(),
+                        "sc.exe start bits".into(),
                     ];
                     d
                 }
             };
-            if matches!(code.map(|c| c.0), Some(0x8007_0433 | 0x8007_042C)) {
-                dependency_fix(&mut d, peer_caching);
-            }
+            repair_for_version(&mut d, &ver);
             out.push(d);
         }
 
@@ -179,8 +176,10 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             d.symptom = Some(format!("start:{code}"));
             d.proof =
                 format!("Bits-Client event 16392 (service failed to start) at {t}, error {code}");
-            d.next_check = next_check(Some(code), peer_caching);
-            out.push(d.with_code(kb, code));
+            d.next_check = next_check(Some(code), &ver);
+            let mut d = d.with_code(kb, code);
+            repair_for_version(&mut d, &ver);
+            out.push(d);
         }
 
         if !s.crashes.is_empty() {
@@ -213,9 +212,9 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 .into();
             d.fix = vec![
                 "Check the Application log for the faulting module at the same times".into(),
-                "sc stop bits".into(),
+                "sc.exe stop bits".into(),
                 "Clear stuck jobs: `bitsadmin /reset /allusers` (jobs are lost; their owners recreate them)".into(),
-                "sc start bits".into(),
+                "sc.exe start bits".into(),
                 "If it keeps crashing, run the service repair sequence (`bitsdoctor explain 0x80070424`)".into(),
             ];
             let most = s.crashes.iter().filter_map(|c| c.1).max();
@@ -275,8 +274,8 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 "BITS hit an unexpected exception in one of its functions.",
                 vec![
                     "Note the function, line and code in event 16404".to_string(),
-                    "sc stop bits".into(),
-                    "sc start bits".into(),
+                    "sc.exe stop bits".into(),
+                    "sc.exe start bits".into(),
                     "If it recurs, apply the latest cumulative update".into(),
                 ],
             ),

@@ -65,6 +65,8 @@ struct Marks {
     ps_table: bool,
     reg_key: bool,
     reg_values: usize,
+    /// `reg query` of a key that does not exist (no policy configured).
+    reg_missing: bool,
     wulog_lines: usize,
     binary: usize,
 }
@@ -108,6 +110,8 @@ fn sniff_text(text: &str) -> Kind {
             || t.starts_with("Get-BitsTransfer :")
         {
             m.ps_table = true;
+        } else if t.starts_with("ERROR: The system was unable to find the specified registry key") {
+            m.reg_missing = true;
         } else if t.starts_with("HKEY_") || t.starts_with("[HKEY_") {
             m.reg_key = true;
         } else if line.starts_with("    ") && t.contains("    REG_") {
@@ -135,6 +139,8 @@ fn sniff_text(text: &str) -> Kind {
         Kind::Bitsadmin
     } else if m.wulog_lines > 0 {
         Kind::WuLog
+    } else if m.reg_missing {
+        Kind::Reg
     } else {
         Kind::Unknown
     }
@@ -300,6 +306,11 @@ mod tests {
         ] {
             assert_eq!(k(localized), Kind::Netsh, "{localized}");
         }
+        // `reg query` of a policy key nobody created: a registry capture saying "no policy".
+        assert_eq!(
+            k("ERROR: The system was unable to find the specified registry key or value.\r\n"),
+            Kind::Reg
+        );
     }
 
     #[test]

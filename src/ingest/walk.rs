@@ -2,7 +2,7 @@
 //! its location suggests. Folders are walked recursively in name order (symlinks followed,
 //! loops detected and reported, never followed twice).
 
-use crate::parse::Warning;
+use crate::model::Warning;
 use std::path::{Path, PathBuf};
 
 /// One file to read.

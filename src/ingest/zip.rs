@@ -18,7 +18,7 @@
 //! the outermost specific folder wins: `found.host_hint.or(entry.host_hint)`.
 
 use crate::ingest::walk::is_generic;
-use crate::parse::Warning;
+use crate::model::Warning;
 use std::io::{Read, Seek};
 use std::path::Path;
 

@@ -197,30 +197,45 @@ fn wsus_table_codes_carry_their_guidance() {
     has(0x8019_0193, &["account"]);
     has(
         0x8007_04DD,
-        &["sc query sens", "sc start sens", "interactive"],
+        &["sc.exe query sens", "sc.exe start sens", "interactive"],
     );
+    // The service repair restores each Windows version's own defaults (bits-facts 3.6a).
     for c in [
         0x8007_0424,
         0x8007_043B,
         0x8007_0422,
         0x8007_0433,
         0x8007_042C,
-        0x8007_0003,
-        0x8007_0002,
     ] {
         has(
             c,
             &[
-                "sc stop bits",
-                r#"sc config bits binpath= "%systemroot%\system32\svchost.exe -k netsvcs""#,
-                "sc config bits depend= RpcSs/EventSystem",
-                "sc config bits start= delayed-auto",
-                "sc config bits obj= LocalSystem",
-                "sc privs bits SeCreateGlobalPrivilege/SeImpersonatePrivilege/SeTcbPrivilege/SeAssignPrimaryTokenPrivilege/SeIncreaseQuotaPrivilege",
-                "sc sidtype bits unrestricted",
-                "sc failure bits reset= 86400 actions= restart/60000/restart/120000",
-                "sc start bits",
+                "sc.exe stop bits",
+                r#"binpath= ""#,
+                r#"svchost.exe -k netsvcs -p" depend= RpcSs start= delayed-auto obj= LocalSystem"#,
+                r#"svchost.exe -k netsvcs" depend= RpcSs/EventSystem start= delayed-auto obj= LocalSystem"#,
+                "SeIncreaseQuotaPrivilege/SeDebugPrivilege",
+                "without ` -p`",
+                "sc.exe sidtype bits unrestricted",
+                "sc.exe failure bits reset= 86400 actions= restart/60000/restart/120000",
+                "sc.exe start bits",
             ],
+        );
+    }
+    // A job's missing file or folder is about the job; the service case is one line of its own.
+    for c in [0x8007_0002, 0x8007_0003] {
+        let f = fix(c);
+        assert!(f.contains("bitsadmin /info {JOB} /verbose"), "{f}");
+        assert!(!f.contains("sc.exe config"), "{f}");
+        let service: Vec<&str> = f
+            .lines()
+            .filter(|l| l.contains("HKLM\\SYSTEM") || l.contains("Microsoft\\Network\""))
+            .collect();
+        assert!(
+            service
+                .iter()
+                .all(|l| l.starts_with(crate::diagnose::SERVICE_ONLY_FIX)),
+            "{service:?}"
         );
     }
     has(
@@ -233,12 +248,20 @@ fn wsus_table_codes_carry_their_guidance() {
     has(
         0x8007_0002,
         &[
-            r"reg add HKLM\SYSTEM\CurrentControlSet\Services\BITS\Parameters /v ServiceDll /t REG_EXPAND_SZ /d ^%SystemRoot^%\System32\qmgr.dll /f",
+            r#"reg add HKLM\SYSTEM\CurrentControlSet\Services\BITS\Parameters /v ServiceDll /t REG_EXPAND_SZ /d "%SystemRoot%\System32\qmgr.dll" /f"#,
         ],
     );
-    has(0x8007_0433, &["sc query rpcss", "sc query eventsystem"]);
-    has(0x8007_042C, &["sc query rpcss", "sc query eventsystem"]);
+    has(
+        0x8007_0433,
+        &["sc.exe query rpcss", "sc.exe query eventsystem"],
+    );
+    has(
+        0x8007_042C,
+        &["sc.exe query rpcss", "sc.exe query eventsystem"],
+    );
     has(0x8007_0003, &[r"%ALLUSERSPROFILE%\Microsoft\Network"]);
+    // No command in the table is a bare `sc` (in PowerShell that is Set-Content).
+    assert!(!CODES_CSV.contains("`sc "), "a bare `sc` in codes.csv");
     for c in [0x8020_0049, 0x8020_0050, 0x8020_003E] {
         has(c, &["gpupdate /force"]);
     }

@@ -394,6 +394,18 @@ fn is_banner(t: &str) -> bool {
         || t.starts_with("Administrative tools for the BITS service")
 }
 
+/// The Windows build in a banner `BITSADMIN version 3.0 [ 7.5.7601 ]` (BITS's file version
+/// `7.x.BUILD` carries the OS build); none when the banner has no version in brackets.
+fn banner_build(line: &str) -> Option<u32> {
+    let t = line.trim().strip_prefix("BITSADMIN version")?;
+    let inner = t.split_once('[')?.1.split_once(']')?.0.trim();
+    let mut parts = inner.split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let _minor: u32 = parts.next()?.parse().ok()?;
+    let build: u32 = parts.next()?.parse().ok()?;
+    (major >= 6 && (2000..100_000).contains(&build)).then_some(build)
+}
+
 /// A command prompt echo: `C:\\Users\\me>bitsadmin /list` or `PS C:\\> Get-BitsTransfer`.
 pub(crate) fn is_prompt(t: &str) -> bool {
     let t = t.strip_prefix("PS ").unwrap_or(t);
@@ -473,6 +485,17 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 };
             }
             _ => {}
+        }
+        if class == Class::Banner {
+            if let Some(build) = banner_build(line) {
+                let fact = Fact::VersionSign {
+                    build: Some(build),
+                    windows10_or_later: None,
+                    what: format!("`bitsadmin` banner (BITS build {build})"),
+                };
+                out.observations
+                    .push(observation(src, n, When::Unknown, fact));
+            }
         }
         if class == Class::Summary {
             if monitor {
@@ -771,6 +794,20 @@ fn finish(b: Block, src: &Source, out: &mut Parsed) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn banner_build_from_the_bracketed_version() {
+        assert_eq!(
+            banner_build("BITSADMIN version 3.0 [ 7.5.7601 ]"),
+            Some(7601)
+        );
+        assert_eq!(
+            banner_build("BITSADMIN version 3.0 [ 7.8.19041.1 ]"),
+            Some(19041)
+        );
+        assert_eq!(banner_build("BITSADMIN version 3.0"), None);
+        assert_eq!(banner_build("BITSADMIN version 3.0 [ x ]"), None);
+    }
 
     const SRC: Source = Source {
         path: "bundle/HOST1/bitsadmin.txt",
@@ -1106,7 +1143,16 @@ ERROR CONTEXT: 0x00000005 - The error occurred while the remote file was being p
     fn help_screen_gives_nothing() {
         let text = "\nBITSADMIN version 3.0 [ 7.5.7601 ]\nBITS administration utility.\n(C) Copyright 2000-2006 Microsoft Corp.\n\nUSAGE: BITSADMIN [/RAWRETURN] [/WRAP | /NOWRAP] command\n/LIST    [/ALLUSERS] [/VERBOSE]     List the jobs\n/INFO <job> [/VERBOSE]                   Displays information about the job\n";
         let p = parse(text, &SRC);
-        assert!(p.observations.is_empty());
+        // No job; only the Windows build the banner carries.
+        let facts: Vec<&Fact> = p.observations.iter().map(|o| &o.fact).collect();
+        assert_eq!(
+            facts,
+            [&Fact::VersionSign {
+                build: Some(7601),
+                windows10_or_later: None,
+                what: "`bitsadmin` banner (BITS build 7601)".into(),
+            }]
+        );
         assert!(p.warnings.is_empty());
     }
 }

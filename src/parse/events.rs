@@ -2,7 +2,7 @@
 //! only), WindowsUpdateClient and Eventlog 104 records, decoded by field name into facts.
 //! Both evtx readers (the fast BinXML reader and the evtx crate) feed this one decoder.
 
-use crate::model::{Fact, Guid, HResult, UpdateStage};
+use crate::model::{ConfigSource, Fact, Guid, HResult, UpdateStage};
 use crate::parse::binxml::FieldVal;
 use serde_json::Value;
 
@@ -317,6 +317,7 @@ fn bits_client(id: u32, version: u64, d: &Fields) -> Option<Fact> {
         17005 => Fact::ServiceConfig {
             name: "ObjectName".into(),
             value: d.text("string"),
+            from: ConfigSource::EventLog,
         },
         16397 | 16398 | 16400 | 16401 | 16402 => Fact::LimitReached {
             event: id,

@@ -8,10 +8,11 @@
 //! fast reader does not understand is handed whole to the evtx crate, which renders its
 //! records and feeds the same decoder.
 
+use crate::model::Warning;
 use crate::model::{Evidence, Locator, Observation, When};
 use crate::parse::binxml::{self, decode_value, Anomaly, FieldVal, Plans, Slot, CHUNK_SIZE};
 use crate::parse::events::{self, Fields, Provider};
-use crate::parse::{Parsed, Warning};
+use crate::parse::Parsed;
 use evtx::{EvtxChunkData, EvtxRecord, ParserSettings};
 use rayon::prelude::*;
 use serde_json::Value;

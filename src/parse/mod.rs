@@ -12,7 +12,8 @@ pub mod sc;
 pub mod wulog;
 
 use crate::model::{Locator, Observation};
-use serde::Serialize;
+// Kept here too so parser code can say `super::Warning`; the type lives in the model.
+pub use crate::model::Warning;
 
 /// What a parser knows about the input it reads.
 #[derive(Debug, Clone, Copy)]
@@ -21,15 +22,6 @@ pub struct Source<'a> {
     pub path: &'a str,
     /// The host the input belongs to (text inputs carry none of their own).
     pub host: &'a str,
-}
-
-/// A problem with part of an input. The rest of the input is still read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Warning {
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<Locator>,
-    pub message: String,
 }
 
 /// What one parser made of one input.

@@ -24,7 +24,7 @@ use nom::{IResult, Parser};
 
 use super::bitsadmin::{lines, observation};
 use super::{Parsed, Source};
-use crate::model::{Fact, Locator, When};
+use crate::model::{ConfigSource, Fact, Locator, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
 
@@ -329,6 +329,7 @@ fn emit(key: Key, name: &str, data: &Data, line: u32, src: &Source, out: &mut Pa
         Fact::ServiceConfig {
             name: name.to_string(),
             value,
+            from: ConfigSource::Registry,
         }
     };
     out.observations
@@ -342,9 +343,22 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut key = Key::Other;
     let mut ansi = false;
     let mut it = lines(text);
+    // To tell a removed ServiceDll from one not captured: an export of the Parameters key, or
+    // a query that lists its values, shows them all.
+    let mut export = false;
+    let mut params_key: Option<u32> = None;
+    let mut params_values = 0usize;
 
     while let Some((n, line)) = it.next() {
         let line = line.trim_start_matches('\u{FEFF}');
+        if key == Key::Parameters
+            && (line.starts_with('"') || (line.starts_with("    ") && !line.trim().is_empty()))
+        {
+            params_values += 1;
+        }
+        if line.trim() == "Windows Registry Editor Version 5.00" {
+            export = true;
+        }
         if line.starts_with('[') {
             let path = line
                 .trim_end()
@@ -355,14 +369,17 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             } else {
                 classify_key(path)
             };
+            note_key(key, n, &mut params_key);
             continue;
         }
         if line.starts_with("HKEY_") || line.starts_with("HKLM\\") {
             key = classify_key(line);
+            note_key(key, n, &mut params_key);
             continue;
         }
         if line.trim() == "REGEDIT4" {
             ansi = true;
+            export = true;
             continue;
         }
         if line.starts_with('"') || line.starts_with('@') {
@@ -422,7 +439,31 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             }
         }
     }
+    let has_dll = out
+        .observations
+        .iter()
+        .any(|o| matches!(&o.fact, Fact::ServiceConfig { name, .. } if name == "ServiceDll"));
+    // (A Parameters key missing altogether is not told from one left out of the capture.)
+    let whole = params_key.is_some() && (export || params_values > 0);
+    if !has_dll && whole {
+        if let Some(line) = params_key {
+            let fact = Fact::ServiceConfig {
+                name: "ServiceDll".into(),
+                value: String::new(),
+                from: ConfigSource::Registry,
+            };
+            out.observations
+                .push(observation(src, line, When::Unknown, fact));
+        }
+    }
     out
+}
+
+/// Remember the line of the first Parameters key.
+fn note_key(key: Key, line: u32, params: &mut Option<u32>) {
+    if key == Key::Parameters {
+        *params = params.or(Some(line));
+    }
 }
 
 #[cfg(test)]
@@ -439,7 +480,7 @@ mod tests {
             .iter()
             .map(|o| match &o.fact {
                 Fact::Policy { name, value } => ("policy", name.clone(), value.clone()),
-                Fact::ServiceConfig { name, value } => ("config", name.clone(), value.clone()),
+                Fact::ServiceConfig { name, value, .. } => ("config", name.clone(), value.clone()),
                 f => panic!("{f:?}"),
             })
             .collect()
@@ -447,6 +488,31 @@ mod tests {
 
     fn f(kind: &'static str, n: &str, v: &str) -> (&'static str, String, String) {
         (kind, n.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn a_removed_service_dll_is_reported_as_missing() {
+        let export = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS]\r\n\"Start\"=dword:00000002\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters]\r\n\"ServiceDllUnloadOnStop\"=dword:00000001\r\n";
+        let p = parse(export, &SRC);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        assert_eq!(
+            facts(&p),
+            [f("config", "Start", "2"), f("config", "ServiceDll", "")]
+        );
+        let query = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters\r\n    ServiceDllUnloadOnStop    REG_DWORD    0x1\r\n\r\n";
+        assert_eq!(facts(&parse(query, &SRC)), [f("config", "ServiceDll", "")]);
+        // A query of the service key alone (no /s) lists Parameters without values: unknown.
+        let shallow = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\r\n    Start    REG_DWORD    0x2\r\n\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters\r\n";
+        assert_eq!(facts(&parse(shallow, &SRC)), [f("config", "Start", "2")]);
+    }
+
+    #[test]
+    fn a_missing_policy_key_is_no_policy_and_no_warning() {
+        let p = parse(
+            "ERROR: The system was unable to find the specified registry key or value.\r\n",
+            &SRC,
+        );
+        assert!(p.observations.is_empty() && p.warnings.is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use nom::{IResult, Parser};
 
 use super::bitsadmin::{is_prompt, lines, observation};
 use super::{Parsed, Source};
-use crate::model::{Fact, HResult, Locator, When};
+use crate::model::{ConfigSource, Fact, HResult, Locator, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
 
@@ -120,8 +120,30 @@ impl<'a> Service<'a> {
             Fact::ServiceConfig {
                 name: name.to_string(),
                 value: value.into(),
+                from: ConfigSource::Sc,
             },
         ));
+    }
+
+    /// Which command printed this block: `sc query` has a STATE, `sc qc` a start type or
+    /// binary path; the rest (qprivs, qfailure, qsidtype) is plain `sc`.
+    fn command(&self) -> ConfigSource {
+        let mut kind = ConfigSource::Sc;
+        for (_, f) in &self.facts {
+            match f {
+                Fact::ServiceState { .. } => return ConfigSource::ScQuery,
+                Fact::ServiceConfig { name, .. }
+                    if matches!(
+                        name.as_str(),
+                        "Start" | "ImagePath" | "ErrorControl" | "ObjectName" | "DependOnService"
+                    ) =>
+                {
+                    kind = ConfigSource::ScQc
+                }
+                _ => {}
+            }
+        }
+        kind
     }
 
     /// The current field is complete: turn it into facts; an unreadable BITS field is a warning.
@@ -263,7 +285,11 @@ impl<'a> Service<'a> {
             let line = self.line;
             self.config(line, "FailureActions", v);
         }
-        for (line, fact) in self.facts {
+        let command = self.command();
+        for (line, mut fact) in self.facts {
+            if let Fact::ServiceConfig { from, .. } = &mut fact {
+                *from = command;
+            }
             out.observations
                 .push(observation(src, line, When::Unknown, fact));
         }
@@ -315,6 +341,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 Fact::ServiceConfig {
                     name: "ScFailed".to_string(),
                     value: format!("{op} {hr}"),
+                    from: ConfigSource::Sc,
                 }
             };
             out.observations
@@ -390,7 +417,7 @@ mod tests {
         p.observations
             .iter()
             .filter_map(|o| match &o.fact {
-                Fact::ServiceConfig { name, value } => Some((name.clone(), value.clone())),
+                Fact::ServiceConfig { name, value, .. } => Some((name.clone(), value.clone())),
                 _ => None,
             })
             .collect()

@@ -381,6 +381,7 @@ pub fn kind(f: &Fact) -> &'static str {
         Fact::ServiceInstalled { .. } => "service_installed",
         Fact::ServiceConfig { .. } => "service_config",
         Fact::Policy { .. } => "policy",
+        Fact::VersionSign { .. } => "version_sign",
         Fact::WinHttpProxy { .. } => "win_http_proxy",
         Fact::LimitReached { .. } => "limit_reached",
         Fact::LogCleared { .. } => "log_cleared",
@@ -595,9 +596,18 @@ fn fields(fact: &Fact) -> Fields {
             f.put("image_path", image_path);
             f.put("account", account);
         }
-        Fact::ServiceConfig { name, value } | Fact::Policy { name, value } => {
+        Fact::ServiceConfig { name, value, .. } | Fact::Policy { name, value } => {
             f.put("name", name);
             f.put("value", value);
+        }
+        Fact::VersionSign {
+            build,
+            windows10_or_later,
+            what,
+        } => {
+            f.opt("build", *build);
+            f.opt("windows10_or_later", *windows10_or_later);
+            f.put("what", what);
         }
         Fact::WinHttpProxy {
             direct,

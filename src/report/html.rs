@@ -268,6 +268,7 @@ fn stat(o: &mut String, n: usize, label: &str, detail: &str) {
 /// Words a fix step that is a bare command starts with.
 const COMMANDS: &[&str] = &[
     "sc",
+    "sc.exe",
     "bitsadmin",
     "gpupdate",
     "gpresult",

@@ -8,8 +8,7 @@ pub mod text;
 
 use crate::correlate::{Fleet, Job, Outcome, Update};
 use crate::diagnose::{Diagnosis, Severity};
-use crate::model::{HResult, TimeBasis, When};
-use crate::parse::Warning;
+use crate::model::{HResult, TimeBasis, Warning, When};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

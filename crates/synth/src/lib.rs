@@ -74,6 +74,9 @@ pub struct HostSpec {
     /// `sc` commands that failed, captured in `sc-start-bits.txt`: (operation, Win32 error),
     /// e.g. `("StartService", 1058)` -> `[SC] StartService FAILED 1058:`.
     pub sc_errors: Vec<(String, u32)>,
+    /// The BITS file version the `bitsadmin` banner shows in brackets on older Windows
+    /// (`7.0.6002` on Vista SP2); `None` = a banner without one, as on Windows 10.
+    pub bits_version: Option<String>,
 }
 
 impl HostSpec {
@@ -92,6 +95,7 @@ impl HostSpec {
             limit_events: Vec::new(),
             queued_jobs: Vec::new(),
             sc_errors: Vec::new(),
+            bits_version: None,
         }
     }
 }
@@ -221,12 +225,17 @@ impl Default for ServiceSpec {
     }
 }
 
-/// The BITS service configuration as `sc` and `reg export` show it. The default is what the
-/// WSUS repair sequence sets; a scenario overrides one value to plant a fault.
+/// The BITS service configuration as `sc` and `reg export` show it. The default is a healthy
+/// Windows 10 1703+ / 11 / Server 2019+ machine ([`ConfigSpec::windows10`]); the other
+/// constructors give the defaults of older versions (bits-facts.md 3.6a). A scenario overrides
+/// one value to plant a fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigSpec {
     /// Service type (0x20 = WIN32_SHARE_PROCESS).
     pub service_type: u32,
+    /// The TYPE `sc query` shows for the running service: 0x30 (`30  WIN32`) where svchost
+    /// services run split (Windows 10 1703 on with enough memory); `None` = `service_type`.
+    pub query_type: Option<u32>,
     /// 2 automatic, 3 manual (demand), 4 disabled.
     pub start: u32,
     pub delayed_auto: bool,
@@ -238,35 +247,75 @@ pub struct ConfigSpec {
     /// 0 NONE, 1 UNRESTRICTED, 3 RESTRICTED.
     pub sid_type: u32,
     pub reset_period: u32,
-    /// (action 1 = restart, delay ms).
+    /// (action 1 = restart, 0 = none, delay ms).
     pub failure_actions: Vec<(u32, u32)>,
+    /// Empty = the value is missing from the Parameters key.
     pub service_dll: String,
 }
 
-impl Default for ConfigSpec {
-    fn default() -> Self {
+/// The privileges BITS holds from Vista on.
+const PRIVILEGES: [&str; 5] = [
+    "SeCreateGlobalPrivilege",
+    "SeImpersonatePrivilege",
+    "SeTcbPrivilege",
+    "SeAssignPrimaryTokenPrivilege",
+    "SeIncreaseQuotaPrivilege",
+];
+
+impl ConfigSpec {
+    /// Windows 10 1703 and later, Windows 11, Server 2019 / 2022: `-p`, RpcSs only,
+    /// SeDebugPrivilege, `sc query` TYPE 30.
+    pub fn windows10() -> Self {
+        let mut privileges = PRIVILEGES.map(String::from).to_vec();
+        privileges.push("SeDebugPrivilege".into());
         ConfigSpec {
             service_type: 0x20,
+            query_type: Some(0x30),
             start: 2,
             delayed_auto: true,
             error_control: 1,
             image_path: "%SystemRoot%\\System32\\svchost.exe -k netsvcs -p".into(),
-            dependencies: vec!["RpcSs".into(), "EventSystem".into()],
+            dependencies: vec!["RpcSs".into()],
             object_name: "LocalSystem".into(),
-            privileges: [
-                "SeCreateGlobalPrivilege",
-                "SeImpersonatePrivilege",
-                "SeTcbPrivilege",
-                "SeAssignPrimaryTokenPrivilege",
-                "SeIncreaseQuotaPrivilege",
-            ]
-            .map(String::from)
-            .to_vec(),
+            privileges,
             sid_type: 1,
             reset_period: 86400,
-            failure_actions: vec![(1, 60000), (1, 120000)],
+            failure_actions: vec![(1, 60000), (1, 120000), (0, 0)],
             service_dll: "%SystemRoot%\\System32\\qmgr.dll".into(),
         }
+    }
+
+    /// Windows 11 and Server 2022 share the Windows 10 1703+ defaults.
+    pub fn windows11() -> Self {
+        Self::windows10()
+    }
+
+    /// Server 2016 (and Windows 10 before 1703): no `-p`, one shared svchost; SeDebugPrivilege
+    /// as on Windows 10.
+    pub fn server2016() -> Self {
+        ConfigSpec {
+            query_type: None,
+            image_path: "%SystemRoot%\\System32\\svchost.exe -k netsvcs".into(),
+            ..Self::windows10()
+        }
+    }
+
+    /// Vista to 8.1 / Server 2008 to 2012 R2: RpcSs and EventSystem, five privileges.
+    pub fn vista() -> Self {
+        ConfigSpec {
+            query_type: None,
+            image_path: "%SystemRoot%\\System32\\svchost.exe -k netsvcs".into(),
+            dependencies: vec!["RpcSs".into(), "EventSystem".into()],
+            privileges: PRIVILEGES.map(String::from).to_vec(),
+            failure_actions: vec![(1, 60000), (1, 120000)],
+            ..Self::windows10()
+        }
+    }
+}
+
+impl Default for ConfigSpec {
+    fn default() -> Self {
+        Self::windows10()
     }
 }
 
@@ -287,6 +336,10 @@ pub struct CaptureSet {
     pub service_reg: bool,
     /// `winhttp-proxy.txt`.
     pub winhttp: bool,
+    /// `reg-query-bits.txt` (`reg query HKLM\SYSTEM\CurrentControlSet\Services\BITS /s`) and
+    /// `reg-query-bits-policy.txt` (`reg query` of the policy key: an error when no policy is
+    /// set, as on a machine without one).
+    pub reg_query: bool,
 }
 
 impl CaptureSet {
@@ -299,6 +352,7 @@ impl CaptureSet {
             policy_reg: true,
             service_reg: true,
             winhttp: true,
+            reg_query: false,
         }
     }
     pub fn none() -> Self {
@@ -310,6 +364,7 @@ impl CaptureSet {
             policy_reg: false,
             service_reg: false,
             winhttp: false,
+            reg_query: false,
         }
     }
 }

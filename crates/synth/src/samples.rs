@@ -198,8 +198,25 @@ pub fn scenario() -> Scenario {
         vec![Attempt::Succeed],
     )];
 
+    // An older file server (Windows Server 2012 R2: BITS 7.8.9600 in the bitsadmin banner, no
+    // `-p`, five privileges) whose dependency list lost EventSystem, which that version needs.
+    // No BITS policy: `reg query` of the policy key says the key does not exist.
+    let mut file02 = HostSpec::new("SRV-FILE-02.contoso.local", "SRV-FILE-02");
+    file02.config = Some(ConfigSpec {
+        dependencies: vec!["RpcSs".into()],
+        ..ConfigSpec::vista()
+    });
+    file02.bits_version = Some("7.8.9600".into());
+    file02.captures.policy_reg = false;
+    file02.captures.reg_query = true;
+    file02.jobs = vec![wsus_job(
+        "4E/1A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C4E.cab",
+        3,
+        vec![Attempt::Succeed],
+    )];
+
     Scenario {
-        hosts: vec![fin01, fin02, hr07, app03, lab11],
+        hosts: vec![fin01, fin02, hr07, app03, lab11, file02],
         start: "2024-03-11T07:40:00Z".parse().expect("valid time"),
         seed: 0x5eed_b175,
     }

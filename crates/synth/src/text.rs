@@ -18,7 +18,10 @@ pub(crate) fn captures(host: &HostSpec, built: &Built, _index: usize) -> Vec<(St
     if c.sc_query {
         out.push((
             "sc-query-bits.txt".into(),
-            ascii(&sc_query(built.service_running, cfg.service_type)),
+            ascii(&sc_query(
+                built.service_running,
+                cfg.query_type.unwrap_or(cfg.service_type),
+            )),
         ));
     }
     if c.sc_extra {
@@ -34,6 +37,13 @@ pub(crate) fn captures(host: &HostSpec, built: &Built, _index: usize) -> Vec<(St
     }
     if c.service_reg {
         out.push(("bits-service.reg".into(), utf16_bom(&service_reg(cfg))));
+    }
+    if c.reg_query {
+        out.push(("reg-query-bits.txt".into(), ascii(&service_reg_query(cfg))));
+        out.push((
+            "reg-query-bits-policy.txt".into(),
+            ascii(&policy_reg_query(&host.policy)),
+        ));
     }
     if !host.sc_errors.is_empty() {
         out.push((
@@ -111,7 +121,11 @@ fn context_text(ctx: u32) -> &'static str {
 /// `bitsadmin /list /allusers /verbose` as redirected to a file (no console wrapping).
 fn bitsadmin(host: &HostSpec, built: &Built) -> String {
     let mut o = String::new();
-    o.push_str("\r\nBITSADMIN version 3.0\r\nBITS administration utility.\r\n(C) Copyright Microsoft Corp.\r\n\r\n");
+    let version = host
+        .bits_version
+        .as_ref()
+        .map_or(String::new(), |v| format!(" [ {v} ]"));
+    o.push_str(&format!("\r\nBITSADMIN version 3.0{version}\r\nBITS administration utility.\r\n(C) Copyright Microsoft Corp.\r\n\r\n"));
     let mut n = 0;
     for job in built.jobs.iter() {
         let spec = &host.jobs[job.spec];
@@ -250,6 +264,7 @@ fn type_text(t: u32) -> String {
     match t {
         0x10 => "10  WIN32_OWN_PROCESS".into(),
         0x20 => "20  WIN32_SHARE_PROCESS".into(),
+        0x30 => "30  WIN32".into(),
         0x110 => "110  WIN32_OWN_PROCESS  (interactive)".into(),
         other => format!("{other:x}"),
     }
@@ -458,8 +473,106 @@ fn service_reg(c: &ConfigSpec) -> String {
     o.push_str(
         "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters]\r\n",
     );
-    o.push_str(&reg_hex("ServiceDll", "hex(2)", &utf16z(&c.service_dll)));
+    if !c.service_dll.is_empty() {
+        o.push_str(&reg_hex("ServiceDll", "hex(2)", &utf16z(&c.service_dll)));
+    }
     o.push_str("\"ServiceDllUnloadOnStop\"=dword:00000001\r\n\r\n");
+    o
+}
+
+/// `reg query HKLM\SYSTEM\CurrentControlSet\Services\BITS /s` as cmd.exe redirects it.
+fn service_reg_query(c: &ConfigSpec) -> String {
+    let key = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS";
+    let mut o = format!("\r\n{key}\r\n");
+    let v = |o: &mut String, name: &str, ty: &str, data: &str| {
+        o.push_str(&format!("    {name}    {ty}    {data}\r\n"));
+    };
+    v(
+        &mut o,
+        "DependOnService",
+        "REG_MULTI_SZ",
+        &c.dependencies.join("\\0"),
+    );
+    v(
+        &mut o,
+        "Description",
+        "REG_SZ",
+        "@%SystemRoot%\\system32\\qmgr.dll,-1001",
+    );
+    v(
+        &mut o,
+        "DisplayName",
+        "REG_SZ",
+        "@%SystemRoot%\\system32\\qmgr.dll,-1000",
+    );
+    v(
+        &mut o,
+        "ErrorControl",
+        "REG_DWORD",
+        &format!("{:#x}", c.error_control),
+    );
+    let mut fa: Vec<u8> = Vec::new();
+    fa.extend(c.reset_period.to_le_bytes());
+    fa.extend([0u8; 8]);
+    fa.extend((c.failure_actions.len() as u32).to_le_bytes());
+    fa.extend(20u32.to_le_bytes());
+    for (a, d) in &c.failure_actions {
+        fa.extend(a.to_le_bytes());
+        fa.extend(d.to_le_bytes());
+    }
+    let hex: String = fa.iter().map(|b| format!("{b:02X}")).collect();
+    v(&mut o, "FailureActions", "REG_BINARY", &hex);
+    v(&mut o, "ImagePath", "REG_EXPAND_SZ", &c.image_path);
+    v(&mut o, "ObjectName", "REG_SZ", &c.object_name);
+    v(
+        &mut o,
+        "RequiredPrivileges",
+        "REG_MULTI_SZ",
+        &c.privileges.join("\\0"),
+    );
+    v(
+        &mut o,
+        "ServiceSidType",
+        "REG_DWORD",
+        &format!("{:#x}", c.sid_type),
+    );
+    v(&mut o, "Start", "REG_DWORD", &format!("{:#x}", c.start));
+    v(
+        &mut o,
+        "Type",
+        "REG_DWORD",
+        &format!("{:#x}", c.service_type),
+    );
+    if c.start == 2 {
+        v(
+            &mut o,
+            "DelayedAutostart",
+            "REG_DWORD",
+            &format!("{:#x}", u32::from(c.delayed_auto)),
+        );
+    }
+    o.push_str(&format!("\r\n{key}\\Parameters\r\n"));
+    if !c.service_dll.is_empty() {
+        v(&mut o, "ServiceDll", "REG_EXPAND_SZ", &c.service_dll);
+    }
+    v(&mut o, "ServiceDllUnloadOnStop", "REG_DWORD", "0x1");
+    o.push_str("\r\n");
+    o
+}
+
+/// `reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\BITS`: the values, or the error
+/// `reg` prints when no policy created the key.
+fn policy_reg_query(policy: &[(String, u32)]) -> String {
+    if policy.is_empty() {
+        return "ERROR: The system was unable to find the specified registry key or value.\r\n"
+            .into();
+    }
+    let mut o =
+        String::from("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\BITS\r\n");
+    for (name, v) in policy {
+        o.push_str(&format!("    {name}    REG_DWORD    {v:#x}\r\n"));
+    }
+    o.push_str("\r\n");
     o
 }
 

@@ -244,11 +244,14 @@ fn text_captures_have_the_real_layouts() {
     assert!(bitsadmin.contains("TYPE: DOWNLOAD STATE: TRANSFERRED OWNER: NT AUTHORITY\\SYSTEM\r\n"));
     let qc = std::fs::read_to_string(host.join("sc-qc-bits.txt")).unwrap();
     assert!(qc.contains("        START_TYPE         : 2   AUTO_START  (DELAYED)\r\n"));
+    // The default host is a Windows 10 1703+ machine: RpcSs only, `-p`.
     assert!(qc.contains(
-        "        DEPENDENCIES       : RpcSs\r\n                           : EventSystem\r\n"
+        "        DEPENDENCIES       : RpcSs\r\n        SERVICE_START_NAME : LocalSystem\r\n"
     ));
+    assert!(qc.contains("svchost.exe -k netsvcs -p\r\n"));
     let query = std::fs::read_to_string(host.join("sc-query-bits.txt")).unwrap();
     assert!(query.contains("STATE              : 1  STOPPED"));
+    assert!(query.contains("TYPE               : 30  WIN32\r\n"));
     let reg = std::fs::read(host.join("bits-service.reg")).unwrap();
     assert_eq!(&reg[..2], &[0xFF, 0xFE]);
     let units: Vec<u16> = reg[2..]
@@ -257,7 +260,7 @@ fn text_captures_have_the_real_layouts() {
         .collect();
     let text = String::from_utf16(&units).unwrap();
     assert!(text.starts_with("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS]\r\n"));
-    assert!(text.contains("\"FailureActions\"=hex:80,51,01,00,00,00,00,00,00,00,00,00,02,00,00,00,14,00,00,\\\r\n  00,01,00,00,00,60,ea,00,00,01,00,00,00,c0,d4,01,00\r\n"), "{text}");
+    assert!(text.contains("\"FailureActions\"=hex:80,51,01,00,00,00,00,00,00,00,00,00,03,00,00,00,14,00,00,\\\r\n  00,01,00,00,00,60,ea,00,00,01,00,00,00,c0,d4,01,00,00,00,00,00,00,00,00,00\r\n"), "{text}");
     assert!(text.lines().all(|l| l.len() <= 80));
 }
 
