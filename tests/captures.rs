@@ -14,7 +14,7 @@ fn analyze(files: &[&str]) -> Value {
         .current_dir(&dir)
         .arg("analyze")
         .args(files)
-        .args(["--host", "HOST1", "--format", "json"])
+        .args(["--text-host", "HOST1", "--format", "json"])
         .output()
         .unwrap();
     assert!(
