@@ -108,6 +108,29 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
     },
+    /// Ask live servers what BITS asks them (HEAD, byte ranges) and name the BITS error a
+    /// client would hit. Contacts only the URLs and proxies given (or listed by --from's report).
+    Probe {
+        /// http(s) URLs of files BITS downloads.
+        #[arg(
+            value_name = "URL",
+            required_unless_present = "from",
+            conflicts_with = "from"
+        )]
+        urls: Vec<String>,
+        /// Go through this HTTP proxy (http://host:port or host:port), as BITS would.
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
+        /// Seconds to wait for each request.
+        #[arg(long, value_name = "S", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+        /// Check a report's diagnoses: probe each failing server it names, directly and
+        /// through the proxies its jobs used.
+        #[arg(long, value_name = "REPORT.JSON", conflicts_with = "proxy")]
+        from: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
     /// Print the whole code table.
     Codes {
         #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
@@ -130,6 +153,20 @@ pub enum Job {
     Codes {
         format: Format,
     },
+    Probe {
+        target: ProbeTarget,
+        timeout: std::time::Duration,
+        format: Format,
+    },
+}
+
+/// What `probe` checks.
+pub enum ProbeTarget {
+    Urls {
+        urls: Vec<String>,
+        proxy: Option<String>,
+    },
+    Report(PathBuf),
 }
 
 impl FormatArg {
@@ -221,6 +258,20 @@ impl Cli {
             }
             Command::Explain { codes, format } => Job::Explain {
                 codes,
+                format: format.plain(),
+            },
+            Command::Probe {
+                urls,
+                proxy,
+                timeout,
+                from,
+                format,
+            } => Job::Probe {
+                target: match from {
+                    Some(path) => ProbeTarget::Report(path),
+                    None => ProbeTarget::Urls { urls, proxy },
+                },
+                timeout: std::time::Duration::from_secs(timeout),
                 format: format.plain(),
             },
             Command::Codes { format } => Job::Codes {

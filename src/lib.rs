@@ -15,5 +15,6 @@ pub mod ingest;
 pub mod knowledge;
 pub mod model;
 pub mod parse;
+pub mod probe;
 pub mod report;
 pub mod window;

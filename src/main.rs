@@ -47,6 +47,11 @@ fn main() -> ExitCode {
     let (out, code) = match job {
         cli::Job::Explain { codes, format } => cmd::explain::run(&kb, &codes, format),
         cli::Job::Codes { format } => (cmd::codes::run(&kb, format), 0),
+        cli::Job::Probe {
+            target,
+            timeout,
+            format,
+        } => cmd::probe::run(&kb, target, timeout, format),
         cli::Job::Analyze {
             config,
             format,
