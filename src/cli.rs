@@ -5,6 +5,7 @@ use crate::Format;
 use bitsdoctor::app::Config;
 use bitsdoctor::diagnose::Severity;
 use bitsdoctor::hostfilter::HostFilter;
+use bitsdoctor::report::text::Detail;
 use bitsdoctor::window::{self, End, Window};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -21,8 +22,19 @@ pub struct Cli {
     /// Extra or replacement code-table entries (CSV in the format of `bitsdoctor codes --format csv`).
     #[arg(long, global = true, value_name = "FILE")]
     pub knowledge: Option<PathBuf>,
+    /// Colour the text report: auto (only on a terminal, and not when NO_COLOR is set), always
+    /// or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,6 +111,12 @@ pub enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, default_value_t = 0, value_name = "N")]
         threads: usize,
+        /// Text report: only the summary line and the root causes.
+        #[arg(short, long, conflicts_with = "verbose")]
+        quiet: bool,
+        /// Text report: every list in full and every input, not only those with problems.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Explain error codes: meaning, whether BITS retries, and the fix.
     Explain {
@@ -145,6 +163,7 @@ pub enum Job {
         format: Format,
         out: Option<PathBuf>,
         fail_on: Option<Severity>,
+        detail: Detail,
     },
     Explain {
         codes: Vec<String>,
@@ -219,8 +238,9 @@ fn times(
 }
 
 impl Cli {
-    /// The job to run, or a usage error the parser could not catch alone.
-    pub fn into_job(self) -> Result<(Option<PathBuf>, Job), clap::Error> {
+    /// The job to run (with the knowledge file and the colour choice: None decides from the
+    /// terminal and NO_COLOR), or a usage error the parser could not catch alone.
+    pub fn into_job(self) -> Result<(Option<PathBuf>, Option<bool>, Job), clap::Error> {
         let job = match self.command {
             Command::Analyze {
                 paths,
@@ -233,6 +253,8 @@ impl Cli {
                 text_host,
                 fail_on,
                 threads,
+                quiet,
+                verbose,
             } => {
                 let (window, timezone) = times(since, until, timezone)?;
                 let host_filter = HostFilter::new(&hosts).map_err(usage)?;
@@ -254,6 +276,11 @@ impl Cli {
                     },
                     out,
                     fail_on: fail_on.map(SeverityArg::plain),
+                    detail: match (quiet, verbose) {
+                        (true, _) => Detail::Quiet,
+                        (_, true) => Detail::Verbose,
+                        _ => Detail::Normal,
+                    },
                 }
             }
             Command::Explain { codes, format } => Job::Explain {
@@ -282,6 +309,11 @@ impl Cli {
                 },
             },
         };
-        Ok((self.knowledge, job))
+        let color = match self.color {
+            ColorArg::Auto => None,
+            ColorArg::Always => Some(true),
+            ColorArg::Never => Some(false),
+        };
+        Ok((self.knowledge, color, job))
     }
 }

@@ -8,7 +8,7 @@ mod cmd;
 
 use bitsdoctor::knowledge::Knowledge;
 use clap::Parser;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Output formats the subcommands share.
@@ -23,7 +23,7 @@ pub enum Format {
 
 fn main() -> ExitCode {
     let parsed = cli::Cli::try_parse().and_then(cli::Cli::into_job);
-    let (knowledge_file, job) = match parsed {
+    let (knowledge_file, color, job) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -34,6 +34,20 @@ fn main() -> ExitCode {
             };
         }
     };
+    // Colour and wrapping are decided here, from the terminal; the report only follows them.
+    let color = color.unwrap_or_else(|| {
+        anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+    });
+    // Wrap only on a terminal: its width, else COLUMNS; a pipe gets whole lines for grep.
+    let width = std::io::stdout()
+        .is_terminal()
+        .then(|| {
+            terminal_size::terminal_size()
+                .map(|(w, _)| usize::from(w.0))
+                .filter(|&w| w > 0)
+                .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        })
+        .flatten();
     let kb = match knowledge_file {
         None => Knowledge::builtin(),
         Some(path) => match Knowledge::builtin().with_overrides(&path) {
@@ -44,6 +58,14 @@ fn main() -> ExitCode {
             }
         },
     };
+    let coloured = color
+        && matches!(
+            job,
+            cli::Job::Analyze {
+                format: Format::Text,
+                ..
+            }
+        );
     let (out, code) = match job {
         cli::Job::Explain { codes, format } => cmd::explain::run(&kb, &codes, format),
         cli::Job::Codes { format } => (cmd::codes::run(&kb, format), 0),
@@ -57,13 +79,31 @@ fn main() -> ExitCode {
             format,
             out,
             fail_on,
-        } => cmd::analyze::run(&kb, &config, format, out.as_deref(), fail_on),
+            detail,
+        } => {
+            let text = bitsdoctor::report::text::Options {
+                color,
+                width,
+                detail,
+            };
+            cmd::analyze::run(&kb, &config, format, out.as_deref(), fail_on, &text)
+        }
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    // Only the text report is ever coloured; through anstream, a Windows console that does not
+    // take ANSI sequences gets the colours through its own API.
+    let written = if coloured {
+        let mut stdout =
+            anstream::AutoStream::new(std::io::stdout().lock(), anstream::ColorChoice::Always);
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|_| stdout.flush())
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|_| stdout.flush())
+    };
+    if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("bitsdoctor: cannot write output: {e}");
             return ExitCode::from(2);

@@ -39,6 +39,7 @@ pub fn run(
     format: Format,
     out: Option<&Path>,
     fail_on: Option<Severity>,
+    text: &report::text::Options,
 ) -> (String, u8) {
     let bar = progress_bar();
     let on_progress = |p: Progress| {
@@ -71,7 +72,7 @@ pub fn run(
                 Format::Jsonl => report::jsonl::render(&r),
                 Format::Csv => report::csv::diagnoses(&r),
                 Format::Html => report::html::render(&r),
-                Format::Text => report::text::render(&r),
+                Format::Text => report::text::render_with(&r, text),
             };
             let failed = fail_on.is_some_and(|l| app::fails(&r, l));
             // The process ends right after the output is written: freeing a report of a large

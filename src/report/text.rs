@@ -1,33 +1,192 @@
-//! The terminal report: root causes first, each with its fix and what it touches; then hosts,
-//! jobs that did not succeed, inputs and warnings.
+//! The terminal report: root causes first, each with its fix and what it touches; then jobs that
+//! did not succeed, the inputs that were not fully read, and warnings.
+//!
+//! The renderer never looks at the terminal: the caller says whether to colour, how wide to
+//! wrap and how much to show ([`Options`]). Every value taken from an input goes through
+//! [`shown`] before it is written. Sections are plain functions called in order by [`render_with`];
+//! a new section is one more function and one more call.
 
 use super::{Report, Status};
 use crate::correlate::Outcome;
+use crate::diagnose::{Diagnosis, Severity};
+use anstyle::{AnsiColor, Style};
+use std::borrow::Cow;
 use std::fmt::Write;
 
-/// How many jobs, hosts or evidence references a diagnosis lists before "+N more".
+/// How many jobs, hosts or evidence references a diagnosis lists before "+N more" (all with
+/// [`Detail::Verbose`]).
 const LIST_CAP: usize = 5;
 
-fn capped(items: impl IntoIterator<Item = String>) -> String {
-    let all: Vec<String> = items.into_iter().collect();
-    let mut s = all
-        .iter()
-        .take(LIST_CAP)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if all.len() > LIST_CAP {
-        let _ = write!(s, " (+{} more)", all.len() - LIST_CAP);
-    }
-    s
+/// Width of the label column of a diagnosis (`    cause:    `).
+const LABEL: usize = 14;
+
+/// How much the report shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Detail {
+    /// `-q`: the summary line and one line per root cause.
+    Quiet,
+    /// The default: diagnoses with capped lists, failing jobs, the inputs that were not fully
+    /// read with counts, warnings.
+    #[default]
+    Normal,
+    /// `-v`: every list in full and every input.
+    Verbose,
 }
 
+/// How to render.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Colour severities, outcomes and statuses with ANSI styles.
+    pub color: bool,
+    /// Wrap lines to this many columns (None: never wrap, as on a pipe).
+    pub width: Option<usize>,
+    pub detail: Detail,
+}
+
+/// Make a value from an input safe for a terminal: control characters (C0 and C1, DEL) and
+/// Unicode bidirectional controls are written as visible escapes (`\x1b`, `\u{202e}`), so a log
+/// cannot move the cursor, recolour the screen or reorder what is shown.
+pub fn shown(s: &str) -> Cow<'_, str> {
+    fn hostile(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(hostile) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if (c as u32) < 0x80 && hostile(c) => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if hostile(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The plain-text report with default options (no colour, no wrapping).
 pub fn render(r: &Report) -> String {
-    let mut o = String::new();
+    render_with(r, &Options::default())
+}
+
+/// The report as the terminal shows it.
+pub fn render_with(r: &Report, opt: &Options) -> String {
+    let mut o = Out {
+        s: String::new(),
+        opt: *opt,
+    };
+    summary(&mut o, r);
+    diagnoses(&mut o, r);
+    if opt.detail == Detail::Quiet {
+        return o.s;
+    }
+    jobs(&mut o, r);
+    inputs(&mut o, r);
+    warnings(&mut o, r);
+    o.s
+}
+
+/// The text being written, and how.
+struct Out {
+    s: String,
+    opt: Options,
+}
+
+impl Out {
+    /// `text` in `style` when colouring.
+    fn paint<'a>(&self, style: Style, text: &'a str) -> Cow<'a, str> {
+        if self.opt.color && style != Style::new() {
+            Cow::Owned(format!("{style}{text}{style:#}"))
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+
+    /// One logical line, wrapped to the width with `indent` before continuation lines. `lead`
+    /// (already styled) starts the first line and is `lead_width` columns wide.
+    fn line(&mut self, lead: &str, lead_width: usize, text: &str, indent: usize) {
+        match self.opt.width {
+            Some(w) if lead_width + text.chars().count() > w => {
+                let pad = " ".repeat(lead_width);
+                let hang = " ".repeat(indent);
+                let opts = textwrap::Options::new(w.max(indent + 20))
+                    .initial_indent(&pad)
+                    .subsequent_indent(&hang)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                    .break_words(false);
+                let wrapped = textwrap::fill(text, opts);
+                self.s.push_str(lead);
+                self.s.push_str(&wrapped[lead_width.min(wrapped.len())..]);
+                self.s.push('\n');
+            }
+            _ => {
+                self.s.push_str(lead);
+                self.s.push_str(text);
+                self.s.push('\n');
+            }
+        }
+    }
+
+    /// `    label:    value` (label column [`LABEL`] wide).
+    fn field(&mut self, label: &str, value: &str) {
+        let lead = format!("    {:<w$}", format!("{label}:"), w = LABEL - 4);
+        let painted = self.paint(Style::new().dimmed(), &lead).into_owned();
+        self.line(&painted, LABEL, value, LABEL);
+    }
+
+    fn heading(&mut self, text: &str) {
+        let h = self
+            .paint(Style::new().bold().underline(), text)
+            .into_owned();
+        let _ = writeln!(self.s, "\n{h}");
+    }
+
+    /// Items joined with ", ", capped at [`LIST_CAP`] unless verbose.
+    fn capped<I, S>(&self, items: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let all: Vec<S> = items.into_iter().collect();
+        let cap = if self.opt.detail == Detail::Verbose {
+            usize::MAX
+        } else {
+            LIST_CAP
+        };
+        let mut s = all
+            .iter()
+            .take(cap)
+            .map(|i| shown(i.as_ref()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if all.len() > cap {
+            let _ = write!(s, " (+{} more)", all.len() - cap);
+        }
+        s
+    }
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new()
+            .bold()
+            .fg_color(Some(AnsiColor::BrightRed.into())),
+        Severity::Error => Style::new().fg_color(Some(AnsiColor::Red.into())),
+        Severity::Warning => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        Severity::Info => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+    }
+}
+
+fn summary(o: &mut Out, r: &Report) {
     let s = &r.summary;
     let outcomes = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
-    let _ = writeln!(
-        o,
+    let line = format!(
         "bitsdoctor: {} input(s), {} host(s), {} job(s): {} failing, {} recovered, {} succeeded, {} cancelled, {} in progress",
         s.inputs,
         s.hosts,
@@ -38,9 +197,9 @@ pub fn render(r: &Report) -> String {
         outcomes("cancelled"),
         outcomes("in_progress"),
     );
+    o.line("", 0, &line, 4);
     if let Some(w) = &r.window {
-        let _ = writeln!(
-            o,
+        let window = format!(
             "time window: {} .. {}{}",
             w.since.as_deref().unwrap_or("(open)"),
             w.until.as_deref().unwrap_or("(open)"),
@@ -49,141 +208,312 @@ pub fn render(r: &Report) -> String {
                 .map(|a| format!(", counted back from {a}"))
                 .unwrap_or_default()
         );
+        o.line("", 0, &window, 4);
     }
-    if r.diagnoses.is_empty() {
-        let _ = writeln!(o, "\nNo problems found.");
-    } else {
-        let _ = writeln!(
-            o,
-            "\n{} diagnosis(es), most important first:",
-            r.diagnoses.len()
-        );
-    }
-    for d in &r.diagnoses {
-        let _ = writeln!(
-            o,
-            "\n[{}] {} {:?} {}",
-            d.id,
-            d.severity.as_str().to_uppercase(),
-            d.scope,
-            d.title
-        );
-        if let Some(code) = d.code {
-            let _ = writeln!(
-                o,
-                "    code:     {code}{}",
-                d.symbol
-                    .as_ref()
-                    .map(|s| format!(" {s}"))
-                    .unwrap_or_default()
-            );
-        }
-        if !d.cause.is_empty() {
-            let _ = writeln!(o, "    cause:    {}", d.cause);
-        }
-        for (i, step) in d.fix.iter().enumerate() {
-            let lead = if i == 0 {
-                "    fix:      "
-            } else {
-                "              "
-            };
-            let _ = writeln!(o, "{lead}{}. {step}", i + 1);
-        }
-        let _ = writeln!(o, "    hosts:    {}", capped(d.hosts.iter().cloned()));
-        if !d.jobs.is_empty() {
-            let _ = writeln!(
-                o,
-                "    jobs:     {} {}",
-                d.jobs.len(),
-                capped(d.jobs.iter().cloned())
-            );
-        }
-        if !d.servers.is_empty() {
-            let _ = writeln!(o, "    servers:  {}", capped(d.servers.iter().cloned()));
-        }
-        if !d.proxies.is_empty() {
-            let _ = writeln!(o, "    proxies:  {}", capped(d.proxies.iter().cloned()));
-        }
-        let _ = writeln!(o, "    proof:    {}", d.proof);
-        let _ = writeln!(o, "    check:    {}", d.next_check);
-        let seen = match (d.first_seen.to_string(), d.last_seen.to_string()) {
-            (f, l) if f.is_empty() => l,
-            (f, l) if f == l || l.is_empty() => f,
-            (f, l) => format!("{f} .. {l}"),
-        };
-        let _ = writeln!(
-            o,
-            "    seen:     {} time(s){}",
-            d.occurrences,
-            if seen.is_empty() {
-                String::new()
-            } else {
-                format!(", {seen}")
-            }
-        );
-        let _ = writeln!(
-            o,
-            "    evidence: {}",
-            capped(d.evidence.iter().map(|e| e.to_string()))
-        );
-    }
+}
 
+fn diagnoses(o: &mut Out, r: &Report) {
+    if r.diagnoses.is_empty() {
+        let _ = writeln!(o.s, "\nNo problems found.");
+        return;
+    }
+    if o.opt.detail == Detail::Quiet {
+        let roots: Vec<&Diagnosis> = r
+            .diagnoses
+            .iter()
+            .filter(|d| d.explained_by.is_none())
+            .collect();
+        let _ = writeln!(o.s, "\n{} root cause(s):", roots.len());
+        for d in roots {
+            title_line(o, d, "");
+        }
+        return;
+    }
+    let _ = writeln!(
+        o.s,
+        "\n{} diagnosis(es), most important first:",
+        r.diagnoses.len()
+    );
+    for d in &r.diagnoses {
+        diagnosis(o, d);
+    }
+}
+
+/// `[D1] CRITICAL Host title`, the severity coloured.
+fn title_line(o: &mut Out, d: &Diagnosis, before: &str) {
+    let sev = d.severity.as_str().to_uppercase();
+    let lead = format!(
+        "{before}[{}] {} {:?} ",
+        d.id,
+        o.paint(severity_style(d.severity), &sev),
+        d.scope
+    );
+    let width = before.len() + d.id.len() + 4 + sev.len() + format!("{:?}", d.scope).len();
+    let title = shown(&d.title);
+    let title = o.paint(Style::new().bold(), &title).into_owned();
+    o.line(&lead, width, &title, 4);
+}
+
+fn diagnosis(o: &mut Out, d: &Diagnosis) {
+    title_line(o, d, "\n");
+    if let Some(code) = d.code {
+        let symbol = d.symbol.as_deref().map(shown).unwrap_or_default();
+        o.field("code", format!("{code} {symbol}").trim_end());
+    }
+    if !d.cause.is_empty() {
+        o.field("cause", &shown(&d.cause));
+    }
+    for (i, step) in d.fix.iter().enumerate() {
+        let number = format!("{}. ", i + 1);
+        let lead = if i == 0 {
+            format!(
+                "{}{number}",
+                o.paint(Style::new().dimmed(), "    fix:      ")
+            )
+        } else {
+            format!("{:LABEL$}{number}", "")
+        };
+        o.line(
+            &lead,
+            LABEL + number.len(),
+            &shown(step),
+            LABEL + number.len(),
+        );
+    }
+    let hosts = o.capped(&d.hosts);
+    o.field("hosts", &hosts);
+    if !d.jobs.is_empty() {
+        let jobs = format!("{} {}", d.jobs.len(), o.capped(&d.jobs));
+        o.field("jobs", &jobs);
+    }
+    if !d.servers.is_empty() {
+        let servers = o.capped(&d.servers);
+        o.field("servers", &servers);
+    }
+    if !d.proxies.is_empty() {
+        let proxies = o.capped(&d.proxies);
+        o.field("proxies", &proxies);
+    }
+    o.field("proof", &shown(&d.proof));
+    o.field("check", &shown(&d.next_check));
+    let seen = match (d.first_seen.to_string(), d.last_seen.to_string()) {
+        (f, l) if f.is_empty() => l,
+        (f, l) if f == l || l.is_empty() => f,
+        (f, l) => format!("{f} .. {l}"),
+    };
+    let seen = format!(
+        "{} time(s){}",
+        d.occurrences,
+        if seen.is_empty() {
+            String::new()
+        } else {
+            format!(", {seen}")
+        }
+    );
+    o.field("seen", &seen);
+    let evidence = o.capped(d.evidence.iter().map(|e| e.to_string()));
+    o.field("evidence", &evidence);
+}
+
+fn jobs(o: &mut Out, r: &Report) {
     let not_ok: Vec<_> = r
         .jobs
         .iter()
         .filter(|j| matches!(j.outcome, Outcome::Failing | Outcome::Recovered))
         .collect();
-    if !not_ok.is_empty() {
-        let _ = writeln!(o, "\nJobs with errors:");
-        for j in not_ok {
-            let errors = j
-                .errors
-                .iter()
-                .map(|(c, n)| format!("{c} x{n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let _ = writeln!(
-                o,
-                "  {:<10} {} {} \"{}\" {}",
-                j.outcome.as_str(),
-                j.host,
-                j.id.as_deref().unwrap_or("(no id)"),
-                j.name,
-                errors
-            );
-        }
+    if not_ok.is_empty() {
+        return;
     }
+    o.heading("Jobs with errors:");
+    for j in not_ok {
+        let errors = j
+            .errors
+            .iter()
+            .map(|(c, n)| format!("{c} x{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let outcome = format!("{:<10}", j.outcome.as_str());
+        let style = match j.outcome {
+            Outcome::Failing => Style::new().fg_color(Some(AnsiColor::Red.into())),
+            _ => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        };
+        let lead = format!("  {} ", o.paint(style, &outcome));
+        let text = format!(
+            "{} {} \"{}\" {}",
+            shown(&j.host),
+            shown(j.id.as_deref().unwrap_or("(no id)")),
+            shown(&j.name),
+            errors
+        );
+        o.line(&lead, 13, &text, 13);
+    }
+}
 
-    let _ = writeln!(o, "\nInputs:");
+fn inputs(o: &mut Out, r: &Report) {
+    let count = |s: Status| r.inputs.iter().filter(|i| i.status == s).count();
+    let (ok, partial, skipped) = (
+        count(Status::Ok),
+        count(Status::Partial),
+        count(Status::Skipped),
+    );
+    let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for i in &r.inputs {
-        let _ = writeln!(
-            o,
-            "  {:<8} {:<10} {} ({}, {} observation(s)){}",
-            match i.status {
-                Status::Ok => "ok",
-                Status::Partial => "partial",
-                Status::Skipped => "skipped",
-            },
-            i.kind,
-            i.path,
-            i.host,
-            i.observations,
-            i.reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
+        *kinds.entry(i.kind.as_str()).or_default() += 1;
+    }
+    let kinds = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {}", shown(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    o.heading("Inputs:");
+    let mut counts = format!("{ok} read completely");
+    if partial > 0 {
+        let _ = write!(
+            counts,
+            ", {}",
+            o.paint(
+                Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                &format!("{partial} partly")
+            )
         );
     }
-    if !r.warnings.is_empty() {
-        let _ = writeln!(o, "\nWarnings:");
-        for w in &r.warnings {
-            let at = match w.at {
-                Some(crate::model::Locator::Record(n)) => format!(" record {n}"),
-                Some(crate::model::Locator::Line(n)) => format!(":{n}"),
-                None => String::new(),
-            };
-            let _ = writeln!(o, "  {}{}: {}", w.path, at, w.message);
-        }
+    if skipped > 0 {
+        let _ = write!(
+            counts,
+            ", {}",
+            o.paint(
+                Style::new().fg_color(Some(AnsiColor::Red.into())),
+                &format!("{skipped} skipped")
+            )
+        );
     }
-    o
+    if !kinds.is_empty() {
+        let _ = write!(counts, " ({kinds})");
+    }
+    o.line("  ", 2, &counts, 4);
+    let verbose = o.opt.detail == Detail::Verbose;
+    for i in r
+        .inputs
+        .iter()
+        .filter(|i| verbose || i.status != Status::Ok)
+    {
+        let (status, style) = match i.status {
+            Status::Ok => ("ok", Style::new()),
+            Status::Partial => (
+                "partial",
+                Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+            ),
+            Status::Skipped => (
+                "skipped",
+                Style::new().fg_color(Some(AnsiColor::Red.into())),
+            ),
+        };
+        let lead = format!("  {} ", o.paint(style, &format!("{status:<8}")));
+        let mut about = Vec::new();
+        if !i.host.is_empty() {
+            about.push(shown(&i.host).into_owned());
+        }
+        if i.status != Status::Skipped {
+            about.push(format!("{} observation(s)", i.observations));
+        }
+        let text = format!(
+            "{:<10} {}{}{}",
+            shown(&i.kind),
+            shown(&i.path),
+            if about.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", about.join(", "))
+            },
+            i.reason
+                .as_ref()
+                .map(|r| format!(": {}", shown(r)))
+                .unwrap_or_default()
+        );
+        o.line(&lead, 11, &text, 13);
+    }
+    if !verbose && ok > 0 {
+        let _ = writeln!(o.s, "  (-v lists every input)");
+    }
+}
+
+fn warnings(o: &mut Out, r: &Report) {
+    if r.warnings.is_empty() {
+        return;
+    }
+    o.heading("Warnings:");
+    for w in &r.warnings {
+        let at = match w.at {
+            Some(crate::model::Locator::Record(n)) => format!(" record {n}"),
+            Some(crate::model::Locator::Line(n)) => format!(":{n}"),
+            None => String::new(),
+        };
+        let text = format!("{}{}: {}", shown(&w.path), at, shown(&w.message));
+        o.line("  ", 2, &text, 4);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_escapes_controls_and_bidi_only() {
+        assert_eq!(shown("C:\\Windows\\x.log"), "C:\\Windows\\x.log");
+        assert_eq!(shown("Grüße ✓"), "Grüße ✓");
+        assert_eq!(shown("a\x1b[31mb"), "a\\x1b[31mb");
+        assert_eq!(shown("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
+        assert_eq!(shown("c1\u{9b}2J"), "c1\\u{9b}2J");
+        assert_eq!(shown("tab\tnl\n"), "tab\\x09nl\\x0a");
+    }
+
+    #[test]
+    fn wrapped_lines_keep_the_label_column() {
+        let mut o = Out {
+            s: String::new(),
+            opt: Options {
+                width: Some(40),
+                ..Options::default()
+            },
+        };
+        o.field(
+            "cause",
+            "one two three four five six seven eight nine ten eleven twelve",
+        );
+        let lines: Vec<&str> = o.s.lines().collect();
+        assert!(lines.len() > 1, "{:?}", o.s);
+        assert!(lines[0].starts_with("    cause:    one two"));
+        for l in &lines {
+            assert!(l.chars().count() <= 40, "{l:?}");
+        }
+        for l in &lines[1..] {
+            assert!(l.starts_with(&" ".repeat(LABEL)) && !l[LABEL..].starts_with(' '));
+        }
+        // A word longer than the width is kept whole (a URL or a path stays copyable).
+        o.s.clear();
+        let url = format!("https://{}/x.cab", "a".repeat(60));
+        o.field("servers", &url);
+        assert!(o.s.contains(&url));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let plain = Out {
+            s: String::new(),
+            opt: Options::default(),
+        };
+        assert_eq!(
+            plain.paint(severity_style(Severity::Critical), "CRITICAL"),
+            "CRITICAL"
+        );
+        let colour = Out {
+            s: String::new(),
+            opt: Options {
+                color: true,
+                ..Options::default()
+            },
+        };
+        let p = colour.paint(severity_style(Severity::Critical), "CRITICAL");
+        assert!(p.starts_with('\x1b') && p.contains("CRITICAL") && p.ends_with("\x1b[0m"));
+    }
 }
