@@ -8,6 +8,7 @@ use bitsdoctor::hostfilter::HostFilter;
 use bitsdoctor::report::text::Detail;
 use bitsdoctor::window::{self, End, Window};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -154,6 +155,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TableFormatArg::Text)]
         format: TableFormatArg,
     },
+    /// Print a shell completion script (bash: `source <(bitsdoctor completions bash)`;
+    /// PowerShell: `bitsdoctor completions powershell | Out-String | Invoke-Expression`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `bitsdoctor man > bitsdoctor.1; man ./bitsdoctor.1`.
+    Man,
 }
 
 /// What to run, free of clap.
@@ -177,6 +186,8 @@ pub enum Job {
         timeout: std::time::Duration,
         format: Format,
     },
+    /// Print text made from the command line's own definition (completions, the man page).
+    Print(String),
 }
 
 /// What `probe` checks.
@@ -301,6 +312,8 @@ impl Cli {
                 timeout: std::time::Duration::from_secs(timeout),
                 format: format.plain(),
             },
+            Command::Completions { shell } => Job::Print(completions(shell)),
+            Command::Man => Job::Print(man_page()),
             Command::Codes { format } => Job::Codes {
                 format: match format {
                     TableFormatArg::Text => Format::Text,
@@ -316,4 +329,49 @@ impl Cli {
         };
         Ok((self.knowledge, color, job))
     }
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "bitsdoctor", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The manual page (roff): the command, then a section per subcommand with its synopsis,
+/// description and options.
+pub fn man_page() -> String {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = clap_mangen::Man::new(cmd.clone()).render(&mut out);
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        let sub = sub.clone().bin_name(format!("bitsdoctor {name}"));
+        let man = clap_mangen::Man::new(sub);
+        let _ = writeln!(out, ".SH \"BITSDOCTOR {}\"", name.to_uppercase());
+        for render in [
+            clap_mangen::Man::render_synopsis_section,
+            clap_mangen::Man::render_description_section,
+            clap_mangen::Man::render_options_section,
+        ] {
+            let mut section = Vec::new();
+            let _ = render(&man, &mut section);
+            out.extend(strip_heading(&section));
+            out.extend(b".PP\n");
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A rendered man section without its `.SH` line (the subcommand's section heads it).
+fn strip_heading(section: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(section);
+    text.lines()
+        .filter(|l| !l.starts_with(".SH "))
+        .flat_map(|l| [l, "\n"])
+        .collect::<String>()
+        .into_bytes()
 }

@@ -74,6 +74,7 @@ fn main() -> ExitCode {
             timeout,
             format,
         } => cmd::probe::run(&kb, target, timeout, format),
+        cli::Job::Print(text) => (text, 0),
         cli::Job::Analyze {
             config,
             format,
