@@ -376,11 +376,12 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
             kind: kind.as_str().to_string(),
             host: host.clone(),
             status: if partial { Status::Partial } else { Status::Ok },
-            reason: partial.then(|| {
-                format!(
+            reason: partial.then(|| match kind {
+                Kind::Manifest => format!("{} capture(s) not collected", parsed.warnings.len()),
+                _ => format!(
                     "{} line(s) or value(s) not understood",
                     parsed.warnings.len()
-                )
+                ),
             }),
             observations: parsed.observations.len() as u64,
             records: lines,
@@ -403,6 +404,7 @@ fn parse_text(kind: Kind, text: &str, src: &Source) -> Option<Parsed> {
         Kind::Reg => parse::reg::parse(text, src),
         Kind::Netsh => parse::netsh::parse(text, src),
         Kind::WuLog => parse::wulog::parse(text, src),
+        Kind::Manifest => parse::manifest::parse(text, src),
         _ => return None,
     })
 }

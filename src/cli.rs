@@ -119,6 +119,17 @@ pub enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// On the Windows machine to diagnose: capture its BITS event logs, job lists, service
+    /// configuration, policy and proxy into one zip for `analyze` (no user files, no
+    /// credentials). Run it elevated to include every user's jobs and the System log.
+    Collect {
+        /// The zip to write (default: bitsdoctor-COMPUTERNAME.zip in the current folder).
+        #[arg(long, value_name = "FILE.zip")]
+        out: Option<PathBuf>,
+        /// Also build WindowsUpdate.log with Get-WindowsUpdateLog (takes minutes).
+        #[arg(long)]
+        windows_update_log: bool,
+    },
     /// Explain error codes: meaning, whether BITS retries, and the fix.
     Explain {
         /// Codes in any form: 0x80200013, 80200013, -2145386477, 2149580819, BG_E_INSUFFICIENT_RANGE_SUPPORT.
@@ -173,6 +184,10 @@ pub enum Job {
         out: Option<PathBuf>,
         fail_on: Option<Severity>,
         detail: Detail,
+    },
+    Collect {
+        out: Option<PathBuf>,
+        options: bitsdoctor::collect::Options,
     },
     Explain {
         codes: Vec<String>,
@@ -294,6 +309,13 @@ impl Cli {
                     },
                 }
             }
+            Command::Collect {
+                out,
+                windows_update_log,
+            } => Job::Collect {
+                out,
+                options: bitsdoctor::collect::Options { windows_update_log },
+            },
             Command::Explain { codes, format } => Job::Explain {
                 codes,
                 format: format.plain(),

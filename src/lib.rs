@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod collect;
 pub mod correlate;
 pub mod diagnose;
 pub mod hostfilter;

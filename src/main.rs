@@ -89,6 +89,7 @@ fn main() -> ExitCode {
             };
             cmd::analyze::run(&kb, &config, format, out.as_deref(), fail_on, &text)
         }
+        cli::Job::Collect { out, options } => cmd::collect::run(out.as_deref(), &options),
     };
     // Only the text report is ever coloured; through anstream, a Windows console that does not
     // take ANSI sequences gets the colours through its own API.

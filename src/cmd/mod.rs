@@ -2,5 +2,6 @@
 
 pub mod analyze;
 pub mod codes;
+pub mod collect;
 pub mod explain;
 pub mod probe;

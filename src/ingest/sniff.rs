@@ -13,6 +13,8 @@ pub enum Kind {
     Reg,
     Netsh,
     WuLog,
+    /// The manifest `bitsdoctor collect` writes.
+    Manifest,
     Zip,
     Unknown,
 }
@@ -27,6 +29,7 @@ impl Kind {
             Kind::Reg => "reg",
             Kind::Netsh => "netsh",
             Kind::WuLog => "wulog",
+            Kind::Manifest => "collect_manifest",
             Kind::Zip => "zip",
             Kind::Unknown => "unknown",
         }
@@ -83,6 +86,9 @@ fn sniff_text(text: &str) -> Kind {
             .chars()
             .filter(|c| *c == '\0' || *c == '\u{FFFD}')
             .count();
+        if t.starts_with("\"schema\": \"bitsdoctor/collect/") {
+            return Kind::Manifest;
+        }
         if t == "Windows Registry Editor Version 5.00" || t == "REGEDIT4" {
             m.reg_header = true;
         } else if crate::parse::netsh::header(t).is_some() {
@@ -218,6 +224,18 @@ mod tests {
 
     fn k(text: &str) -> Kind {
         sniff(text.as_bytes(), Some(text))
+    }
+
+    #[test]
+    fn collect_manifest_by_its_schema_line_only() {
+        let manifest = "{\r\n  \"schema\": \"bitsdoctor/collect/v1\",\r\n  \"host\": \"WS01\",\r\n  \"steps\": [\r\n    {\r\n      \"file\": \"bitsadmin.txt\",\r\n      \"command\": \"bitsadmin.exe /list /allusers /verbose\"\r\n    }\r\n  ]\r\n}";
+        assert_eq!(k(manifest), Kind::Manifest);
+        assert_eq!(
+            k(&manifest
+                .replace("collect/v1", "report/v1")
+                .replace("bitsdoctor/collect", "x")),
+            Kind::Unknown
+        );
     }
 
     #[test]

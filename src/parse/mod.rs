@@ -5,6 +5,7 @@ pub mod binxml;
 pub mod bitsadmin;
 pub mod events;
 pub mod evtx;
+pub mod manifest;
 pub mod netsh;
 pub mod powershell;
 pub mod reg;
