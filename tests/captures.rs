@@ -84,3 +84,34 @@ fn german_sc_qc_is_read_with_its_localized_status_word() {
         "Intelligenter Hintergrundübertragungsdienst"
     );
 }
+
+fn job(r: &Value) -> &Value {
+    let jobs = r["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    &jobs[0]
+}
+
+#[test]
+fn bitsadmin_transfer_progress_display_gives_the_job() {
+    let r = analyze(&["bitsadmin-transfer.txt"]);
+    assert_eq!(input(&r)["kind"], "bitsadmin");
+    assert_eq!(input(&r)["status"], "ok");
+    let j = job(&r);
+    assert_eq!(j["name"], "Nightly sync");
+    assert_eq!(j["state"], "TRANSIENT_ERROR");
+    assert_eq!(j["errors"]["0x80200059"], 1);
+    assert_eq!(
+        j["urls"],
+        serde_json::json!(["https://files.contoso.com/drop/tools.zip"])
+    );
+}
+
+#[test]
+fn bitsadmin_info_verbose_first_seen_is_the_creation_time() {
+    let r = analyze(&["bitsadmin-info-verbose.txt"]);
+    let j = job(&r);
+    assert_eq!(j["id"], "{6A3C1F52-0D7E-4B8A-9C3F-2E5D7A1B9C40}");
+    assert_eq!(j["first_seen"], "2024-03-04T08:15:02");
+    assert_eq!(j["last_seen"], "2024-03-06T16:40:11");
+    assert_eq!(j["outcome"], "failing");
+}

@@ -95,6 +95,7 @@ fn sniff_text(text: &str) -> Kind {
             m.netsh = true;
         } else if t.starts_with("BITSADMIN version")
             || (t.starts_with("GUID: {") && t.contains(" DISPLAY:"))
+            || crate::parse::bitsadmin::is_display_line(t)
             || is_listed_line(t)
             || t.starts_with("MONITORING BACKGROUND COPY MANAGER")
             || t.get(..12)
@@ -276,6 +277,10 @@ mod tests {
             Kind::Bitsadmin
         );
         assert_eq!(k("Listed 0 job(s).\n"), Kind::Bitsadmin);
+        assert_eq!(
+            k("DISPLAY: 'Nightly sync' TYPE: DOWNLOAD STATE: TRANSIENT_ERROR\nPRIORITY: NORMAL FILES: 0 / 1 BYTES: 0 / UNKNOWN\n"),
+            Kind::Bitsadmin
+        );
     }
 
     #[test]

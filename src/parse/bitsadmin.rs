@@ -1,6 +1,11 @@
 //! `bitsadmin` console output: `/list [/allusers] /verbose` and `/info JOB /verbose` job blocks,
-//! the summary `/list` (and non-verbose `/info`) lines, `/geterror` error blocks; `/monitor`,
-//! `/reset`, `/create`, banners and the help screen are recognised and give no jobs.
+//! the summary `/list` (and non-verbose `/info`) lines, `/geterror` error blocks, the progress
+//! display of `/transfer` (`DISPLAY: 'NAME' TYPE: DOWNLOAD STATE: ...` blocks with no GUID,
+//! joined to the job by its name); `/monitor`, `/reset`, `/create`, banners and the help screen
+//! are recognised and give no jobs.
+//!
+//! A verbose block gives a job snapshot at its MODIFICATION TIME and, when the block has a
+//! CREATION TIME, the job's creation at that time (so the job is first seen when it was made).
 //!
 //! Console copies wrap long values at the window width (80 columns): a line inside a job block
 //! that starts with no known label is a continuation of the previous one, joined directly when
@@ -378,13 +383,15 @@ enum Class {
     Listed,
     Monitor,
     GuidLine,
+    /// `DISPLAY: 'NAME' TYPE: ... STATE: ...`: the first line of a `/transfer` progress block.
+    DisplayLine,
     Summary,
     Label,
     Other,
 }
 
 fn is_banner(t: &str) -> bool {
-    if !matches!(t.as_bytes().first(), Some(b'B' | b'(' | b'A')) {
+    if !matches!(t.as_bytes().first(), Some(b'B' | b'(' | b'A' | b'T')) {
         return false;
     }
     t.starts_with("BITSADMIN version")
@@ -392,6 +399,7 @@ fn is_banner(t: &str) -> bool {
         || t.starts_with("(C) Copyright")
         || t.starts_with("BITSAdmin is deprecated")
         || t.starts_with("Administrative tools for the BITS service")
+        || t == "Transfer complete."
 }
 
 /// The Windows build in a banner `BITSADMIN version 3.0 [ 7.5.7601 ]` (BITS's file version
@@ -413,6 +421,21 @@ pub(crate) fn is_prompt(t: &str) -> bool {
     b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\' && t.contains('>')
 }
 
+/// The first line of a `/transfer` progress block.
+pub(crate) fn is_display_line(t: &str) -> bool {
+    t.starts_with("DISPLAY: ") && t.contains(" TYPE: ") && t.contains(" STATE: ")
+}
+
+/// `'NAME' TYPE: DOWNLOAD STATE: ...` (the value of a `/transfer` DISPLAY line) -> (name, the
+/// `TYPE: ...` rest). The name is quoted and may hold anything, `TYPE:` too.
+fn display_value(v: &str) -> Option<(&str, &str)> {
+    let p = match v.strip_prefix('\'') {
+        Some(q) => q.find("' TYPE: ").map(|p| p + 2)?,
+        None => v.rfind(" TYPE: ")?,
+    };
+    Some((unquote(v[..p].trim()), v[p..].trim_start()))
+}
+
 fn classify(line: &str) -> Class {
     let t = line.trim();
     if t.is_empty() {
@@ -427,6 +450,8 @@ fn classify(line: &str) -> Class {
         Class::Monitor
     } else if t.starts_with("GUID:") {
         Class::GuidLine
+    } else if is_display_line(t) {
+        Class::DisplayLine
     } else if label_at_start(line).is_some() || looks_like_label(t) {
         Class::Label
     } else if t.starts_with('{') && guid_braced(t).is_ok() {
@@ -474,6 +499,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             | Class::Listed
             | Class::Monitor
             | Class::GuidLine
+            | Class::DisplayLine
             | Class::Summary => {
                 if let Some(b) = block.take() {
                     finish(b, src, &mut out);
@@ -524,7 +550,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             }
             continue;
         }
-        if class == Class::GuidLine {
+        if matches!(class, Class::GuidLine | Class::DisplayLine) {
             block = Some(Block {
                 line: n,
                 ..Block::default()
@@ -558,7 +584,10 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
         let Some(b) = block.as_mut() else {
             continue;
         };
-        if !matches!(class, Class::Label | Class::GuidLine | Class::Other) {
+        if !matches!(
+            class,
+            Class::Label | Class::GuidLine | Class::DisplayLine | Class::Other
+        ) {
             continue;
         }
         // Gather console-wrapped continuation lines into one logical line.
@@ -608,6 +637,14 @@ fn join(prev: &str, prev_len: usize, next: &str) -> String {
 
 fn apply(b: &mut Block, line: &str, n: u32, src: &Source, out: &mut Parsed) {
     let t = line.trim_start();
+    if let Some((name, rest)) = t
+        .strip_prefix("DISPLAY: ")
+        .filter(|_| is_display_line(t))
+        .and_then(display_value)
+    {
+        b.snap.display_name = name.to_string();
+        return apply(b, rest, n, src, out);
+    }
     if b.in_files {
         if label_at_start(t).is_none() {
             match file_entry(t) {
@@ -662,7 +699,7 @@ fn apply(b: &mut Block, line: &str, n: u32, src: &Source, out: &mut Parsed) {
                 }
                 _ => false,
             },
-            "BYTES:" => match count_pair(v) {
+            "BYTES:" => match count_pair(strip_percent(v)) {
                 Ok(("", (a, b))) => {
                     (s.bytes_transferred, s.bytes_total) = (a, b);
                     true
@@ -731,6 +768,14 @@ fn apply(b: &mut Block, line: &str, n: u32, src: &Source, out: &mut Parsed) {
     }
 }
 
+/// `1024 / 10240 (10%)` (the `/transfer` display) -> `1024 / 10240`.
+fn strip_percent(v: &str) -> &str {
+    match v.rsplit_once(" (") {
+        Some((pair, pct)) if pct.ends_with("%)") => pair.trim_end(),
+        _ => v,
+    }
+}
+
 fn set_word(slot: &mut Option<String>, v: &str) -> bool {
     *slot = (!v.is_empty()).then(|| v.to_string());
     true
@@ -761,6 +806,19 @@ fn clip(s: &str) -> &str {
 fn finish(b: Block, src: &Source, out: &mut Parsed) {
     let s = b.snap;
     let time = s.modification_time;
+    if !b.error_only && s.creation_time != When::Unknown {
+        out.observations.push(observation(
+            src,
+            b.line,
+            s.creation_time,
+            Fact::JobCreated {
+                job: s.job.clone(),
+                title: s.display_name.clone(),
+                owner: s.owner.clone().unwrap_or_default(),
+                process: None,
+            },
+        ));
+    }
     if let Some(hr) = s.error_code.filter(|h| h.0 != 0) {
         let fact = Fact::TransferError {
             job: s.job.clone(),
@@ -955,7 +1013,13 @@ NOTIFICATION COMMAND LINE: none
     fn doc_verbose_block() {
         let p = parse(DOC, &SRC);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        assert_eq!(p.observations.len(), 2);
+        assert_eq!(p.observations.len(), 3);
+        // The job is first seen when it was created, not when it was last modified.
+        assert_eq!(p.observations[0].time, dt("2002-12-17T13:21:17"));
+        assert!(matches!(
+            &p.observations[0].fact,
+            Fact::JobCreated { job: Some(_), title, owner, .. } if title == "myDownloadJob" && owner == "domain\\user"
+        ));
         let s = snaps(&p)[0];
         assert_eq!(
             s.job.as_ref().unwrap().as_str(),
@@ -988,7 +1052,7 @@ NOTIFICATION COMMAND LINE: none
                 "c:\\10mb.zip".to_string()
             )]
         );
-        let o = &p.observations[1];
+        let o = &p.observations[2];
         assert_eq!(o.evidence.at, Locator::Line(1));
         assert_eq!(o.host, "HOST1");
         assert_eq!(o.time, dt("2002-12-17T13:21:30"));
@@ -1046,7 +1110,7 @@ CUSTOM HEADERS: X-User-Identity: SMTP:someone@outlook.com
     fn win10_verbose_with_wrapping_and_peercaching() {
         let p = parse(WIN10, &SRC);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        assert_eq!(p.observations.len(), 1);
+        assert_eq!(p.observations.len(), 2);
         let s = snaps(&p)[0];
         assert_eq!(
             s.display_name,
@@ -1066,6 +1130,59 @@ CUSTOM HEADERS: X-User-Identity: SMTP:someone@outlook.com
             )]
         );
         assert_eq!(p.observations[0].evidence.at, Locator::Line(7));
+    }
+
+    #[test]
+    fn transfer_progress_display_without_guid() {
+        let text = "C:\\>bitsadmin /transfer \"Nightly sync\" /download /priority normal https://files.contoso.com/a.zip C:\\t\\a.zip
+
+BITSADMIN version 3.0
+BITS administration utility.
+(C) Copyright Microsoft Corp.
+
+DISPLAY: 'Nightly sync' TYPE: DOWNLOAD STATE: TRANSIENT_ERROR
+PRIORITY: NORMAL FILES: 0 / 1 BYTES: 0 / UNKNOWN
+ERROR FILE:    https://files.contoso.com/a.zip -> C:\\t\\a.zip
+ERROR CODE:    0x80200059 - Der Server hat die Anforderung nicht erfolgreich
+beantwortet.
+ERROR CONTEXT: 0x00000005 - Beim Verarbeiten der Remotedatei ist ein Fehler aufgetreten.
+";
+        let p = parse(text, &SRC);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let s = snaps(&p);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].job, None);
+        assert_eq!(s[0].display_name, "Nightly sync");
+        assert_eq!(s[0].job_type.as_deref(), Some("DOWNLOAD"));
+        assert_eq!(s[0].state.as_deref(), Some("TRANSIENT_ERROR"));
+        assert_eq!((s[0].files_transferred, s[0].files_total), (Some(0), Some(1)));
+        assert_eq!(s[0].error_code, Some(HResult(0x8020_0059)));
+        assert_eq!(p.observations[0].evidence.at, Locator::Line(7));
+        match &p.observations[1].fact {
+            Fact::TransferError {
+                job,
+                title,
+                url,
+                hr,
+                context,
+                ..
+            } => {
+                assert_eq!(*job, None);
+                assert_eq!(title, "Nightly sync");
+                assert_eq!(url, "https://files.contoso.com/a.zip");
+                assert_eq!(*hr, HResult(0x8020_0059));
+                assert_eq!(*context, Some(5));
+            }
+            f => panic!("{f:?}"),
+        }
+        // A finished transfer: the percentage and the closing line are read too.
+        let done = "DISPLAY: 'x TYPE: y' TYPE: DOWNLOAD STATE: TRANSFERRED\nPRIORITY: FOREGROUND FILES: 1 / 1 BYTES: 2048 / 2048 (100%)\nTransfer complete.\n";
+        let p = parse(done, &SRC);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let s = snaps(&p);
+        assert_eq!(s[0].display_name, "x TYPE: y");
+        assert_eq!(s[0].state.as_deref(), Some("TRANSFERRED"));
+        assert_eq!(s[0].bytes_total, Some(2048));
     }
 
     #[test]

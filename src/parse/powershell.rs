@@ -182,6 +182,14 @@ fn finish(r: Record, src: &Source, out: &mut Parsed) {
     }
     let s = r.snap;
     let time = s.modification_time;
+    // The job is first seen when it was created, not when it was last modified.
+    let created = (s.creation_time != When::Unknown).then(|| Fact::JobCreated {
+        job: s.job.clone(),
+        title: s.display_name.clone(),
+        owner: s.owner.clone().unwrap_or_default(),
+        process: None,
+    });
+    let created_at = s.creation_time;
     let error = s.error_code.map(|hr| Fact::TransferError {
         job: s.job.clone(),
         title: s.display_name.clone(),
@@ -201,6 +209,10 @@ fn finish(r: Record, src: &Source, out: &mut Parsed) {
     ));
     if let Some(fact) = error {
         out.observations.push(observation(src, r.line, time, fact));
+    }
+    if let Some(fact) = created {
+        out.observations
+            .push(observation(src, r.line, created_at, fact));
     }
 }
 
@@ -454,7 +466,7 @@ InternalErrorCode       : 0
     fn format_list_records() {
         let p = parse(FL, &SRC);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        assert_eq!(p.observations.len(), 3);
+        assert_eq!(p.observations.len(), 4);
         let Fact::JobSnapshot(s) = &p.observations[0].fact else {
             panic!()
         };
@@ -483,7 +495,12 @@ InternalErrorCode       : 0
             &p.observations[1].fact,
             Fact::TransferError { hr, context: Some(5), url, .. } if *hr == HResult(0x8007_2EE7) && url.ends_with(".cab")
         ));
-        let Fact::JobSnapshot(s) = &p.observations[2].fact else {
+        assert!(matches!(&p.observations[2].fact, Fact::JobCreated { title, .. } if title == "MyTransfer"));
+        assert_eq!(
+            p.observations[2].time,
+            When::Local("2011-05-09T15:22:54".parse().unwrap())
+        );
+        let Fact::JobSnapshot(s) = &p.observations[3].fact else {
             panic!()
         };
         assert_eq!(s.state.as_deref(), Some("TRANSFERRED"));
