@@ -115,3 +115,51 @@ fn bitsadmin_info_verbose_first_seen_is_the_creation_time() {
     assert_eq!(j["last_seen"], "2024-03-06T16:40:11");
     assert_eq!(j["outcome"], "failing");
 }
+
+/// Every diagnosis title: none shows an empty server (`from  on`) or host (`on ` at the end).
+fn titles(r: &Value) -> Vec<String> {
+    let titles: Vec<String> = r["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_string())
+        .collect();
+    for t in &titles {
+        assert!(!t.contains("from  ") && !t.ends_with(" on ") && !t.contains(" on :"), "{t}");
+    }
+    titles
+}
+
+#[test]
+fn legacy_windowsupdate_log_gives_url_proxy_and_update() {
+    let r = analyze(&["WindowsUpdate-legacy.log"]);
+    assert_eq!(input(&r)["kind"], "wulog");
+    let j = job(&r);
+    assert_eq!(j["id"], "{082DB2AF-902B-4457-810C-62B6E2D3A034}");
+    assert_eq!(
+        j["urls"],
+        serde_json::json!(["http://wsus01.contoso.com:8530/Content/3A/7F3C0E2B9A.cab"])
+    );
+    assert_eq!(j["proxies"], serde_json::json!(["proxy.contoso.com:8080"]));
+    let updates = r["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0]["guid"], "{6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2}");
+    assert_eq!(updates[0]["revision"], 201);
+    assert!(updates[0]["jobs"].to_string().contains("082DB2AF"));
+    let titles = titles(&r);
+    assert!(
+        titles.iter().any(|t| t.contains("http://wsus01.contoso.com:8530")),
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn get_windowsupdatelog_transient_error_names_its_update() {
+    let r = analyze(&["WindowsUpdate-etl.log"]);
+    let updates = r["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0]["guid"], "{D053C08A-2B4C-4D6E-8F01-23456789ABCD}");
+    assert_eq!(updates[0]["revision"], 200);
+    assert_eq!(updates[0]["outcome"], "download_failed");
+    titles(&r);
+}

@@ -278,7 +278,15 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
         let failures: Vec<(HResult, String, Option<&String>)> = job
             .failures
             .iter()
-            .map(|f| (f.hr, authority(&f.url), f.proxy.as_ref()))
+            .map(|f| {
+                // A failure line that names no URL (WindowsUpdate.log `hit a transient error`)
+                // is about the job's one URL when it has only one.
+                let url = match (f.url.is_empty(), job.urls.len()) {
+                    (true, 1) => job.urls.iter().next().map_or("", String::as_str),
+                    _ => f.url.as_str(),
+                };
+                (f.hr, authority(url), f.proxy.as_ref())
+            })
             .collect();
         let mut named: BTreeMap<(HResult, &str), &String> = BTreeMap::new();
         for (hr, auth, proxy) in &failures {
@@ -346,7 +354,9 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             }
             for j in g.persisting.iter().filter(|j| &j.host == host) {
                 add_job_failures(&mut d, j, *hr);
-                d.servers.insert(auth.clone());
+                if !auth.is_empty() {
+                    d.servers.insert(auth.clone());
+                }
                 if !proxy.is_empty() {
                     d.proxies.insert(proxy.clone());
                 }
@@ -503,7 +513,14 @@ fn transfer_diagnosis(
     jobs: &[&Job],
     servers: &BTreeSet<String>,
 ) -> Diagnosis {
-    let auth = capped_list(servers);
+    // A title never shows an empty server or host: failures read from a log line that names
+    // no URL say so.
+    let named: BTreeSet<String> = servers.iter().filter(|s| !s.is_empty()).cloned().collect();
+    let auth = if named.is_empty() {
+        "a server the evidence does not name".to_string()
+    } else {
+        capped_list(&named)
+    };
     let hosts: BTreeSet<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
     let scope = if hosts.len() >= 2 {
         Scope::Fleet
@@ -530,7 +547,7 @@ fn transfer_diagnosis(
     for j in jobs {
         add_job_failures(&mut d, j, hr);
     }
-    d.servers.extend(servers.iter().cloned());
+    d.servers.extend(named.iter().cloned());
     if !proxy.is_empty() {
         d.proxies.insert(proxy.to_string());
     }
@@ -545,7 +562,13 @@ fn transfer_diagnosis(
     };
     let where_ = match scope {
         Scope::Fleet => format!("{} hosts", hosts.len()),
-        _ => hosts.iter().next().copied().unwrap_or("").to_string(),
+        _ => hosts
+            .iter()
+            .next()
+            .copied()
+            .filter(|h| !h.is_empty())
+            .unwrap_or("an unnamed host")
+            .to_string(),
     };
     d.title = if recovered {
         format!("{hr} {what} from {auth}{via} on {where_}: recovered")

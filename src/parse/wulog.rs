@@ -6,13 +6,19 @@
 //! Lines kept:
 //! * `BITS job {G} failed, updateId = U.R, hr = 0x.. [File URL = X, ...]` -> `TransferError`
 //!   (job G, url X) and `Update { stage: DownloadFailed, guid: U, revision: R, hr, job: G }`
-//! * `BITS job {G} hit a transient error, updateId = ..., error = 0x..` -> `TransferError`
+//! * `BITS job {G} hit a transient error, updateId = U.R <NULL>, error = 0x..` ->
+//!   `TransferError` (job G, with the proxy the job uses), U remembered for the job
+//! * `DnldMgr: New download job [UpdateId = U.R]` then `* BITS job initialized, JobId = {G}` ->
+//!   `JobCreated` and `Update { stage: DownloadStarted, guid: U, revision: R, job: G }`
+//! * `* Downloading from URL to PATH` -> `TransferStarted` (the job initialized last, url URL)
+//! * `BITS job {G} using proxy = HOST:PORT, bypass = ...` -> the proxy of G's later errors
 //! * `BITS job {G} completed successfully` -> `JobCompleted`
 //! * `BITS job initialized, JobId = {G}` -> `JobCreated`
 //! * `*FAILED* [80244019] Error occurred while downloading update U.R`, `Error 0x800706d9
 //!   occurred while downloading update`, `Download failed, error = 0x8024402C` ->
 //!   `Update { stage: DownloadFailed }` (joined to the BITS job that failed for U, and not
-//!   repeated when that job's failure line already gave it).
+//!   repeated when that job's failure line already gave it; a line naming no update takes the
+//!   update of the job that last hit the same error).
 //!
 //! Codes are read in every form: `0x`/`0X`, bare 8-digit hex, `[80244019]`, signed decimal.
 
@@ -139,8 +145,15 @@ enum Line<'a> {
     },
     JobTransient {
         job: Guid,
+        update: Option<(String, Option<u32>)>,
         hr: HResult,
     },
+    JobProxy {
+        job: Guid,
+        proxy: &'a str,
+    },
+    NewDownloadJob((String, Option<u32>)),
+    DownloadingFrom(&'a str),
     JobCompleted(Guid),
     JobCreated(Guid),
     DownloadFailed {
@@ -167,7 +180,18 @@ fn message(m: &str) -> Line<'_> {
                 }
             } else if r.starts_with("hit a transient error") {
                 if let Some(hr) = code_after(r, "error").or_else(|| code_after(r, "hr")) {
-                    return Line::JobTransient { job, hr };
+                    return Line::JobTransient {
+                        job,
+                        update: update_after(r, "updateId"),
+                        hr,
+                    };
+                }
+            } else if let Some(p) = r.strip_prefix("using proxy") {
+                // `using proxy = HOST:PORT, bypass = <NULL>`
+                let v = p.trim_start().trim_start_matches('=').trim_start();
+                let proxy = v.split([',', ' ']).next().unwrap_or("");
+                if !proxy.is_empty() && proxy != "<NULL>" {
+                    return Line::JobProxy { job, proxy };
                 }
             } else if r.starts_with("completed successfully") {
                 return Line::JobCompleted(job);
@@ -179,6 +203,22 @@ fn message(m: &str) -> Line<'_> {
                     return Line::JobCreated(job);
                 }
             }
+        }
+        return Line::Nothing;
+    }
+    if let Some(p) = m.find("New download job [UpdateId") {
+        let r = &m[p + "New download job [UpdateId".len()..];
+        let r = r.trim_start().trim_start_matches('=');
+        if let Ok((_, u)) = update_id(r) {
+            return Line::NewDownloadJob(u);
+        }
+        return Line::Nothing;
+    }
+    if let Some(p) = m.find("* Downloading from ") {
+        let r = &m[p + "* Downloading from ".len()..];
+        let url = r.split(" to ").next().unwrap_or("").trim();
+        if url.contains("://") || url.starts_with("\\\\") {
+            return Line::DownloadingFrom(url);
         }
         return Line::Nothing;
     }
@@ -227,47 +267,92 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     // update id -> BITS job that last failed for it, and (update, hr) already reported.
     let mut job_of_update: HashMap<String, Guid> = HashMap::new();
     let mut reported: HashMap<String, HResult> = HashMap::new();
+    // The update a `New download job` line announced (for the next job initialized), the job
+    // initialized last (for `Downloading from`), each job's proxy and update, and the job that
+    // last hit each error.
+    let mut pending_update: Option<(String, Option<u32>)> = None;
+    let mut current_job: Option<Guid> = None;
+    let mut proxy_of_job: HashMap<Guid, String> = HashMap::new();
+    let mut update_of_job: HashMap<Guid, (String, Option<u32>)> = HashMap::new();
+    let mut job_of_error: HashMap<HResult, Guid> = HashMap::new();
     for (n, line) in lines(text) {
         // Cheap filter: every line we keep mentions a job or a download.
-        if !(line.contains("job") || line.contains("ownload")) {
+        if !(line.contains("job") || line.contains("ownload") || line.contains("BITS")) {
             continue;
         }
         let (time, rest) = split_line(line);
         let obs = |fact| observation(src, n, time, fact);
         match message(rest) {
             Line::Nothing => {}
-            Line::JobCreated(job) => out.observations.push(obs(Fact::JobCreated {
-                job: Some(job),
-                title: String::new(),
-                owner: String::new(),
-                process: None,
-            })),
+            Line::JobCreated(job) => {
+                current_job = Some(job.clone());
+                out.observations.push(obs(Fact::JobCreated {
+                    job: Some(job.clone()),
+                    title: String::new(),
+                    owner: String::new(),
+                    process: None,
+                }));
+                if let Some((guid, revision)) = pending_update.take() {
+                    update_of_job.insert(job.clone(), (guid.clone(), revision));
+                    job_of_update.insert(guid.clone(), job.clone());
+                    out.observations.push(obs(Fact::Update {
+                        stage: UpdateStage::DownloadStarted,
+                        title: String::new(),
+                        guid: Some(guid),
+                        revision,
+                        hr: None,
+                        job: Some(job),
+                    }));
+                }
+            }
+            Line::NewDownloadJob(update) => pending_update = Some(update),
+            Line::DownloadingFrom(url) => {
+                if let Some(job) = &current_job {
+                    out.observations.push(obs(Fact::TransferStarted {
+                        job: Some(job.clone()),
+                        title: String::new(),
+                        url: url.to_string(),
+                        bytes_total: None,
+                    }));
+                }
+            }
+            Line::JobProxy { job, proxy } => {
+                proxy_of_job.insert(job, proxy.to_string());
+            }
             Line::JobCompleted(job) => out.observations.push(obs(Fact::JobCompleted {
                 job: Some(job),
                 title: String::new(),
                 owner: String::new(),
                 file_count: None,
             })),
-            Line::JobTransient { job, hr } => out.observations.push(obs(Fact::TransferError {
-                job: Some(job),
-                title: String::new(),
-                url: String::new(),
-                hr,
-                proxy: None,
-                context: None,
-            })),
+            Line::JobTransient { job, update, hr } => {
+                if let Some((guid, revision)) = update {
+                    update_of_job.insert(job.clone(), (guid.clone(), revision));
+                    job_of_update.insert(guid, job.clone());
+                }
+                job_of_error.insert(hr, job.clone());
+                out.observations.push(obs(Fact::TransferError {
+                    proxy: proxy_of_job.get(&job).cloned(),
+                    job: Some(job),
+                    title: String::new(),
+                    url: String::new(),
+                    hr,
+                    context: None,
+                }))
+            }
             Line::JobFailed {
                 job,
                 update,
                 hr,
                 url,
             } => {
+                job_of_error.insert(hr, job.clone());
                 out.observations.push(obs(Fact::TransferError {
                     job: Some(job.clone()),
                     title: String::new(),
                     url: url.unwrap_or("").to_string(),
                     hr,
-                    proxy: None,
+                    proxy: proxy_of_job.get(&job).cloned(),
                     context: None,
                 }));
                 let (guid, revision) = update.unzip();
@@ -285,6 +370,9 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 }));
             }
             Line::DownloadFailed { update, hr } => {
+                // No update named: the one of the job that last hit this error.
+                let update =
+                    update.or_else(|| update_of_job.get(job_of_error.get(&hr)?).cloned());
                 let (guid, revision) = update.unzip();
                 if let Some(g) = &guid {
                     if reported.remove(g) == Some(hr) {
@@ -371,7 +459,11 @@ mod tests {
         );
         assert_eq!(
             message("[DownloadManager] BITS job {A4AC06DD-1111-2222-3333-444455556666} hit a transient error, updateId = {D053C08A-1111-2222-3333-444455556666}.200 <NULL>, error = 0x800706D9"),
-            Line::JobTransient { job: g("A4AC06DD-1111-2222-3333-444455556666"), hr: HResult(0x8007_06D9) }
+            Line::JobTransient {
+                job: g("A4AC06DD-1111-2222-3333-444455556666"),
+                update: Some(("{D053C08A-1111-2222-3333-444455556666}".into(), Some(200))),
+                hr: HResult(0x8007_06D9)
+            }
         );
         assert_eq!(
             message(
@@ -465,5 +557,71 @@ mod tests {
             f => panic!("{f:?}"),
         }
         assert_eq!(p.observations[4].evidence.at, Locator::Line(6));
+    }
+
+    #[test]
+    fn legacy_download_job_url_proxy_and_update() {
+        let text = "2013-01-27\t10:55:33:188\t1160\t3ca0\tDnldMgr\t***********  DnldMgr: New download job [UpdateId = {6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2}.201]  ***********
+2013-01-27\t10:55:33:204\t1160\t3ca0\tDnldMgr\t  * BITS job initialized, JobId = {082DB2AF-902B-4457-810C-62B6E2D3A034}
+2013-01-27\t10:55:33:204\t1160\t3ca0\tDnldMgr\t  * Downloading from http://wsus01.contoso.com:8530/Content/3A/ABC.cab to C:\\Windows\\SoftwareDistribution\\Download\\abc.cab (full file).
+2013-01-27\t10:55:33:220\t1160\t3ca0\tDnldMgr\tBITS job {082DB2AF-902B-4457-810C-62B6E2D3A034} using proxy = proxy.contoso.com:8080, bypass = <NULL>
+2013-01-27\t10:56:03:220\t1160\t3ca0\tDnldMgr\tBITS job {082DB2AF-902B-4457-810C-62B6E2D3A034} hit a transient error, updateId = {6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2}.201 <NULL>, error = 0x80072EE2
+";
+        let p = parse(text, &SRC);
+        assert!(p.warnings.is_empty());
+        let job = Some(g("082DB2AF-902B-4457-810C-62B6E2D3A034"));
+        let facts: Vec<&Fact> = p.observations.iter().map(|o| &o.fact).collect();
+        assert_eq!(facts.len(), 4, "{facts:?}");
+        assert!(matches!(facts[0], Fact::JobCreated { job: j, .. } if *j == job));
+        assert_eq!(
+            facts[1],
+            &Fact::Update {
+                stage: UpdateStage::DownloadStarted,
+                title: String::new(),
+                guid: Some("{6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2}".into()),
+                revision: Some(201),
+                hr: None,
+                job: job.clone(),
+            }
+        );
+        assert!(matches!(
+            facts[2],
+            Fact::TransferStarted { job: j, url, .. } if *j == job && url == "http://wsus01.contoso.com:8530/Content/3A/ABC.cab"
+        ));
+        assert!(matches!(
+            facts[3],
+            Fact::TransferError { job: j, hr, proxy: Some(px), .. }
+                if *j == job && *hr == HResult(0x8007_2EE2) && px == "proxy.contoso.com:8080"
+        ));
+        assert_eq!(p.observations[2].evidence.at, Locator::Line(3));
+    }
+
+    #[test]
+    fn transient_error_gives_its_update_to_a_later_failure_line() {
+        let text = "2020/01/23 15:17:51.1568965 9852  628   DownloadManager BITS job {A4AC06DD-1111-2222-3333-444455556666} hit a transient error, updateId = {D053C08A-1111-2222-3333-444455556666}.200 <NULL>, error = 0x800706D9
+2020/01/23 15:17:51.1594692 9852  628   DownloadManager Error 0x800706d9 occurred while downloading update; notifying dependent calls.
+";
+        let p = parse(text, &SRC);
+        assert_eq!(p.observations.len(), 2);
+        match &p.observations[1].fact {
+            Fact::Update {
+                stage,
+                guid,
+                revision,
+                job,
+                hr,
+                ..
+            } => {
+                assert_eq!(*stage, UpdateStage::DownloadFailed);
+                assert_eq!(
+                    guid.as_deref(),
+                    Some("{D053C08A-1111-2222-3333-444455556666}")
+                );
+                assert_eq!(*revision, Some(200));
+                assert_eq!(job, &Some(g("A4AC06DD-1111-2222-3333-444455556666")));
+                assert_eq!(*hr, Some(HResult(0x8007_06D9)));
+            }
+            f => panic!("{f:?}"),
+        }
     }
 }
