@@ -4,7 +4,7 @@
 use crate::correlate::correlate;
 use crate::diagnose::{diagnose, Severity};
 use crate::hostfilter::HostFilter;
-use crate::ingest::decode::decode;
+use crate::ingest::decode::{decode, strip_line_prefix};
 use crate::ingest::sniff::{sniff, Kind};
 use crate::ingest::walk::{discover, Found};
 use crate::ingest::zip;
@@ -348,7 +348,11 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
             .map_err(parse::evtx::StreamError::Evtx);
         return evtx_result(o, parsed);
     }
-    let decoded = decode(bytes);
+    let mut decoded = decode(bytes);
+    // A capture pasted into a script or a mail: read it without the prefix every line has.
+    if let Some(text) = strip_line_prefix(&decoded.text) {
+        decoded.text = text;
+    }
     let head: String = decoded.text.chars().take(8192).collect();
     let kind = sniff(bytes, Some(&head));
     let host = o

@@ -167,6 +167,21 @@ pub struct Host {
     pub http_features: Vec<HttpFeature>,
     /// Proxy failures (event 201).
     pub proxy_failures: Vec<ProxyFailure>,
+    /// The service's state as last seen: a console capture (`sc query`, taken when the bundle
+    /// was made) wins over events, else the latest event.
+    pub current_state: Option<CurrentState>,
+}
+
+/// The BITS service's state as last seen on a host.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurrentState {
+    /// `RUNNING`, `STOPPED`, `STOP_PENDING` ... (as the source spells it; events may be
+    /// localized).
+    pub state: String,
+    /// 1 stopped, 2 start pending, 3 stop pending, 4 running ... where the source has it.
+    pub code: Option<u32>,
+    pub time: When,
+    pub evidence: Evidence,
 }
 
 /// Two captures of one host that disagree on a configuration value.
@@ -683,7 +698,26 @@ fn host_fact(host: &mut Host, obs: &Observation) {
     let ev = || obs.evidence.clone();
     let s = &mut host.service;
     match &obs.fact {
-        Fact::ServiceState { state, .. } => s.states.push((obs.time, state.clone())),
+        Fact::ServiceState {
+            state, state_code, ..
+        } => {
+            s.states.push((obs.time, state.clone()));
+            // A capture without a time was taken when the bundle was made: it is the latest.
+            let newer = match &host.current_state {
+                None => true,
+                Some(c) => {
+                    obs.time == When::Unknown || (c.time != When::Unknown && obs.time >= c.time)
+                }
+            };
+            if newer {
+                host.current_state = Some(CurrentState {
+                    state: state.clone(),
+                    code: *state_code,
+                    time: obs.time,
+                    evidence: ev(),
+                });
+            }
+        }
         Fact::ServiceStartType { from, to, .. } => {
             s.start_type_changes
                 .push((obs.time, from.clone(), to.clone()))

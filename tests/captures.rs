@@ -163,3 +163,59 @@ fn get_windowsupdatelog_transient_error_names_its_update() {
     assert_eq!(updates[0]["outcome"], "download_failed");
     titles(&r);
 }
+
+#[test]
+fn format_list_pasted_as_script_comments_is_read() {
+    let r = analyze(&["ps-format-list-in-script.ps1"]);
+    assert_eq!(input(&r)["kind"], "powershell");
+    assert_eq!(input(&r)["status"], "ok");
+    let j = job(&r);
+    assert_eq!(j["id"], "{5B2F0C1E-8D3A-4E6F-9A7B-1C2D3E4F5A6B}");
+    assert_eq!(j["state"], "TRANSIENT_ERROR");
+    assert_eq!(j["errors"]["0x80190194"], 1);
+    assert_eq!(j["first_seen"], "2024-03-01T09:00:00");
+}
+
+#[test]
+fn bitsadmin_quoted_in_a_mail_is_read() {
+    let r = analyze(&["bitsadmin-mail-quote.txt"]);
+    assert_eq!(input(&r)["kind"], "bitsadmin");
+    assert_eq!(input(&r)["status"], "ok");
+    let j = job(&r);
+    assert_eq!(j["id"], "{9E1D2C3B-4A5F-4E6D-8C7B-0A1B2C3D4E5F}");
+    assert_eq!(j["errors"]["0x80190193"], 1);
+    assert_eq!(
+        j["urls"],
+        serde_json::json!(["https://backup.contoso.com/upload/db.bak"])
+    );
+}
+
+#[test]
+fn cut_table_values_are_completed_and_the_second_table_is_kept() {
+    let r = analyze(&["ps-tables-cut.txt"]);
+    assert_eq!(input(&r)["kind"], "powershell");
+    // The cut file list could not be completed: said, not silent.
+    assert_eq!(input(&r)["status"], "partial");
+    assert!(r["warnings"].to_string().contains("FileList"));
+    let jobs = r["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let wu = jobs.iter().find(|j| j["name"] == "WU Download 7").unwrap();
+    assert_eq!(wu["state"], "SUSPENDED");
+    assert_eq!(wu["owner"], "NT AUTHORITY\\SYSTEM");
+    let inv = jobs.iter().find(|j| j["name"] == "Inventory feed").unwrap();
+    assert_eq!(
+        inv["urls"],
+        serde_json::json!(["http://inv.contoso.com/feed.xml"])
+    );
+}
+
+#[test]
+fn sc_query_state_is_the_hosts_current_service_state() {
+    let r = analyze(&["sc-query-stopped.txt"]);
+    assert_eq!(input(&r)["kind"], "sc");
+    let state = &host(&r)["service_state"];
+    assert_eq!(state["state"], "STOPPED");
+    assert_eq!(state["code"], 1);
+    assert_eq!(state["win32_exit_code"], 1067);
+    assert_eq!(state["evidence"], "sc-query-stopped.txt:5");
+}

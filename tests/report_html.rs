@@ -83,6 +83,7 @@ fn hostile_report() -> Report {
         config: BTreeMap::from([(format!("ObjectName{XSS}"), format!("LocalSystem{XSS}"))]),
         policy: BTreeMap::new(),
         winhttp_proxy: Some(format!("{XSS} (bypass none)")),
+        service_state: None,
         logs_cleared: vec![XSS.into()],
         diagnoses: vec!["D1".into()],
         clock: None,

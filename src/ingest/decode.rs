@@ -220,6 +220,75 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
     }
 }
 
+/// Characters that mark a pasted line: comment signs (`#`, `;`, `//`, `REM`-less scripts),
+/// mail quotes (`>`), table rules (`|`).
+const PREFIX_MARKS: &[char] = &['#', '>', '|', ';', '/'];
+
+/// A capture pasted into a script or a mail with the same prefix on (nearly) every line
+/// (`    #Name : value`, `> GUID: {...}`, `// ...`): the text with that prefix removed, and the
+/// prefix. The prefix is blanks and mark characters only (never letters or digits, so a shared
+/// date or path stays), taken up to its last mark plus one space when every prefixed line has
+/// one, so the capture's own indentation (sc fields, netsh labels, wrapped values) stays. It
+/// must start at least 4 of 5 non-blank lines (a header comment above the paste may differ);
+/// lines without it are kept as they are, lines that are only the prefix (`>`) become blank.
+/// None when the text has no such prefix.
+pub fn strip_line_prefix(text: &str) -> Option<String> {
+    // The leading run of blanks and marks of each non-blank line, counted.
+    let lead = |l: &str| -> usize {
+        let blanks = l.len() - l.trim_start().len();
+        let marks = l[blanks..]
+            .find(|c: char| !PREFIX_MARKS.contains(&c))
+            .unwrap_or(l.len() - blanks);
+        blanks + marks
+    };
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut total = 0usize;
+    for line in text.lines().take(2000) {
+        let l = line.trim_end();
+        if l.is_empty() {
+            continue;
+        }
+        total += 1;
+        let run = &l[..lead(l)];
+        if !run.contains(PREFIX_MARKS) {
+            // An unprefixed line early on: not a pasted capture (cheap exit for big logs).
+            if total > 8 && counts.is_empty() {
+                return None;
+            }
+            continue;
+        }
+        *counts.entry(run).or_default() += 1;
+    }
+    let (&run, &n) = counts.iter().max_by_key(|(r, n)| (**n, r.len()))?;
+    if n < 2 || n * 5 < total * 4 {
+        return None;
+    }
+    // A line that is only marks (`>`, `#`) is a blank line of the paste.
+    let only_marks = |l: &str| !l.trim().is_empty() && l.trim().chars().all(|c| PREFIX_MARKS.contains(&c));
+    let spaced = text
+        .lines()
+        .filter(|l| l.starts_with(run) && !only_marks(l))
+        .all(|l| l[run.len()..].starts_with(' '));
+    let prefix = if spaced {
+        format!("{run} ")
+    } else {
+        run.to_string()
+    };
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let l = line.strip_suffix('\r').unwrap_or(line);
+        match l.strip_prefix(prefix.as_str()).or_else(|| l.strip_prefix(run)) {
+            Some(rest) if !only_marks(l) => out.push_str(rest),
+            _ if only_marks(l) && l.trim_start().starts_with(run.trim_start()) => {}
+            _ => out.push_str(l),
+        }
+    }
+    Some(out)
+}
+
 fn normalise_newlines(text: String) -> String {
     if text.contains("\r\n") {
         text.replace("\r\n", "\n")
@@ -335,6 +404,47 @@ mod tests {
         assert_eq!(
             d.text,
             "\u{2552}\u{2550}\u{2550}\u{2555}\n\u{2502} M\u{FC}ller \u{2502}\n\u{2558}\u{2550}\u{2550}\u{255B}\n"
+        );
+    }
+
+    #[test]
+    fn common_line_prefix_is_stripped() {
+        let script = "    #JobId       : 873c4db1-4b60-4a49-bd62-0631aacd4099\n    #DisplayName : MyTransfer\n    #Description : This is a file transfer that uses the Background Intelligent\n    #              Transfer Service (BITS).\n    #\n    #JobState    : Suspended\n";
+        let text = strip_line_prefix(script).unwrap();
+        assert_eq!(
+            text,
+            "JobId       : 873c4db1-4b60-4a49-bd62-0631aacd4099\nDisplayName : MyTransfer\nDescription : This is a file transfer that uses the Background Intelligent\n              Transfer Service (BITS).\n\nJobState    : Suspended\n"
+        );
+        let mail = "> GUID: {482FCAF0-74BF-469B-8929-5CCD028C9499} DISPLAY: job\n> TYPE: DOWNLOAD STATE: ERROR OWNER: d\\u\n>\n> JOB FILES:\n>         0 / 1 WORKING http://a/b -> C:\\b\n";
+        let text = strip_line_prefix(mail).unwrap();
+        assert_eq!(
+            text,
+            "GUID: {482FCAF0-74BF-469B-8929-5CCD028C9499} DISPLAY: job\nTYPE: DOWNLOAD STATE: ERROR OWNER: d\\u\n\nJOB FILES:\n        0 / 1 WORKING http://a/b -> C:\\b\n"
+        );
+    }
+
+    #[test]
+    fn no_prefix_no_change() {
+        // Indentation alone is the capture's own; one line is not a pattern; a prefix must be
+        // on every line.
+        assert_eq!(
+            strip_line_prefix("SERVICE_NAME: bits\n        TYPE               : 20\n"),
+            None
+        );
+        assert_eq!(
+            strip_line_prefix("    Proxy Server(s) :  p:1\n    Bypass List     :  (none)\n"),
+            None
+        );
+        assert_eq!(strip_line_prefix("# one line\n"), None);
+        assert_eq!(strip_line_prefix("# a\nb\nc\n# d\n"), None);
+        // A header comment above a prefixed paste does not stop it.
+        assert_eq!(
+            strip_line_prefix("# from the ticket\n    #A : 1\n    #B : 2\n    #C : 3\n    #D : 4\n").as_deref(),
+            Some("# from the ticket\nA : 1\nB : 2\nC : 3\nD : 4\n")
+        );
+        assert_eq!(
+            strip_line_prefix("2020/01/23 15:17:51.1 1 2 DownloadManager a\n2020/01/23 15:17:52.1 1 2 DownloadManager b\n"),
+            None
         );
     }
 

@@ -1,7 +1,15 @@
 //! PowerShell `Get-BitsTransfer -AllUsers | Format-List *` output (`Name : value` records,
-//! values wrapped onto lines indented to the value column, `{a -> b, c -> d}` collections), the
-//! default table view (`JobId DisplayName TransferType JobState OwnerAccount`), and
-//! `Start-BitsTransfer : ... (Exception from HRESULT: 0x...)` error records.
+//! values wrapped onto lines indented to the value column, `{a -> b, c -> d}` collections),
+//! table views (the default `JobId DisplayName TransferType JobState OwnerAccount`, and any
+//! `Select-Object` / `Format-Table` of BitsJob properties), and `Start-BitsTransfer : ...
+//! (Exception from HRESULT: 0x...)` error records.
+//!
+//! A table cell the console cut (`Sus...`, `Transf…`) is completed when it is the start of
+//! exactly one value the column can hold (`Sus...` = Suspended), else it is a warning. A table
+//! with no JobId or DisplayName column (a second `Select-Object OwnerAccount, Priority,
+//! FileList` on the same page) adds its rows to the rows of the table before it when both list
+//! the same number of jobs (Get-BitsTransfer lists jobs in the same order), else it is a
+//! warning.
 
 use std::borrow::Cow;
 
@@ -265,12 +273,273 @@ fn max_width(text: &str) -> usize {
         .max(40)
 }
 
+/// BitsJob properties a table column may show.
+const TABLE_COLUMNS: &[&str] = &[
+    "JobId",
+    "DisplayName",
+    "Description",
+    "TransferType",
+    "JobState",
+    "OwnerAccount",
+    "Priority",
+    "FileList",
+    "BytesTotal",
+    "BytesTransferred",
+    "FilesTotal",
+    "FilesTransferred",
+    "CreationTime",
+    "ModificationTime",
+    "TransferCompletionTime",
+    "InternalErrorCode",
+    "ErrorContext",
+    "ErrorDescription",
+    "ProxyUsage",
+    "ProxyList",
+    "TransientErrorCount",
+];
+
+const STATES: &[&str] = &[
+    "Queued",
+    "Connecting",
+    "Transferring",
+    "Suspended",
+    "Error",
+    "TransientError",
+    "Transferred",
+    "Acknowledged",
+    "Cancelled",
+    "Canceled",
+];
+
+/// A table header: BitsJob property names only (at least one known), followed by a rule.
+fn table_header(line: &str, next: Option<&str>) -> bool {
+    let rule = next.map(str::trim).unwrap_or("");
+    let names: Vec<&str> = line.split_whitespace().collect();
+    !names.is_empty()
+        && rule.starts_with('-')
+        && rule.chars().all(|c| c == '-' || c == ' ')
+        && names
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        && names.iter().any(|w| TABLE_COLUMNS.contains(w))
+}
+
+/// A value the console cut: its visible start, without the ellipsis.
+fn cut_value(v: &str) -> Option<&str> {
+    v.strip_suffix("...")
+        .or_else(|| v.strip_suffix('…'))
+        .map(str::trim_end)
+}
+
+/// The one value of `choices` that starts with `prefix` (any case).
+fn complete<'c>(prefix: &str, choices: &[&'c str]) -> Option<&'c str> {
+    let p = prefix.to_ascii_lowercase();
+    let mut found = choices
+        .iter()
+        .filter(|c| c.to_ascii_lowercase().starts_with(&p))
+        .map(|c| norm_state(c));
+    let first = found.next()?;
+    // `Canceled` and `Cancelled` are one state.
+    if found.any(|other| other != first) || prefix.is_empty() {
+        return None;
+    }
+    choices
+        .iter()
+        .copied()
+        .find(|c| c.to_ascii_lowercase().starts_with(&p))
+}
+
+/// A table being read: its columns, its rows, and the cut values no column could complete.
+struct Table<'a> {
+    line: u32,
+    header: &'a str,
+    cols: Vec<(&'a str, usize, Option<usize>)>,
+    rows: Vec<(u32, JobSnapshot)>,
+    /// column -> (count, first example) of cut values left as they were.
+    cut: std::collections::BTreeMap<&'a str, (usize, String)>,
+}
+
+impl<'a> Table<'a> {
+    fn identified(&self) -> bool {
+        self.cols
+            .iter()
+            .any(|(c, _, _)| matches!(*c, "JobId" | "DisplayName"))
+    }
+
+    /// Read one row into a snapshot.
+    fn row(&mut self, n: u32, line: &str) {
+        let named = self.cols.iter().any(|(c, _, _)| *c == "DisplayName");
+        let mut snap = JobSnapshot::default();
+        for &(name, from, to) in &self.cols {
+            let v = char_slice(line, from, to).trim();
+            if v.is_empty() {
+                continue;
+            }
+            let cut = cut_value(v);
+            let ok = match name {
+                // A cut GUID cannot be completed: the job is then known by its name (the default
+                // view always cuts the GUID), or the cut is a warning.
+                "JobId" => {
+                    snap.job = Guid::parse(v);
+                    snap.job.is_some() || (cut.is_some() && named)
+                }
+                "DisplayName" => {
+                    snap.display_name = v.to_string();
+                    cut.is_none()
+                }
+                "JobState" => match cut.map_or(Some(v), |p| complete(p, STATES)) {
+                    Some(full) => {
+                        snap.state = Some(norm_state(full));
+                        true
+                    }
+                    None => false,
+                },
+                "TransferType" => {
+                    match cut.map_or(Some(v), |p| complete(p, &["Download", "Upload", "UploadReply"])) {
+                        Some(full) => {
+                            snap.job_type = Some(norm_state(full));
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                "Priority" => {
+                    match cut.map_or(Some(v), |p| complete(p, &["Foreground", "High", "Normal", "Low"])) {
+                        Some(full) => {
+                            snap.priority = Some(full.to_ascii_uppercase());
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                "OwnerAccount" => {
+                    snap.owner = cut.is_none().then(|| v.to_string());
+                    cut.is_none()
+                }
+                "FileList" => {
+                    // The last item of a cut list is cut too: only whole items are kept.
+                    let mut files = file_list(cut.unwrap_or(v));
+                    if cut.is_some() {
+                        files.pop();
+                    }
+                    snap.files = files;
+                    cut.is_none()
+                }
+                _ if cut.is_some() => false,
+                _ => {
+                    let mut r = Record::default();
+                    let ok = set(&mut r, name, v);
+                    merge(&mut snap, r.snap);
+                    ok
+                }
+            };
+            if !ok {
+                let e = self.cut.entry(name).or_insert((0, v.to_string()));
+                e.0 += 1;
+            }
+        }
+        self.rows.push((n, snap));
+    }
+}
+
+/// Copy what `from` knows into `into`.
+fn merge(into: &mut JobSnapshot, from: JobSnapshot) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f; } )* };
+    }
+    take!(
+        job,
+        job_type,
+        state,
+        owner,
+        priority,
+        files_transferred,
+        files_total,
+        bytes_transferred,
+        bytes_total,
+        error_count,
+        error_file,
+        error_code,
+        error_context,
+        proxy_usage,
+        proxy_list,
+        proxy_bypass_list,
+        retry_delay,
+        no_progress_timeout,
+        notify_command
+    );
+    if !from.display_name.is_empty() {
+        into.display_name = from.display_name;
+    }
+    for (t, f) in [
+        (&mut into.creation_time, from.creation_time),
+        (&mut into.modification_time, from.modification_time),
+        (&mut into.completion_time, from.completion_time),
+    ] {
+        if f != When::Unknown {
+            *t = f;
+        }
+    }
+    if !from.files.is_empty() {
+        into.files = from.files;
+    }
+}
+
+/// The tables of one input, in order: each identified table's rows become snapshots; a table
+/// with no JobId / DisplayName column is added row by row to the table before it.
+fn finish_tables(tables: Vec<Table>, src: &Source, out: &mut Parsed) {
+    let mut done: Vec<Table> = Vec::new();
+    for t in tables {
+        for (col, (count, example)) in &t.cut {
+            out.warn(
+                src,
+                Some(Locator::Line(t.line)),
+                format!(
+                    "powershell: {count} {col} value(s) cut by the console width and not completed (`{}`)",
+                    example.chars().take(60).collect::<String>()
+                ),
+            );
+        }
+        if t.identified() {
+            done.push(t);
+            continue;
+        }
+        match done.last_mut() {
+            Some(prev) if prev.rows.len() == t.rows.len() => {
+                for ((_, into), (_, from)) in prev.rows.iter_mut().zip(t.rows) {
+                    merge(into, from);
+                }
+            }
+            _ => out.warn(
+                src,
+                Some(Locator::Line(t.line)),
+                format!(
+                    "powershell: a table with no JobId or DisplayName column (`{}`): its {} row(s) cannot be tied to a job",
+                    t.header.split_whitespace().collect::<Vec<_>>().join(" "),
+                    t.rows.len()
+                ),
+            ),
+        }
+    }
+    for t in done {
+        for (n, snap) in t.rows {
+            out.observations.push(observation(
+                src,
+                n,
+                When::Unknown,
+                Fact::JobSnapshot(Box::new(snap)),
+            ));
+        }
+    }
+}
+
 /// Parse PowerShell BITS output. Never fails.
 pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut out = Parsed::default();
     let mut it = lines(text).peekable();
     let mut rec: Option<Record> = None;
-    let mut table: Option<Vec<(&str, usize, Option<usize>)>> = None;
+    let mut table: Option<Table> = None;
+    let mut tables: Vec<Table> = Vec::new();
     let mut width: Option<usize> = None;
 
     while let Some((n, line)) = it.next() {
@@ -278,38 +547,25 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             if let Some(r) = rec.take() {
                 finish(r, src, &mut out);
             }
-            table = None;
+            tables.extend(table.take());
             continue;
         }
-        if let Some(cols) = &table {
-            let mut snap = JobSnapshot::default();
-            for (name, from, to) in cols {
-                let v = char_slice(line, *from, *to).trim();
-                match *name {
-                    "JobId" => snap.job = Guid::parse(v),
-                    "DisplayName" => snap.display_name = v.to_string(),
-                    "TransferType" => snap.job_type = (!v.is_empty()).then(|| norm_state(v)),
-                    "JobState" => snap.state = (!v.is_empty()).then(|| norm_state(v)),
-                    "OwnerAccount" => snap.owner = (!v.is_empty()).then(|| v.to_string()),
-                    _ => {}
-                }
-            }
-            out.observations.push(observation(
-                src,
-                n,
-                When::Unknown,
-                Fact::JobSnapshot(Box::new(snap)),
-            ));
+        if let Some(t) = table.as_mut() {
+            t.row(n, line);
             continue;
         }
         let t = line.trim_start();
-        if t.starts_with("JobId") && t.contains("JobState") && !t.contains(':') {
+        if rec.is_none() && table_header(line, it.peek().map(|x| x.1)) {
             if let Some(&(_, dashes)) = it.peek() {
-                if dashes.trim_start().starts_with('-') {
-                    table = Some(table_columns(line, dashes));
-                    it.next();
-                    continue;
-                }
+                table = Some(Table {
+                    line: n,
+                    header: line,
+                    cols: table_columns(line, dashes),
+                    rows: Vec::new(),
+                    cut: Default::default(),
+                });
+                it.next();
+                continue;
             }
         }
         if t.starts_with("Start-BitsTransfer :")
@@ -386,6 +642,8 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     if let Some(r) = rec.take() {
         finish(r, src, &mut out);
     }
+    tables.extend(table.take());
+    finish_tables(tables, src, &mut out);
     out
 }
 
@@ -525,6 +783,86 @@ JobId               DisplayName         TransferType JobState            OwnerAc
         assert_eq!(s.state.as_deref(), Some("TRANSIENT_ERROR"));
         assert_eq!(s.owner.as_deref(), Some("CONTOSO\\user"));
         assert_eq!(p.observations[0].evidence.at, Locator::Line(4));
+    }
+
+    #[test]
+    fn cut_table_values_are_completed_or_warned() {
+        assert_eq!(complete("Sus", STATES), Some("Suspended"));
+        assert_eq!(complete("Transi", STATES), Some("TransientError"));
+        assert_eq!(complete("Tra", STATES), None);
+        assert_eq!(complete("Canc", STATES), Some("Cancelled"));
+        let text = "
+JobId               DisplayName         TransferType JobState            OwnerAccount
+-----               -----------         ------------ --------            ------------
+873c4db1-4b60-4a... WU Download 7       Download     Sus...              NT AUTHORITY\\SY...
+0b138008-304b-426... Inventory feed      Download     Tra...              CONTOSO\\svc-inv
+";
+        let p = parse(text, &SRC);
+        let s: Vec<&JobSnapshot> = p
+            .observations
+            .iter()
+            .filter_map(|o| match &o.fact {
+                Fact::JobSnapshot(s) => Some(&**s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].state.as_deref(), Some("SUSPENDED"));
+        assert_eq!(s[0].owner, None);
+        assert_eq!(s[1].state, None);
+        assert_eq!(s[1].owner.as_deref(), Some("CONTOSO\\svc-inv"));
+        // One warning per column with cut values left as they were.
+        assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+        assert!(p.warnings.iter().any(|w| w.message.contains("JobState") && w.message.contains("Tra...")));
+        assert!(p.warnings.iter().all(|w| w.at == Some(Locator::Line(2))));
+    }
+
+    #[test]
+    fn second_table_is_added_to_the_first() {
+        let text = "
+JobId                                DisplayName    JobState
+-----                                -----------    --------
+873c4db1-4b60-4a49-bd62-0631aacd4099 WU Download 7  TransientError
+0b138008-304b-4264-b021-fd04455588ff Inventory feed Transferred
+
+OwnerAccount        Priority   FileList
+------------        --------   --------
+NT AUTHORITY\\SYSTEM Foreground {http://wsus01:8530/Content/AB/x.cab -> C:\\Windows\\Softwar...
+CONTOSO\\svc-inv     Normal     {http://inv.contoso.com/feed.xml -> C:\\ProgramData\\feed.xml}
+";
+        let p = parse(text, &SRC);
+        let s: Vec<&JobSnapshot> = p
+            .observations
+            .iter()
+            .filter_map(|o| match &o.fact {
+                Fact::JobSnapshot(s) => Some(&**s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].owner.as_deref(), Some("NT AUTHORITY\\SYSTEM"));
+        assert_eq!(s[0].priority.as_deref(), Some("FOREGROUND"));
+        // The cut file list keeps no half item, and says so.
+        assert!(s[0].files.is_empty());
+        assert_eq!(
+            s[1].files,
+            [(
+                "http://inv.contoso.com/feed.xml".to_string(),
+                "C:\\ProgramData\\feed.xml".to_string()
+            )]
+        );
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(p.warnings[0].message.contains("FileList"));
+        // Without a table of the same length before it, the second table is a warning.
+        let alone = "
+OwnerAccount        Priority
+------------        --------
+CONTOSO\\svc-inv     Normal
+";
+        let p = parse(alone, &SRC);
+        assert!(p.observations.is_empty());
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0].message.contains("cannot be tied to a job"));
     }
 
     #[test]

@@ -57,12 +57,28 @@ pub struct HostRow {
     pub policy: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub winhttp_proxy: Option<String>,
+    /// The BITS service's current state (`sc query`, else the latest event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_state: Option<ServiceStateRow>,
     pub logs_cleared: Vec<String>,
     pub diagnoses: Vec<String>,
     /// The host's UTC offset for its console captures' local times, and where it came from
     /// (absent: unknown, so those times stay local).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<String>,
+}
+
+/// The BITS service's state as last seen: `state` as the source spells it, its number, the
+/// service's last exit code (`sc query` WIN32_EXIT_CODE, when not 0), and where it was read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceStateRow {
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub win32_exit_code: Option<u32>,
+    pub seen: When,
+    pub evidence: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -202,6 +218,16 @@ impl Report {
                                 b.clone().unwrap_or_else(|| "none".into())
                             )
                         }
+                    }),
+                    service_state: h.current_state.as_ref().map(|c| ServiceStateRow {
+                        state: c.state.clone(),
+                        code: c.code,
+                        win32_exit_code: h
+                            .config
+                            .get("Win32ExitCode")
+                            .and_then(|v| v.0.parse().ok()),
+                        seen: c.time,
+                        evidence: c.evidence.to_string(),
                     }),
                     logs_cleared: h.logs_cleared.iter().map(|l| l.1.clone()).collect(),
                     diagnoses: by_host.get(&h.name).cloned().unwrap_or_default(),
