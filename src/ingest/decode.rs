@@ -264,7 +264,8 @@ pub fn strip_line_prefix(text: &str) -> Option<String> {
         return None;
     }
     // A line that is only marks (`>`, `#`) is a blank line of the paste.
-    let only_marks = |l: &str| !l.trim().is_empty() && l.trim().chars().all(|c| PREFIX_MARKS.contains(&c));
+    let only_marks =
+        |l: &str| !l.trim().is_empty() && l.trim().chars().all(|c| PREFIX_MARKS.contains(&c));
     let spaced = text
         .lines()
         .filter(|l| l.starts_with(run) && !only_marks(l))
@@ -280,7 +281,10 @@ pub fn strip_line_prefix(text: &str) -> Option<String> {
             out.push('\n');
         }
         let l = line.strip_suffix('\r').unwrap_or(line);
-        match l.strip_prefix(prefix.as_str()).or_else(|| l.strip_prefix(run)) {
+        match l
+            .strip_prefix(prefix.as_str())
+            .or_else(|| l.strip_prefix(run))
+        {
             Some(rest) if !only_marks(l) => out.push_str(rest),
             _ if only_marks(l) && l.trim_start().starts_with(run.trim_start()) => {}
             _ => out.push_str(l),
@@ -439,7 +443,10 @@ mod tests {
         assert_eq!(strip_line_prefix("# a\nb\nc\n# d\n"), None);
         // A header comment above a prefixed paste does not stop it.
         assert_eq!(
-            strip_line_prefix("# from the ticket\n    #A : 1\n    #B : 2\n    #C : 3\n    #D : 4\n").as_deref(),
+            strip_line_prefix(
+                "# from the ticket\n    #A : 1\n    #B : 2\n    #C : 3\n    #D : 4\n"
+            )
+            .as_deref(),
             Some("# from the ticket\nA : 1\nB : 2\nC : 3\nD : 4\n")
         );
         assert_eq!(

@@ -3,9 +3,7 @@
 //! display of `/transfer` (`DISPLAY: 'NAME' TYPE: DOWNLOAD STATE: ...` blocks with no GUID,
 //! joined to the job by its name); `/monitor`, `/reset`, `/create`, banners and the help screen
 //! are recognised and give no jobs.
-//!
-//! A verbose block gives a job snapshot at its MODIFICATION TIME and, when the block has a
-//! CREATION TIME, the job's creation at that time (so the job is first seen when it was made).
+
 //!
 //! Console copies wrap long values at the window width (80 columns): a line inside a job block
 //! that starts with no known label is a continuation of the previous one, joined directly when
@@ -806,19 +804,6 @@ fn clip(s: &str) -> &str {
 fn finish(b: Block, src: &Source, out: &mut Parsed) {
     let s = b.snap;
     let time = s.modification_time;
-    if !b.error_only && s.creation_time != When::Unknown {
-        out.observations.push(observation(
-            src,
-            b.line,
-            s.creation_time,
-            Fact::JobCreated {
-                job: s.job.clone(),
-                title: s.display_name.clone(),
-                owner: s.owner.clone().unwrap_or_default(),
-                process: None,
-            },
-        ));
-    }
     if let Some(hr) = s.error_code.filter(|h| h.0 != 0) {
         let fact = Fact::TransferError {
             job: s.job.clone(),
@@ -1013,13 +998,7 @@ NOTIFICATION COMMAND LINE: none
     fn doc_verbose_block() {
         let p = parse(DOC, &SRC);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        assert_eq!(p.observations.len(), 3);
-        // The job is first seen when it was created, not when it was last modified.
-        assert_eq!(p.observations[0].time, dt("2002-12-17T13:21:17"));
-        assert!(matches!(
-            &p.observations[0].fact,
-            Fact::JobCreated { job: Some(_), title, owner, .. } if title == "myDownloadJob" && owner == "domain\\user"
-        ));
+        assert_eq!(p.observations.len(), 2);
         let s = snaps(&p)[0];
         assert_eq!(
             s.job.as_ref().unwrap().as_str(),
@@ -1052,7 +1031,7 @@ NOTIFICATION COMMAND LINE: none
                 "c:\\10mb.zip".to_string()
             )]
         );
-        let o = &p.observations[2];
+        let o = &p.observations[1];
         assert_eq!(o.evidence.at, Locator::Line(1));
         assert_eq!(o.host, "HOST1");
         assert_eq!(o.time, dt("2002-12-17T13:21:30"));
@@ -1110,7 +1089,7 @@ CUSTOM HEADERS: X-User-Identity: SMTP:someone@outlook.com
     fn win10_verbose_with_wrapping_and_peercaching() {
         let p = parse(WIN10, &SRC);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        assert_eq!(p.observations.len(), 2);
+        assert_eq!(p.observations.len(), 1);
         let s = snaps(&p)[0];
         assert_eq!(
             s.display_name,
@@ -1155,7 +1134,10 @@ ERROR CONTEXT: 0x00000005 - Beim Verarbeiten der Remotedatei ist ein Fehler aufg
         assert_eq!(s[0].display_name, "Nightly sync");
         assert_eq!(s[0].job_type.as_deref(), Some("DOWNLOAD"));
         assert_eq!(s[0].state.as_deref(), Some("TRANSIENT_ERROR"));
-        assert_eq!((s[0].files_transferred, s[0].files_total), (Some(0), Some(1)));
+        assert_eq!(
+            (s[0].files_transferred, s[0].files_total),
+            (Some(0), Some(1))
+        );
         assert_eq!(s[0].error_code, Some(HResult(0x8020_0059)));
         assert_eq!(p.observations[0].evidence.at, Locator::Line(7));
         match &p.observations[1].fact {

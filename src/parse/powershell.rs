@@ -190,14 +190,6 @@ fn finish(r: Record, src: &Source, out: &mut Parsed) {
     }
     let s = r.snap;
     let time = s.modification_time;
-    // The job is first seen when it was created, not when it was last modified.
-    let created = (s.creation_time != When::Unknown).then(|| Fact::JobCreated {
-        job: s.job.clone(),
-        title: s.display_name.clone(),
-        owner: s.owner.clone().unwrap_or_default(),
-        process: None,
-    });
-    let created_at = s.creation_time;
     let error = s.error_code.map(|hr| Fact::TransferError {
         job: s.job.clone(),
         title: s.display_name.clone(),
@@ -217,10 +209,6 @@ fn finish(r: Record, src: &Source, out: &mut Parsed) {
     ));
     if let Some(fact) = error {
         out.observations.push(observation(src, r.line, time, fact));
-    }
-    if let Some(fact) = created {
-        out.observations
-            .push(observation(src, r.line, created_at, fact));
     }
 }
 
@@ -395,7 +383,9 @@ impl<'a> Table<'a> {
                     None => false,
                 },
                 "TransferType" => {
-                    match cut.map_or(Some(v), |p| complete(p, &["Download", "Upload", "UploadReply"])) {
+                    match cut.map_or(Some(v), |p| {
+                        complete(p, &["Download", "Upload", "UploadReply"])
+                    }) {
                         Some(full) => {
                             snap.job_type = Some(norm_state(full));
                             true
@@ -404,7 +394,9 @@ impl<'a> Table<'a> {
                     }
                 }
                 "Priority" => {
-                    match cut.map_or(Some(v), |p| complete(p, &["Foreground", "High", "Normal", "Low"])) {
+                    match cut.map_or(Some(v), |p| {
+                        complete(p, &["Foreground", "High", "Normal", "Low"])
+                    }) {
                         Some(full) => {
                             snap.priority = Some(full.to_ascii_uppercase());
                             true
@@ -724,7 +716,7 @@ InternalErrorCode       : 0
     fn format_list_records() {
         let p = parse(FL, &SRC);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
-        assert_eq!(p.observations.len(), 4);
+        assert_eq!(p.observations.len(), 3);
         let Fact::JobSnapshot(s) = &p.observations[0].fact else {
             panic!()
         };
@@ -753,12 +745,7 @@ InternalErrorCode       : 0
             &p.observations[1].fact,
             Fact::TransferError { hr, context: Some(5), url, .. } if *hr == HResult(0x8007_2EE7) && url.ends_with(".cab")
         ));
-        assert!(matches!(&p.observations[2].fact, Fact::JobCreated { title, .. } if title == "MyTransfer"));
-        assert_eq!(
-            p.observations[2].time,
-            When::Local("2011-05-09T15:22:54".parse().unwrap())
-        );
-        let Fact::JobSnapshot(s) = &p.observations[3].fact else {
+        let Fact::JobSnapshot(s) = &p.observations[2].fact else {
             panic!()
         };
         assert_eq!(s.state.as_deref(), Some("TRANSFERRED"));
@@ -813,7 +800,10 @@ JobId               DisplayName         TransferType JobState            OwnerAc
         assert_eq!(s[1].owner.as_deref(), Some("CONTOSO\\svc-inv"));
         // One warning per column with cut values left as they were.
         assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
-        assert!(p.warnings.iter().any(|w| w.message.contains("JobState") && w.message.contains("Tra...")));
+        assert!(p
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("JobState") && w.message.contains("Tra...")));
         assert!(p.warnings.iter().all(|w| w.at == Some(Locator::Line(2))));
     }
 

@@ -371,8 +371,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             }
             Line::DownloadFailed { update, hr } => {
                 // No update named: the one of the job that last hit this error.
-                let update =
-                    update.or_else(|| update_of_job.get(job_of_error.get(&hr)?).cloned());
+                let update = update.or_else(|| update_of_job.get(job_of_error.get(&hr)?).cloned());
                 let (guid, revision) = update.unzip();
                 if let Some(g) = &guid {
                     if reported.remove(g) == Some(hr) {
