@@ -5,6 +5,7 @@ use crate::correlate::correlate;
 use crate::diagnose::{diagnose, Severity};
 use crate::hostfilter::HostFilter;
 use crate::ingest::decode::{decode, strip_line_prefix};
+use crate::ingest::dedup;
 use crate::ingest::sniff::{sniff, Kind};
 use crate::ingest::walk::{discover, Found};
 use crate::ingest::zip;
@@ -94,6 +95,7 @@ fn run(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, AppError> {
     let (found, mut warnings) = discover(&cfg.paths);
+    let (found, copies) = dedup::same_content(found);
     progress(Progress::Found(found.len()));
     // Files and the chunks within each file share one pool.
     let mut results: Vec<InputResult> = found
@@ -110,6 +112,11 @@ fn run(
         return Err(AppError::NothingReadable(cfg.paths.len()));
     }
     assign_text_hosts(&mut results);
+    count_records_once(&mut results);
+    for c in copies {
+        let row = copy_row(&c, &results);
+        results.push(row);
+    }
 
     let mut observations = Vec::new();
     let mut rows = Vec::new();
@@ -130,6 +137,49 @@ fn run(
         h.clock = clocks.get(&h.name).map(|c| c.describe());
     }
     Ok(report)
+}
+
+/// A file not read because a file with the same bytes is: its row says which.
+fn copy_row(c: &dedup::Copy, results: &[InputResult]) -> InputResult {
+    let original = results.iter().find(|r| r.row.path == c.read_instead);
+    let origin = Origin {
+        display: &c.file.display,
+        host_hint: c.file.host_hint.as_deref(),
+    };
+    let why = format!("same content as {}, which is read instead", c.read_instead);
+    let kind = original.map_or("unknown", |r| r.row.kind.as_str());
+    let mut r = skipped(&origin, kind, why, false);
+    r.row.host = original.map(|o| o.row.host.clone()).unwrap_or_default();
+    r
+}
+
+/// Records that two event-log inputs both hold (overlapping exports of one host's log) are
+/// counted once, from the first; the other input's row says so.
+fn count_records_once(results: &mut [InputResult]) {
+    let is_log = |r: &InputResult| r.row.kind == "evtx" && !r.observations.is_empty();
+    let paths: Vec<String> = results.iter().map(|r| r.row.path.clone()).collect();
+    let logs: Vec<usize> = (0..results.len())
+        .filter(|&i| is_log(&results[i]))
+        .collect();
+    let mut inputs: Vec<(&str, &mut Vec<Observation>)> = results
+        .iter_mut()
+        .zip(&paths)
+        .filter(|(r, _)| is_log(r))
+        .map(|(r, p)| (p.as_str(), &mut r.observations))
+        .collect();
+    let repeated = dedup::drop_repeated_records(&mut inputs);
+    for (i, rep) in logs.into_iter().zip(repeated) {
+        let Some(rep) = rep else { continue };
+        let row = &mut results[i].row;
+        let note = format!(
+            "{} observation(s) from records also in {}: counted once, from there",
+            rep.observations, rep.counted_in
+        );
+        row.reason = Some(match row.reason.take() {
+            Some(r) => format!("{r}; {note}"),
+            None => note,
+        });
+    }
 }
 
 /// Keep the observations of the hosts `--host` names; a pattern that matches no host is a

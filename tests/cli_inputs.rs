@@ -352,3 +352,121 @@ fn text_host_names_loose_captures_and_never_merges_machines() {
     assert_eq!(host_names(&named), host_names(&all));
     assert_eq!(named["diagnoses"], all["diagnoses"]);
 }
+
+// ---- 4. duplicate inputs -------------------------------------------------------------------
+
+/// A copy of samples/ in a temp dir.
+fn samples_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for host in std::fs::read_dir(samples()).unwrap() {
+        let host = host.unwrap();
+        if !host.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let to = dir.path().join(host.file_name());
+        std::fs::create_dir(&to).unwrap();
+        for f in std::fs::read_dir(host.path()).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
+const FIN02_LOG: &str = "WS-FIN-02/Microsoft-Windows-Bits-Client%4Operational.evtx";
+
+fn range_fleet_occurrences(r: &Value) -> u64 {
+    r["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["scope"] == "fleet" && d["code"] == "0x80200013")
+        .unwrap()["occurrences"]
+        .as_u64()
+        .unwrap()
+}
+
+fn inputs_saying<'a>(r: &'a Value, words: &str) -> Vec<&'a Value> {
+    r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reason"].as_str().is_some_and(|x| x.contains(words)))
+        .collect()
+}
+
+#[test]
+fn a_copy_of_a_log_is_read_once_and_says_which() {
+    let dir = samples_copy();
+    let base = json(&[], &[dir.path()]);
+    assert_eq!(range_fleet_occurrences(&base), 6);
+    assert!(
+        inputs_saying(&base, "same content").is_empty(),
+        "no copies yet"
+    );
+    let log = dir.path().join(FIN02_LOG);
+    let copy = dir.path().join("WS-FIN-02/Bits-Client (copy).evtx");
+    std::fs::copy(&log, &copy).unwrap();
+    std::fs::copy(
+        dir.path().join("WS-FIN-02/bitsadmin.txt"),
+        dir.path().join("WS-FIN-02/bitsadmin (2).txt"),
+    )
+    .unwrap();
+    let r = json(&[], &[dir.path()]);
+    assert_eq!(range_fleet_occurrences(&r), 6, "the copy counted twice");
+    let errors = |r: &Value| -> Vec<(String, String)> {
+        let jobs = r["jobs"].as_array().unwrap().iter();
+        jobs.map(|j| (j["id"].to_string(), j["errors"].to_string()))
+            .collect()
+    };
+    assert_eq!(errors(&r), errors(&base));
+    let copies = inputs_saying(&r, "same content as");
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    for c in copies {
+        assert_eq!(c["status"], "skipped");
+        assert!(c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("which is read instead"));
+    }
+}
+
+#[test]
+fn records_in_two_exports_of_one_log_are_counted_once() {
+    let dir = samples_copy();
+    // A second export of WS-FIN-02's log, inside a zip bundle next to the folder.
+    let bundle = dir.path().join("second-export.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&bundle).unwrap());
+    w.start_file(
+        "export/Bits-Client.evtx",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    let bytes = std::fs::read(dir.path().join(FIN02_LOG)).unwrap();
+    std::io::Write::write_all(&mut w, &bytes).unwrap();
+    w.finish().unwrap();
+    let r = json(&[], &[dir.path()]);
+    assert_eq!(
+        range_fleet_occurrences(&r),
+        6,
+        "overlapping records counted twice"
+    );
+    let noted = inputs_saying(&r, "counted once");
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    let reason = noted[0]["reason"].as_str().unwrap();
+    assert!(reason.contains(FIN02_LOG), "{reason}");
+}
+
+#[test]
+fn identical_captures_of_different_machines_are_both_read() {
+    // sc qc of two healthy hosts is byte for byte the same: two facts, not a copy.
+    let r = json(&[], &[&samples()]);
+    assert!(inputs_saying(&r, "same content").is_empty());
+    let hosts_with_config = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["config"].as_object().is_some_and(|c| !c.is_empty()))
+        .count();
+    assert_eq!(hosts_with_config, 5);
+}

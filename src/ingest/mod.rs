@@ -1,4 +1,5 @@
 pub mod decode;
+pub mod dedup;
 pub mod sniff;
 pub mod walk;
 pub mod zip;

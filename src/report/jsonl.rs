@@ -5,14 +5,15 @@
 //! - `job`: a job, with the fields of the JSON report's `jobs`;
 //! - `update`: an update, with the fields of the JSON report's `updates`;
 //! - `warning`: a warning about an input;
-//! - `event`: one observation, in the order of `events.csv`: `time`, `host`, `event_id`,
+//! - `event`: one observation, in the order of `events.csv`: `time`, `time_basis` (`utc`,
+//!   `local-known-offset`, `local-unknown` or `none`), `host`, `event_id`,
 //!   `path`, `record` or `line`, `kind` (the `kind` column of `events.csv`) and that kind's
 //!   fields.
 //!
 //! Lines come in that order: diagnoses (rank order), jobs, updates, warnings, events.
 
 use super::Report;
-use crate::model::{Fact, Locator, Observation, When};
+use crate::model::{Fact, Locator, Observation, TimeBasis, When};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -26,6 +27,7 @@ struct Line<'a, T: Serialize> {
 #[derive(Serialize)]
 struct Event<'a> {
     time: &'a When,
+    time_basis: TimeBasis,
     host: &'a str,
     event_id: u32,
     path: &'a str,
@@ -69,6 +71,7 @@ pub fn render(r: &Report) -> String {
 fn event(o: &Observation) -> Event<'_> {
     Event {
         time: &o.time,
+        time_basis: o.time.basis(),
         host: &o.host,
         event_id: o.event_id,
         path: &o.evidence.path,
