@@ -41,11 +41,20 @@ pub struct Config {
     pub timezone: Option<jiff::tz::TimeZone>,
 }
 
+/// A path that could not be read, and why (for one line each on stderr).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub path: String,
+    pub reason: String,
+    /// Named on the command line (not found inside a folder or bundle).
+    pub given: bool,
+}
+
 /// Why `analyze` produced no report at all.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("no input could be read ({0} path(s) given)")]
-    NothingReadable(usize),
+    #[error("no input could be read ({} path(s) given)", .given)]
+    NothingReadable { given: usize, unread: Vec<Unread> },
     #[error("cannot start worker threads: {0}")]
     Threads(String),
 }
@@ -108,8 +117,10 @@ fn run(
         .collect();
     progress(Progress::Analysing);
 
+    let unread = unread(cfg, &results);
     if results.iter().all(|r| r.row.status == Status::Skipped) {
-        return Err(AppError::NothingReadable(cfg.paths.len()));
+        let given = cfg.paths.len();
+        return Err(AppError::NothingReadable { given, unread });
     }
     assign_text_hosts(&mut results);
     count_records_once(&mut results);
@@ -133,10 +144,55 @@ fn run(
     let mut report = Report::build(rows, fleet, diagnoses, warnings);
     report.observations = observations;
     report.window = window;
+    report.unread = unread;
     for h in &mut report.hosts {
         h.clock = clocks.get(&h.name).map(|c| c.describe());
     }
     Ok(report)
+}
+
+/// Every path that could not be read, in order: paths named on the command line that are
+/// missing or cannot be opened, and inputs that were skipped for a fault (unreadable,
+/// corrupt, too large). Files in a folder or bundle that are simply not a kind bitsdoctor
+/// reads (notes, screenshots) or empty are listed only when named on the command line.
+fn unread(cfg: &Config, results: &[InputResult]) -> Vec<Unread> {
+    let named: BTreeSet<String> = cfg
+        .paths
+        .iter()
+        .map(|p| p.to_string_lossy().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for p in &cfg.paths {
+        if let Err(e) = std::fs::metadata(p) {
+            out.push(Unread {
+                path: p.to_string_lossy().to_string(),
+                reason: io_reason(&e),
+                given: true,
+            });
+        }
+    }
+    for r in results.iter().filter(|r| r.row.status == Status::Skipped) {
+        let given = named.contains(&r.row.path);
+        // A fault is also a warning; an empty file or one of another kind is not.
+        if r.warnings.is_empty() && !given {
+            continue;
+        }
+        out.push(Unread {
+            path: r.row.path.clone(),
+            reason: r.row.reason.clone().unwrap_or_else(|| "not read".into()),
+            given,
+        });
+    }
+    out
+}
+
+/// An I/O error as a refusal reason: missing, permission, or what the system says.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "missing: no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => format!("permission denied ({e})"),
+        _ => format!("cannot read: {e}"),
+    }
 }
 
 /// A file not read because a file with the same bytes is: its row says which.
@@ -300,14 +356,7 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
         Ok(m) if m.len() == 0 => {
             return vec![skipped(&origin, "empty", "empty file".into(), false)]
         }
-        Err(e) => {
-            return vec![skipped(
-                &origin,
-                "unknown",
-                format!("cannot read: {e}"),
-                true,
-            )]
-        }
+        Err(e) => return vec![skipped(&origin, "unknown", io_reason(&e), true)],
         Ok(_) => {}
     }
     // One handle: its first bytes say what the file is; an event log is then streamed from
@@ -320,7 +369,7 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
     let mut file = match opened {
         Ok(file) => file,
         Err(e) => {
-            let why = format!("cannot read: {e}");
+            let why = io_reason(&e);
             return vec![skipped(&origin, "unknown", why, true)];
         }
     };
@@ -337,12 +386,7 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
     }
     match std::fs::read(&f.path) {
         Ok(bytes) => vec![read_bytes(&origin, &bytes, cfg)],
-        Err(e) => vec![skipped(
-            &origin,
-            "unknown",
-            format!("cannot read: {e}"),
-            true,
-        )],
+        Err(e) => vec![skipped(&origin, "unknown", io_reason(&e), true)],
     }
 }
 

@@ -1,5 +1,6 @@
 //! bitsdoctor's binary: parse the command line, run, map the result to an exit code
-//! (0 success, 1 a diagnosis at or above --fail-on, 2 usage error or nothing readable).
+//! (0 success, 1 a diagnosis at or above --fail-on, 2 usage error, nothing readable, or a path
+//! named on the command line that could not be read).
 
 #![forbid(unsafe_code)]
 

@@ -470,3 +470,104 @@ fn identical_captures_of_different_machines_are_both_read() {
         .count();
     assert_eq!(hosts_with_config, 5);
 }
+
+// ---- 5. refusals ---------------------------------------------------------------------------
+
+fn run(paths: &[&Path], args: &[&str]) -> (Option<i32>, String, String) {
+    let out = bitsdoctor()
+        .arg("analyze")
+        .args(paths)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_missing_path_next_to_good_inputs_is_named_on_stderr_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("WS09-System.evtx");
+    let (code, stdout, stderr) = run(&[&samples().join("WS-LAB-11"), &missing], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    // The report of what could be read is still written.
+    assert!(stdout.contains("the BITS service is disabled"), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("WS09-System.evtx"), "{stderr}");
+    assert!(lines[0].contains("missing"), "{stderr}");
+}
+
+#[test]
+fn nothing_readable_says_why_for_each_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "Customer says downloads are slow since Monday.\n").unwrap();
+    let broken = dir.path().join("System.evtx");
+    std::fs::write(&broken, b"ElfFile\0 cut short").unwrap();
+    let missing = dir.path().join("gone");
+    let (code, stdout, stderr) = run(&[&notes, &broken, &missing], &[]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    let line = |name: &str| {
+        stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {stderr}"))
+            .to_string()
+    };
+    assert!(line("notes.txt").contains("not a kind of input bitsdoctor reads"));
+    assert!(line("System.evtx").contains("truncated"), "{stderr}");
+    assert!(line("gone").contains("missing"), "{stderr}");
+    assert!(stderr.contains("no input could be read (3 path(s) given)"));
+    assert_eq!(stderr.lines().count(), 4, "{stderr}");
+}
+
+#[test]
+fn faults_inside_a_folder_are_named_but_do_not_change_the_exit_code() {
+    let dir = samples_copy();
+    std::fs::write(
+        dir.path().join("WS-LAB-11/Application.evtx"),
+        b"ElfFile\0 cut",
+    )
+    .unwrap();
+    // Notes beside the logs are no fault: not on stderr.
+    std::fs::write(dir.path().join("WS-LAB-11/notes.txt"), "called the user\n").unwrap();
+    let (code, _, stderr) = run(&[dir.path()], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("WS-LAB-11/Application.evtx: truncated"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_files_say_permission_denied() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bitsadmin.txt");
+    std::fs::copy(samples().join("SRV-APP-03/bitsadmin.txt"), &file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let mut probe = String::new();
+    if std::fs::File::open(&file)
+        .and_then(|mut f| f.read_to_string(&mut probe))
+        .is_ok()
+    {
+        eprintln!("SKIP: this user can read a file without read permission (root, or not Unix)");
+        return;
+    }
+    let (code, _, stderr) = run(&[&file, &samples().join("WS-LAB-11")], &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("bitsadmin.txt: permission denied"),
+        "{stderr}"
+    );
+}

@@ -22,6 +22,32 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// One line on stderr per path that could not be read, and why.
+fn refusals(unread: &[app::Unread]) {
+    for u in unread {
+        eprintln!(
+            "bitsdoctor: {}: {}",
+            for_terminal(&u.path),
+            for_terminal(&u.reason)
+        );
+    }
+}
+
+/// Text from an input or a file name, safe to print: control characters (C0, C1) and bidi
+/// overrides are shown escaped instead of acting on the terminal.
+fn for_terminal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Write the whole report set into `dir`.
 fn write_out(dir: &Path, r: &report::Report) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -57,10 +83,17 @@ pub fn run(
     }
     match result {
         Err(e) => {
+            if let app::AppError::NothingReadable { unread, .. } = &e {
+                refusals(unread);
+            }
             eprintln!("bitsdoctor: {e}");
             (String::new(), 2)
         }
         Ok(r) => {
+            refusals(&r.unread);
+            // Like ripgrep's partial errors: a path named on the command line that could not
+            // be read makes the exit code 2, after the report of everything else.
+            let named_unread = r.unread.iter().any(|u| u.given);
             if let Some(dir) = out {
                 if let Err(e) = write_out(dir, &r) {
                     eprintln!("bitsdoctor: cannot write {}: {e}", dir.display());
@@ -75,10 +108,11 @@ pub fn run(
                 Format::Text => report::text::render_with(&r, text),
             };
             let failed = fail_on.is_some_and(|l| app::fails(&r, l));
+            let code = if named_unread { 2 } else { u8::from(failed) };
             // The process ends right after the output is written: freeing a report of a large
             // bundle piece by piece would only delay that.
             std::mem::forget(r);
-            (text, u8::from(failed))
+            (text, code)
         }
     }
 }

@@ -130,6 +130,10 @@ pub struct Report {
     /// Every failed attempt of every job, in time order (for the HTML timeline; not in the JSON).
     #[serde(skip)]
     pub failures: Vec<FailurePoint>,
+    /// Paths that could not be read and why (for stderr; each is also an input row or a
+    /// warning in the JSON).
+    #[serde(skip)]
+    pub unread: Vec<crate::app::Unread>,
     /// Every observation analysed (for events.csv; not in the JSON).
     #[serde(skip)]
     pub observations: Vec<crate::model::Observation>,
@@ -284,6 +288,7 @@ impl Report {
             diagnoses,
             warnings,
             window: None,
+            unread: Vec::new(),
             failures,
             observations: Vec::new(),
         }
