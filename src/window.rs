@@ -139,10 +139,16 @@ pub struct Window {
 impl Window {
     /// Both bounds, refusing `--since` after `--until` where both are absolute.
     pub fn new(since: Option<Bound>, until: Option<Bound>) -> Result<Window, TimeError> {
-        if let (Some(Bound::At(s)), Some(Bound::At(u))) = (since, until) {
-            if s > u {
+        match (since, until) {
+            (Some(Bound::At(s)), Some(Bound::At(u))) if s > u => {
                 return Err(TimeError::Reversed(s.to_string(), u.to_string()));
             }
+            // Both counted back from one anchor: the longer span is the earlier end.
+            (Some(Bound::Back(s)), Some(Bound::Back(u))) if s < u => {
+                let back = |d: SignedDuration| format!("{}s back", d.as_secs());
+                return Err(TimeError::Reversed(back(s), back(u)));
+            }
+            _ => {}
         }
         Ok(Window { since, until })
     }
