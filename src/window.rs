@@ -336,6 +336,12 @@ mod tests {
             Some(at("2024-03-11T00:00:00Z"))
         )
         .is_ok());
+        let back = |h| Some(Bound::Back(SignedDuration::from_hours(h)));
+        assert!(matches!(
+            Window::new(back(1), back(2)),
+            Err(TimeError::Reversed(..))
+        ));
+        assert!(Window::new(back(2), back(1)).is_ok());
     }
 
     #[test]
