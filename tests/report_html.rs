@@ -128,6 +128,7 @@ fn hostile_report() -> Report {
             message: format!("unreadable {XSS}"),
         }],
         window: None,
+        unread: vec![],
         failures,
         observations: vec![],
     }
