@@ -39,6 +39,12 @@ pub struct Config {
     pub window: Window,
     /// `--timezone`: the zone of times given without one.
     pub timezone: Option<jiff::tz::TimeZone>,
+    /// `--no-security`: leave the security lens out.
+    pub no_security: bool,
+    /// `--sigma DIR`: Sigma rules for the Bits-Client log, run by the security lens.
+    pub sigma: Option<PathBuf>,
+    /// `--security-lists FILE`: entries added to the security lens's lists.
+    pub security_lists: Option<PathBuf>,
 }
 
 /// A path that could not be read, and why (for one line each on stderr).
@@ -57,6 +63,41 @@ pub enum AppError {
     NothingReadable { given: usize, unread: Vec<Unread> },
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    #[error("{0}")]
+    SecurityLists(#[from] crate::diagnose::security::lists::ListsError),
+    #[error("{0}")]
+    Sigma(#[from] crate::diagnose::security::sigma::SigmaError),
+}
+
+/// The security lens `cfg` asks for (None with `--no-security`), and a warning for every Sigma
+/// file that was not used.
+fn security_lens(
+    cfg: &Config,
+) -> Result<(Option<crate::diagnose::security::Lens>, Vec<Warning>), AppError> {
+    use crate::diagnose::security::{lists::Lists, sigma::SigmaSet, Lens};
+    if cfg.no_security {
+        return Ok((None, Vec::new()));
+    }
+    let mut lists = Lists::builtin();
+    if let Some(p) = &cfg.security_lists {
+        lists.extend_from_file(p)?;
+    }
+    let mut warnings = Vec::new();
+    let sigma = match &cfg.sigma {
+        Some(dir) => {
+            let set = SigmaSet::load(dir)?;
+            for why in &set.skipped {
+                warnings.push(Warning {
+                    path: dir.display().to_string(),
+                    at: None,
+                    message: format!("Sigma rule not used: {why}"),
+                });
+            }
+            Some(set)
+        }
+        None => None,
+    };
+    Ok((Some(Lens { lists, sigma }), warnings))
 }
 
 /// What reading one input gave.
@@ -103,8 +144,10 @@ fn run(
     kb: &Knowledge,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, AppError> {
+    let (lens, lens_warnings) = security_lens(cfg)?;
     let (found, mut warnings) = discover(&cfg.paths);
     let (found, copies) = dedup::same_content(found);
+    warnings.extend(lens_warnings);
     progress(Progress::Found(found.len()));
     // Files and the chunks within each file share one pool.
     let mut results: Vec<InputResult> = found
@@ -140,7 +183,7 @@ fn run(
     let clocks = crate::clock::place(&mut observations, cfg.timezone.as_ref());
     let window = apply_window(&cfg.window, &mut observations);
     let fleet = correlate(&observations);
-    let diagnoses = diagnose(&fleet, kb);
+    let diagnoses = diagnose(&fleet, kb, lens.as_ref());
     let mut report = Report::build(rows, fleet, diagnoses, warnings);
     report.observations = observations;
     report.window = window;

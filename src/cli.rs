@@ -118,6 +118,16 @@ pub enum Command {
         /// Text report: every list in full and every input, not only those with problems.
         #[arg(short, long)]
         verbose: bool,
+        /// Leave out the security lens (BITS jobs that look like abuse, MITRE ATT&CK T1197).
+        #[arg(long)]
+        no_security: bool,
+        /// Also run the Sigma rules in DIR whose log source is windows / bits-client.
+        #[arg(long, value_name = "DIR", conflicts_with = "no_security")]
+        sigma: Option<PathBuf>,
+        /// Add entries to the security lens's lists (CSV `list,value,note`, as the built-in
+        /// src/knowledge/security.csv).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_security")]
+        security_lists: Option<PathBuf>,
     },
     /// On the Windows machine to diagnose: capture its BITS event logs, job lists, service
     /// configuration, policy and proxy into one zip for `analyze` (no user files, no
@@ -281,6 +291,9 @@ impl Cli {
                 threads,
                 quiet,
                 verbose,
+                no_security,
+                sigma,
+                security_lists,
             } => {
                 let (window, timezone) = times(since, until, timezone)?;
                 let host_filter = HostFilter::new(&hosts).map_err(usage)?;
@@ -292,6 +305,9 @@ impl Cli {
                         threads,
                         window,
                         timezone,
+                        no_security,
+                        sigma,
+                        security_lists,
                     },
                     format: match format {
                         ReportFormatArg::Text => Format::Text,

@@ -63,6 +63,21 @@ pub struct Job {
     /// Snapshot state from bitsadmin / PowerShell listings, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The program that created the job (event 3 `processPath`, v2 and later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    /// The program BITS runs when the job finishes (listing or event 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
+    /// Files with their local names (event 16403, job listings).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub files: BTreeSet<JobFile>,
+    /// The job's no-progress timeout in seconds, where a listing shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_progress_timeout: Option<u64>,
+    /// Whether an event 3 (job created) was seen.
+    #[serde(skip)]
+    pub created: bool,
     #[serde(skip)]
     pub failures: Vec<Failure>,
     /// Time of the last success (event 4, event 60 with S_OK, TRANSFERRED state).
@@ -70,6 +85,16 @@ pub struct Job {
     pub last_success: Option<When>,
     #[serde(skip)]
     pub evidence: Vec<Evidence>,
+}
+
+/// One file of a job: where it comes from and where it is saved.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct JobFile {
+    pub remote: String,
+    pub local: String,
+    /// Named by a Bits-Client 16403 event (rather than a listing).
+    #[serde(skip)]
+    pub from_16403: bool,
 }
 
 impl Job {
@@ -416,6 +441,7 @@ fn title_of(f: &Fact) -> Option<&str> {
     Some(match f {
         Fact::JobCreated { title, .. }
         | Fact::TransferStarted { title, .. }
+        | Fact::FileQueued { title, .. }
         | Fact::TransferStopped { title, .. }
         | Fact::TransferError { title, .. }
         | Fact::JobCompleted { title, .. }
@@ -435,6 +461,8 @@ fn job_ref(
     match &obs.fact {
         Fact::JobCreated { .. }
         | Fact::TransferStarted { .. }
+        | Fact::FileQueued { .. }
+        | Fact::NotifyCommand { .. }
         | Fact::TransferStopped { .. }
         | Fact::TransferError { .. }
         | Fact::JobCompleted { .. }
@@ -489,6 +517,11 @@ impl JobBuilder {
                 first_seen: When::Unknown,
                 last_seen: When::Unknown,
                 state: None,
+                process: None,
+                notify: None,
+                files: BTreeSet::new(),
+                no_progress_timeout: None,
+                created: false,
                 failures: Vec::new(),
                 last_success: None,
                 evidence: Vec::new(),
@@ -520,12 +553,36 @@ impl JobBuilder {
             });
         };
         let step = match &obs.fact {
-            Fact::JobCreated { owner, .. } => {
+            Fact::JobCreated { owner, process, .. } => {
                 set_owner(j, owner);
+                j.created = true;
+                if let Some(p) = process.as_ref().filter(|p| !p.is_empty()) {
+                    j.process = Some(p.clone());
+                }
                 Step::Other
             }
             Fact::TransferStarted { url, .. } => {
                 add_url(j, url);
+                Step::Other
+            }
+            Fact::FileQueued { remote, local, .. } => {
+                add_url(j, remote);
+                j.files.insert(JobFile {
+                    remote: remote.clone(),
+                    local: local.clone(),
+                    from_16403: true,
+                });
+                Step::Other
+            }
+            Fact::NotifyCommand {
+                program,
+                parameters,
+                ..
+            } => {
+                let cmd = format!("{program} {parameters}");
+                if !cmd.trim().is_empty() {
+                    j.notify = Some(cmd.trim().to_string());
+                }
                 Step::Other
             }
             Fact::TransferStopped { url, hr, proxy, .. } => {
@@ -583,8 +640,21 @@ impl JobBuilder {
                 if let Some(o) = &s.owner {
                     set_owner(j, o);
                 }
-                for (remote, _) in &s.files {
+                for (remote, local) in &s.files {
                     add_url(j, remote);
+                    if !local.is_empty() {
+                        j.files.insert(JobFile {
+                            remote: remote.clone(),
+                            local: local.clone(),
+                            from_16403: false,
+                        });
+                    }
+                }
+                if let Some(c) = s.notify_command.as_ref().filter(|c| !c.trim().is_empty()) {
+                    j.notify = Some(c.clone());
+                }
+                if s.no_progress_timeout.is_some() {
+                    j.no_progress_timeout = s.no_progress_timeout;
                 }
                 if let Some(p) = &s.proxy_list {
                     add_proxy(j, &Some(p.clone()));

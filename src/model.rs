@@ -406,6 +406,21 @@ pub enum Fact {
         proxy: Option<String>,
         context: Option<u32>,
     },
+    /// Bits-Client 16403: a file was added to a job (remote URL and the local name it is
+    /// saved as).
+    FileQueued {
+        job: Option<Guid>,
+        title: String,
+        remote: String,
+        local: String,
+    },
+    /// Bits-Client 6: the program (and its arguments) BITS runs when the job completes or
+    /// fails, i.e. a notification command line.
+    NotifyCommand {
+        job: Option<Guid>,
+        program: String,
+        parameters: String,
+    },
     /// Bits-Client 4.
     JobCompleted {
         job: Option<Guid>,
@@ -628,6 +643,8 @@ impl Fact {
             | Fact::JobCancelled { job, .. }
             | Fact::ProxyFailure { job, .. }
             | Fact::HttpFeatureMissing { job, .. }
+            | Fact::FileQueued { job, .. }
+            | Fact::NotifyCommand { job, .. }
             | Fact::Update { job, .. } => job.as_ref(),
             Fact::JobSnapshot(s) => s.job.as_ref(),
             _ => None,

@@ -8,6 +8,7 @@
 mod config;
 mod fold;
 mod network;
+pub mod security;
 mod service;
 pub mod version;
 
@@ -252,12 +253,16 @@ fn is_network_code(hr: HResult) -> bool {
 }
 
 /// Run every rule. `kb` gives meanings, causes and fixes.
-pub fn diagnose(fleet: &Fleet, kb: &Knowledge) -> Vec<Diagnosis> {
+/// `lens` adds the security findings (None leaves them out).
+pub fn diagnose(fleet: &Fleet, kb: &Knowledge, lens: Option<&security::Lens>) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     transfer_failures(fleet, kb, &mut out);
     service::run(fleet, kb, &mut out);
     config::run(fleet, kb, &mut out);
     network::run(fleet, kb, &mut out);
+    if let Some(lens) = lens {
+        security::run(fleet, lens, &mut out);
+    }
     fold::fold(&mut out);
     rank(&mut out);
     out

@@ -250,12 +250,18 @@ fn bits_client(id: u32, version: u64, d: &Fields) -> Option<Fact> {
                 url_range: d.opt_text("URLRange"),
             }
         }
-        // 16403 names a job's file: its URL joins the job's timeline.
-        16403 => Fact::TransferStarted {
+        // 16403 names a job's file: its URL joins the job's timeline, its local name the
+        // job's files.
+        16403 => Fact::FileQueued {
             job: d.guid("jobId"),
             title: d.text("jobTitle"),
-            url: d.text("RemoteName"),
-            bytes_total: None,
+            remote: d.text("RemoteName"),
+            local: d.text("LocalName"),
+        },
+        6 => Fact::NotifyCommand {
+            job: d.guid("jobId"),
+            program: d.text("program"),
+            parameters: d.text("parameters"),
         },
         204 if version >= 1 => Fact::CredentialsRejected {
             job_title: d.text("job"),

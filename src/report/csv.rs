@@ -365,6 +365,8 @@ pub fn kind(f: &Fact) -> &'static str {
     match f {
         Fact::JobCreated { .. } => "job_created",
         Fact::TransferStarted { .. } => "transfer_started",
+        Fact::FileQueued { .. } => "file_queued",
+        Fact::NotifyCommand { .. } => "notify_command",
         Fact::TransferStopped { .. } => "transfer_stopped",
         Fact::TransferError { .. } => "transfer_error",
         Fact::JobCompleted { .. } => "job_completed",
@@ -434,6 +436,24 @@ fn fields(fact: &Fact) -> Fields {
             f.url = url.clone();
             f.put("title", title);
             f.opt("bytes_total", *bytes_total);
+        }
+        Fact::FileQueued {
+            title,
+            remote,
+            local,
+            ..
+        } => {
+            f.url = remote.clone();
+            f.put("title", title);
+            f.put("local", local);
+        }
+        Fact::NotifyCommand {
+            program,
+            parameters,
+            ..
+        } => {
+            f.put("program", program);
+            f.put("parameters", parameters);
         }
         Fact::TransferStopped {
             title,

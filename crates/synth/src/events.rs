@@ -250,6 +250,28 @@ pub(crate) fn build_host(
                 ("processId", Value::U32(rng.range(1000, 15000) as u32 & !3)),
             ],
         ));
+        if j.file_event {
+            bits.push(bits_event(
+                pc,
+                16403,
+                0,
+                4,
+                0,
+                created + micros(500),
+                bits_pid,
+                tid(rng),
+                vec![
+                    ("User", s(&j.owner)),
+                    ("jobTitle", s(&j.title)),
+                    ("jobId", g(&id)),
+                    ("jobOwner", s(&j.owner)),
+                    ("fileCount", Value::U32(1)),
+                    ("RemoteName", s(&j.url)),
+                    ("LocalName", s(&j.local_path)),
+                    ("processId", Value::U32(rng.range(1000, 15000) as u32 & !3)),
+                ],
+            ));
+        }
         let mut built = BuiltJob {
             spec: k,
             id: id.clone(),

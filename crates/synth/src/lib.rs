@@ -132,6 +132,13 @@ pub struct JobSpec {
     pub attempts: Vec<Attempt>,
     /// Whether the job is still in the queue when `bitsadmin /list /allusers /verbose` runs.
     pub in_bitsadmin: bool,
+    /// The program BITS runs when the job finishes (bitsadmin `NOTIFICATION COMMAND LINE`);
+    /// `None` prints `none`.
+    pub notify_command: Option<String>,
+    /// The job's no-progress timeout in seconds; `None` = BITS's default (1209600).
+    pub no_progress_timeout: Option<u64>,
+    /// Whether the log has a Bits-Client 16403 naming the job's file (Windows 11 and later).
+    pub file_event: bool,
 }
 
 impl JobSpec {
@@ -152,6 +159,9 @@ impl JobSpec {
             delay_minutes: 0,
             attempts,
             in_bitsadmin: false,
+            notify_command: None,
+            no_progress_timeout: None,
+            file_event: false,
         }
     }
 }

@@ -47,6 +47,9 @@ fn edge_job(delay: u32) -> JobSpec {
         delay_minutes: delay,
         attempts: vec![Attempt::Succeed],
         in_bitsadmin: false,
+        notify_command: None,
+        no_progress_timeout: None,
+        file_event: false,
     }
 }
 
@@ -129,6 +132,9 @@ pub fn scenario() -> Scenario {
                 url_range: String::new(),
             }],
             in_bitsadmin: true,
+            notify_command: None,
+            no_progress_timeout: None,
+            file_event: false,
         },
         wsus_job(
             "D1/5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C8D7ED1.cab",
@@ -157,6 +163,9 @@ pub fn scenario() -> Scenario {
                 context: 5,
             }],
             in_bitsadmin: true,
+            notify_command: None,
+            no_progress_timeout: None,
+            file_event: false,
         },
         {
             let mut j = JobSpec::windows_update(

@@ -162,7 +162,8 @@ fn bitsadmin(host: &HostSpec, built: &Built) -> String {
                 if system { "REGISTERED" } else { "UNREGISTERED" }
             ),
             format!(
-                "RETRY DELAY: 600 NO PROGRESS TIMEOUT: 1209600 ERROR COUNT: {}",
+                "RETRY DELAY: 600 NO PROGRESS TIMEOUT: {} ERROR COUNT: {}",
+                spec.no_progress_timeout.unwrap_or(1_209_600),
                 job.error_count
             ),
             "PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL".to_string(),
@@ -192,7 +193,10 @@ fn bitsadmin(host: &HostSpec, built: &Built) -> String {
             spec.url,
             spec.local_path
         ));
-        o.push_str("NOTIFICATION COMMAND LINE: none\r\n");
+        o.push_str(&format!(
+            "NOTIFICATION COMMAND LINE: {}\r\n",
+            spec.notify_command.as_deref().unwrap_or("none")
+        ));
         o.push_str(&format!(
             "owner MIC integrity level: {}\r\nowner elevated ?           {}\r\n",
             if system { "SYSTEM" } else { "MEDIUM" },
