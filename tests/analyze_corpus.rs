@@ -237,6 +237,11 @@ fn whole_corpus_gives_no_false_root_causes() {
         // job queues: none of them is a service, configuration, limit, proxy or credentials
         // finding.
         let rule = d["rule"].as_str().unwrap();
+        if rule.starts_with("security.") {
+            // The security lens's findings on the attack samples are checked one by one in
+            // tests/security_corpus.rs.
+            continue;
+        }
         assert!(
             [
                 "host-network",

@@ -164,14 +164,14 @@ fn analyze_finds_every_planted_problem() {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
+    // ... and the HR policy pack, fetched by a PowerShell script, is noted by the security
+    // lens (information only: administrators script BITS too).
     assert_eq!(
         info,
-        [key(
-            "transfer-recovered",
-            "0x80072EFE",
-            "job",
-            &["WS-FIN-01"]
-        )]
+        [
+            key("transfer-recovered", "0x80072EFE", "job", &["WS-FIN-01"]),
+            key("security.created-by-powershell", "", "job", &["WS-HR-07"]),
+        ]
         .into_iter()
         .collect()
     );

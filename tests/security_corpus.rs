@@ -110,14 +110,13 @@ fn t1197_job_created_with_bitsadmin() {
 }
 
 #[test]
-fn hayabusa_t1197_bitsadmin_pulls_an_exe_from_an_ip() {
+fn hayabusa_t1197_bitsadmin_pulls_an_exe() {
     let Some(c) = corpus() else { return };
     let r = analyze(&c.join(HAYABUSA), &[]);
     assert_eq!(
         rules(&r),
         set(&[
             ("security.created-by-bitsadmin", "info"),
-            ("security.raw-ip", "warning"),
             ("security.executable-download", "warning"),
         ])
     );

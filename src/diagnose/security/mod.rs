@@ -310,25 +310,24 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
         if lists.host_in(ListKind::VendorHost, &host).is_some() {
             continue;
         }
+        if is_wsus_content(url) {
+            // Update content from the organisation's own WSUS server (by name or address).
+            continue;
+        }
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = bare.parse::<IpAddr>() {
-            let internal = is_internal(&ip);
-            let mut why = format!(
-                "The job downloads from a bare IP address ({ip}) with no name behind it. Software updates come from named servers; payload servers and quickly rented machines often have none."
+            // Internal addresses are left alone, as the Sigma rule does: WSUS servers and
+            // intranet shares are often named by address.
+            if !is_internal(&ip) {
+                let mut why = format!(
+                "The job downloads from a bare public IP address ({ip}) with no name behind it. Software updates come from named servers; payload servers and quickly rented machines often have none."
             );
-            if internal {
-                why.push_str(" The address is internal, so the server is inside the network: check what it is.");
-            }
-            if failing {
-                why.push_str(" The job keeps failing against it, the pattern of a beacon retrying a server that is gone.");
-            }
-            signs.push(Sign {
+                if failing {
+                    why.push_str(" The job keeps failing against it, the pattern of a beacon retrying a server that is gone.");
+                }
+                signs.push(Sign {
                 rule: "security.raw-ip",
-                severity: if internal && !failing {
-                    Severity::Warning
-                } else {
-                    Severity::Error
-                },
+                severity: Severity::Error,
                 technique: "T1197, T1105",
                 subject: ip.to_string(),
                 title: format!("BITS job downloads from the IP address {ip}"),
@@ -336,6 +335,7 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
                 seen: format!("URL {url}"),
                 next: format!("Find what runs at {ip} (owner, other connections to it in proxy and firewall logs) and check the saved file."),
             });
+            }
         } else {
             if let Some((domain, note)) = lists.host_in(ListKind::FileSharing, &host) {
                 signs.push(Sign {
@@ -405,8 +405,9 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
         // usually browser and chat updaters.
         let sigma_filter =
             local.to_ascii_lowercase().contains("\\appdata\\") && f.remote.contains(".com");
-        let vendor =
-            url_host(&f.remote).is_some_and(|h| lists.host_in(ListKind::VendorHost, &h).is_some());
+        let vendor = is_wsus_content(&f.remote)
+            || url_host(&f.remote)
+                .is_some_and(|h| lists.host_in(ListKind::VendorHost, &h).is_some());
         if !sigma_filter && !vendor {
             if let Some((ext, note)) = lists.suffix_in(ListKind::SuspiciousExtension, local) {
                 signs.push(Sign {
@@ -454,6 +455,25 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
         });
     }
     signs
+}
+
+/// Whether a URL is WSUS update content: `/Content/XX/<40 hex digits>.<ext>`, the layout
+/// WSUS serves the files it mirrors from Microsoft in.
+fn is_wsus_content(url: &str) -> bool {
+    let path = url_path(url);
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    let (Some(content), Some(dir), Some(file), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    let stem = file.split('.').next().unwrap_or("");
+    content.eq_ignore_ascii_case("content")
+        && dir.len() == 2
+        && hex(dir)
+        && stem.len() == 40
+        && hex(stem)
 }
 
 /// Whether a server is in the machine's own DNS domain (`wsus.corp.example.net` for
@@ -539,6 +559,17 @@ mod tests {
         assert_eq!(local_source(r"\\srv\share\x.exe"), Some(LocalSource::Unc));
         assert_eq!(local_source("FILE:///c:/x"), Some(LocalSource::FileUrl));
         assert_eq!(local_source("https://x/y"), None);
+    }
+
+    #[test]
+    fn wsus_content_urls() {
+        assert!(is_wsus_content(
+            "http://10.0.0.5:8530/Content/4E/1A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C4E.exe"
+        ));
+        assert!(!is_wsus_content("http://10.0.0.5/Content/4E/payload.exe"));
+        assert!(!is_wsus_content(
+            "http://x/a/Content/4E/1A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C4E.exe"
+        ));
     }
 
     #[test]
