@@ -8,7 +8,7 @@
 
 use super::{Report, Status};
 use crate::correlate::Outcome;
-use crate::diagnose::{Diagnosis, Severity};
+use crate::diagnose::{Category, Diagnosis, Severity};
 use anstyle::{AnsiColor, Style};
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -229,13 +229,31 @@ fn diagnoses(o: &mut Out, r: &Report) {
         }
         return;
     }
-    let _ = writeln!(
-        o.s,
-        "\n{} diagnosis(es), most important first:",
-        r.diagnoses.len()
-    );
-    for d in &r.diagnoses {
-        diagnosis(o, d);
+    // Failures and configuration first; the security lens has a section of its own.
+    let (security, rest): (Vec<&Diagnosis>, Vec<&Diagnosis>) = r
+        .diagnoses
+        .iter()
+        .partition(|d| d.category == Category::Security);
+    if rest.is_empty() {
+        let _ = writeln!(
+            o.s,
+            "\nNo transfer, service or configuration problems found."
+        );
+    } else {
+        let _ = writeln!(o.s, "\n{} diagnosis(es), most important first:", rest.len());
+        for d in rest {
+            diagnosis(o, d);
+        }
+    }
+    if !security.is_empty() {
+        let _ = writeln!(
+            o.s,
+            "\nSecurity: {} finding(s) about BITS jobs that may be abuse (MITRE ATT&CK T1197) or hidden history:",
+            security.len()
+        );
+        for d in security {
+            diagnosis(o, d);
+        }
     }
 }
 
