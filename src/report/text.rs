@@ -246,11 +246,10 @@ fn diagnoses(o: &mut Out, r: &Report) {
         }
     }
     if !security.is_empty() {
-        let _ = writeln!(
-            o.s,
-            "\nSecurity: {} finding(s) about BITS jobs that may be abuse (MITRE ATT&CK T1197) or hidden history:",
+        o.heading(&format!(
+            "Security (MITRE ATT&CK T1197): {} finding(s)",
             security.len()
-        );
+        ));
         for d in security {
             diagnosis(o, d);
         }
