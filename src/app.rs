@@ -107,7 +107,9 @@ struct InputResult {
     warnings: Vec<Warning>,
     /// Hosts named inside the input (evtx `Computer`).
     hosts: BTreeSet<String>,
-    folder_hint: Option<String>,
+    /// The folders above the input, outermost first (zip stems included): host attribution
+    /// reads them.
+    folders: Vec<String>,
 }
 
 /// Analyse the inputs named in `cfg`.
@@ -153,7 +155,7 @@ fn run(
     let mut results: Vec<InputResult> = found
         .par_iter()
         .flat_map_iter(|f| {
-            let r = isolated(&f.display, f.host_hint.as_deref(), || read_input(f, cfg));
+            let r = isolated(&f.display, &f.folders, || read_input(f, cfg));
             progress(Progress::Read);
             r
         })
@@ -165,7 +167,7 @@ fn run(
         let given = cfg.paths.len();
         return Err(AppError::NothingReadable { given, unread });
     }
-    assign_text_hosts(&mut results);
+    assign_hosts(&mut results, cfg.host.as_deref());
     count_records_once(&mut results);
     for c in copies {
         let row = copy_row(&c, &results);
@@ -243,7 +245,7 @@ fn copy_row(c: &dedup::Copy, results: &[InputResult]) -> InputResult {
     let original = results.iter().find(|r| r.row.path == c.read_instead);
     let origin = Origin {
         display: &c.file.display,
-        host_hint: c.file.host_hint.as_deref(),
+        folders: &c.file.folders,
     };
     let why = format!("same content as {}, which is read instead", c.read_instead);
     let kind = original.map_or("unknown", |r| r.row.kind.as_str());
@@ -330,7 +332,7 @@ pub fn fails(report: &Report, level: Severity) -> bool {
 /// Where an input came from: a file, or an entry of a zip bundle.
 struct Origin<'a> {
     display: &'a str,
-    host_hint: Option<&'a str>,
+    folders: &'a [String],
 }
 
 fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
@@ -357,7 +359,7 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
             Vec::new()
         },
         hosts: BTreeSet::new(),
-        folder_hint: o.host_hint.map(str::to_string),
+        folders: o.folders.to_vec(),
     }
 }
 
@@ -365,7 +367,7 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
 /// only: it becomes the input's `skipped` row with the reason, and the run goes on.
 fn isolated(
     display: &str,
-    host_hint: Option<&str>,
+    folders: &[String],
     work: impl FnOnce() -> Vec<InputResult>,
 ) -> Vec<InputResult> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
@@ -376,7 +378,7 @@ fn isolated(
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let origin = Origin { display, host_hint };
+            let origin = Origin { display, folders };
             let why = format!(
                 "internal error while reading this input, skipped (please report it): {what}"
             );
@@ -389,7 +391,7 @@ fn isolated(
 fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
     let origin = Origin {
         display: &f.display,
-        host_hint: f.host_hint.as_deref(),
+        folders: &f.folders,
     };
     match std::fs::metadata(&f.path) {
         Ok(m) if m.len() > MAX_INPUT_BYTES => {
@@ -438,14 +440,14 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
     let mut results = Vec::new();
     let limits = zip::ZipLimits::default();
     let warnings = zip::visit_file(&f.path, &f.display, &limits, &mut |entry| {
-        // The folder layout around the bundle wins over the layout inside it.
-        let hint = f.host_hint.clone().or(entry.host_hint);
+        // The folders around the bundle, then the bundle and the folders inside it.
+        let folders: Vec<String> = f.folders.iter().chain(&entry.folders).cloned().collect();
         let origin = Origin {
             display: &entry.display,
-            host_hint: hint.as_deref(),
+            folders: &folders,
         };
         let display = origin.display;
-        results.extend(isolated(display, origin.host_hint, || {
+        results.extend(isolated(display, origin.folders, || {
             vec![read_bytes(&origin, &entry.bytes, cfg)]
         }));
     });
@@ -470,7 +472,7 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
         observations: Vec::new(),
         warnings,
         hosts: BTreeSet::new(),
-        folder_hint: f.host_hint.clone(),
+        folders: f.folders.clone(),
     });
     results
 }
@@ -492,8 +494,8 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
     }
     let head: String = decoded.text.chars().take(8192).collect();
     let kind = sniff(bytes, Some(&head));
-    let host = o
-        .host_hint
+    // Provisional: `assign_hosts` settles it once every input is read.
+    let host = crate::ingest::host::nearest(o.folders)
         .map(str::to_string)
         .or_else(|| cfg.host.clone())
         .unwrap_or_else(|| "unknown".into());
@@ -532,7 +534,7 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
         observations: parsed.observations,
         warnings: parsed.warnings,
         hosts: BTreeSet::new(),
-        folder_hint: o.host_hint.map(str::to_string),
+        folders: o.folders.to_vec(),
     }
 }
 
@@ -596,43 +598,59 @@ fn evtx_result(
                 observations: out.parsed.observations,
                 warnings: out.parsed.warnings,
                 hosts,
-                folder_hint: o.host_hint.map(str::to_string),
+                folders: o.folders.to_vec(),
             }
         }
     }
 }
 
-/// Text inputs take their host from the folder layout, else `--text-host`; a folder name that
-/// is the short form of a host named in an event log of the same folder takes that spelling,
-/// so `bundle/WS01/bitsadmin.txt` and `WS01.corp.example` events are one host.
-fn assign_text_hosts(results: &mut [InputResult]) {
-    let mut evtx_hosts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for r in results.iter() {
-        if let Some(h) = &r.folder_hint {
-            evtx_hosts
-                .entry(h.to_ascii_lowercase())
-                .or_default()
-                .extend(r.hosts.iter().cloned());
+/// Settle every input's host by the rule of `ingest::host` (event logs beside a capture, else
+/// the nearest specific folder, else `label`), then join short names to their FQDN where that
+/// is unambiguous, in observations and input rows alike.
+fn assign_hosts(results: &mut [InputResult], label: Option<&str>) {
+    use crate::ingest::host;
+    let located: Vec<host::Located> = results
+        .iter()
+        .map(|r| host::Located {
+            folders: &r.folders,
+            computers: &r.hosts,
+            is_event_log: r.row.kind == "evtx",
+        })
+        .collect();
+    let text_hosts = host::attribute(&located, label);
+    for (r, h) in results.iter_mut().zip(text_hosts) {
+        // Rows without observations (skipped, zip bundles) name no host.
+        if let (Some(h), false) = (h, r.row.host.is_empty() && r.observations.is_empty()) {
+            r.row.host = h.clone();
+            for o in &mut r.observations {
+                o.host.clone_from(&h);
+            }
         }
     }
-    for r in results.iter_mut().filter(|r| r.row.kind != "evtx") {
-        let Some(hint) = &r.folder_hint else { continue };
-        let Some(named) = evtx_hosts.get(&hint.to_ascii_lowercase()) else {
-            continue;
-        };
-        let matching: Vec<&String> = named
+    let renames = host::merge_names(
+        results
             .iter()
-            .filter(|h| {
-                let short = h.split('.').next().unwrap_or(h);
-                short.eq_ignore_ascii_case(hint) || h.eq_ignore_ascii_case(hint)
-            })
-            .collect();
-        if let [one] = matching.as_slice() {
-            let one = (*one).clone();
-            r.row.host = one.clone();
-            for o in &mut r.observations {
-                o.host = one.clone();
+            .flat_map(|r| r.observations.iter().map(|o| o.host.as_str())),
+    );
+    if renames.is_empty() {
+        return;
+    }
+    for r in results.iter_mut() {
+        for o in &mut r.observations {
+            if let Some(to) = renames.get(&o.host) {
+                o.host.clone_from(to);
             }
+        }
+        if !r.row.host.is_empty() {
+            let mut names: Vec<String> = r
+                .row
+                .host
+                .split(';')
+                .map(|h| renames.get(h).cloned().unwrap_or_else(|| h.to_string()))
+                .collect();
+            names.sort();
+            names.dedup();
+            r.row.host = names.join(";");
         }
     }
 }
@@ -643,13 +661,14 @@ mod tests {
 
     #[test]
     fn a_panic_while_reading_one_input_becomes_its_skipped_row() {
-        let rows = isolated("bundle/WS01/x.evtx", Some("WS01"), || {
+        let folders = vec!["bundle".to_string(), "WS01".to_string()];
+        let rows = isolated("bundle/WS01/x.evtx", &folders, || {
             let v: Vec<u8> = Vec::new();
             let at = v.len() + 3;
             vec![skipped(
                 &Origin {
                     display: "never",
-                    host_hint: None,
+                    folders: &[],
                 },
                 "evtx",
                 format!("{}", v[at]),
@@ -664,12 +683,12 @@ mod tests {
         assert!(reason.contains("internal error"), "{reason}");
         assert!(reason.contains("index out of bounds"), "{reason}");
         assert_eq!(rows[0].warnings.len(), 1);
-        assert_eq!(rows[0].folder_hint.as_deref(), Some("WS01"));
+        assert_eq!(rows[0].folders, folders);
     }
 
     #[test]
     fn work_that_does_not_panic_is_passed_through() {
-        let rows = isolated("a", None, Vec::new);
+        let rows = isolated("a", &[], Vec::new);
         assert!(rows.is_empty());
     }
 }

@@ -286,7 +286,8 @@ fn nested_zip_one_level_is_read_two_levels_are_not() {
     assert_eq!(
         got,
         [
-            ("fleet.zip!WS01.zip!WS02/sc.txt", Some("WS01")),
+            // The nearest specific folder: WS02 inside the nested zip WS01.zip.
+            ("fleet.zip!WS01.zip!WS02/sc.txt", Some("WS02")),
             ("fleet.zip!WS01.zip!logs/bitsadmin.txt", Some("WS01")),
             // `collected` is a generic folder name; WS03 is the first specific one.
             (

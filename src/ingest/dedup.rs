@@ -203,6 +203,7 @@ mod tests {
             Found {
                 path: p,
                 display: name.into(),
+                folders: vec![host.into()],
                 host_hint: Some(host.into()),
             }
         };

@@ -2,6 +2,7 @@
 //! its location suggests. Folders are walked recursively in name order (symlinks followed,
 //! loops detected and reported, never followed twice).
 
+use crate::ingest::host;
 use crate::model::Warning;
 use std::path::{Path, PathBuf};
 
@@ -11,40 +12,11 @@ pub struct Found {
     pub path: PathBuf,
     /// The path as reports show it: as given, with `/` between the parts below a folder.
     pub display: String,
-    /// A host name suggested by the layout (`bundle/HOSTNAME/...`), for inputs that carry none.
+    /// The folders above the file, outermost first: the given folder's own name, then the
+    /// ones below it (none for a file given by name). Host attribution reads them.
+    pub folders: Vec<String>,
+    /// The host the layout names (`bundle/HOSTNAME/...`): see [`crate::ingest::host`].
     pub host_hint: Option<String>,
-}
-
-/// Folder names that say what is inside rather than whose it is.
-const GENERIC_DIRS: &[&str] = &[
-    "logs",
-    "log",
-    "evtx",
-    "eventlogs",
-    "event logs",
-    "text",
-    "txt",
-    "bundle",
-    "bundles",
-    "samples",
-    "sample",
-    "output",
-    "export",
-    "exports",
-    "collected",
-    "data",
-    "bits",
-    "system32",
-    "winevt",
-    "windows",
-    "tmp",
-    "temp",
-    ".",
-    "..",
-];
-
-pub(crate) fn is_generic(name: &str) -> bool {
-    GENERIC_DIRS.iter().any(|g| g.eq_ignore_ascii_case(name))
 }
 
 /// Walk every path. Unreadable paths and loops become warnings.
@@ -57,6 +29,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<Warning>) {
             found.push(Found {
                 path: root.clone(),
                 display: shown_root,
+                folders: Vec::new(),
                 host_hint: None,
             });
             continue;
@@ -76,10 +49,12 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<Warning>) {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                    let folders = folders(root, rel);
                     found.push(Found {
                         path: e.path().to_path_buf(),
                         display: display(&shown_root, rel),
-                        host_hint: host_hint(root, rel),
+                        host_hint: host::nearest(&folders).map(str::to_string),
+                        folders,
                     });
                 }
                 Ok(_) => {}
@@ -116,25 +91,19 @@ fn display(root: &str, rel: &Path) -> String {
     s
 }
 
-/// The first folder below the root that is not a generic name; failing that, the root's own
-/// name when it is not generic.
-fn host_hint(root: &Path, rel: &Path) -> Option<String> {
-    let mut dirs: Vec<String> = rel
-        .parent()
-        .map(|p| {
-            p.components()
-                .map(|c| c.as_os_str().to_string_lossy().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(h) = dirs.drain(..).find(|d| !is_generic(d)) {
-        return Some(h);
-    }
+/// The given folder's own name (as the file system has it, so `.` is named) and the folders
+/// between it and the file.
+fn folders(root: &Path, rel: &Path) -> Vec<String> {
     let own = root
         .canonicalize()
         .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))?;
-    (!is_generic(&own)).then_some(own)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()));
+    own.into_iter()
+        .chain(rel.parent().into_iter().flat_map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().to_string())
+        }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -142,17 +111,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_hint_takes_first_specific_folder() {
+    fn folders_from_the_given_folder_down() {
         let root = Path::new("/nonexistent-root-for-test");
         assert_eq!(
-            host_hint(root, Path::new("WS01/logs/bits.txt")).as_deref(),
-            Some("WS01")
+            folders(root, Path::new("WS01/logs/bits.txt")),
+            ["WS01", "logs"]
         );
+        assert!(folders(root, Path::new("bits.txt")).is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         assert_eq!(
-            host_hint(root, Path::new("logs/WS02/bits.txt")).as_deref(),
-            Some("WS02")
+            folders(dir.path(), Path::new("A/B/x.txt")),
+            [own.as_str(), "A", "B"]
         );
-        assert_eq!(host_hint(root, Path::new("bits.txt")), None);
     }
 
     #[test]

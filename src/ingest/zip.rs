@@ -11,13 +11,12 @@
 //! archive is still read.
 //!
 //! Entries are named `bundle.zip!HOST/bits.txt` (nested: `bundle.zip!WS01.zip!bits.txt`). Each
-//! carries a host hint: the first folder inside the zip that is not a generic name (`logs`,
-//! `evtx` ...), where a nested zip counts as a folder named by its stem (`case.zip!WS01.zip!x`
-//! -> `WS01`), falling back to the bundle's own file stem (`WS01.zip` -> `WS01`). A hint from the folders
-//! *outside* the zip (`bundle/WS01/collect.zip`) is the caller's, and, as in the folder walk,
-//! the outermost specific folder wins: `found.host_hint.or(entry.host_hint)`.
+//! carries the folders above it inside the bundle, the bundle's own stem first and a nested zip
+//! counted as a folder named by its stem (`case.zip!WS01.zip!logs/x` -> `case`, `WS01`,
+//! `logs`); host attribution (`ingest::host`) takes the nearest specific one, the same rule as
+//! for folders on disk, with the folders outside the bundle in front.
 
-use crate::ingest::walk::is_generic;
+use crate::ingest::host;
 use crate::model::Warning;
 use std::io::{Read, Seek};
 use std::path::Path;
@@ -58,7 +57,10 @@ impl Default for ZipLimits {
 pub struct ZipEntry {
     /// `bundle.zip!HOST/bits.txt`: the bundle's display name, `!`, the entry's name.
     pub display: String,
-    /// The host the layout inside the zip suggests (see the module docs).
+    /// The folders above the entry inside the bundle, outermost first: the bundle's stem, then
+    /// folders and nested zips' stems.
+    pub folders: Vec<String>,
+    /// The host those folders name alone (`ingest::host::nearest`).
     pub host_hint: Option<String>,
     pub bytes: Vec<u8>,
 }
@@ -165,7 +167,7 @@ struct Reader<'a> {
     entries_left: usize,
     /// Uncompressed bytes still allowed.
     bytes_left: u64,
-    /// The outermost zip's stem: the last resort host hint.
+    /// The outermost zip's stem: the first folder of every entry.
     bundle_stem: Option<String>,
     entry_limit_reported: bool,
 }
@@ -178,7 +180,7 @@ impl<'a> Reader<'a> {
             warnings: Vec::new(),
             entries_left: limits.max_entries,
             bytes_left: limits.max_total_bytes,
-            bundle_stem: stem(display).filter(|s| !is_generic(s)),
+            bundle_stem: stem(display),
             entry_limit_reported: false,
         }
     }
@@ -329,14 +331,11 @@ impl<'a> Reader<'a> {
                 continue;
             }
             self.bytes_left -= bytes.len() as u64;
-            let host_hint = dirs
-                .iter()
-                .find(|d| !is_generic(d))
-                .cloned()
-                .or_else(|| self.bundle_stem.clone());
+            let folders: Vec<String> = self.bundle_stem.iter().cloned().chain(dirs).collect();
             (self.visit)(ZipEntry {
                 display: shown,
-                host_hint,
+                host_hint: host::nearest(&folders).map(str::to_string),
+                folders,
                 bytes,
             });
         }
