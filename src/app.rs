@@ -1,8 +1,9 @@
 //! Runs the pipeline for a plain `Config`: discover -> read and parse in parallel -> correlate
 //! -> diagnose -> report. Nothing here prints; the caller renders the report.
 
-use crate::correlate::correlate;
-use crate::diagnose::{diagnose, Severity};
+use crate::clock::Logged;
+use crate::correlate::FleetState;
+use crate::diagnose::Severity;
 use crate::hostfilter::HostFilter;
 use crate::ingest::decode::{decode, strip_line_prefix};
 use crate::ingest::dedup;
@@ -14,8 +15,10 @@ use crate::model::Observation;
 use crate::model::Warning;
 use crate::parse::evtx::Reader;
 use crate::parse::{self, Parsed, Source};
+use crate::report::events::Spool;
 use crate::report::{InputRow, Report, Status, WindowRow};
-use crate::window::Window;
+use crate::summary::Summary;
+use crate::window::{Bound, Resolved, Window};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek};
@@ -71,7 +74,7 @@ pub enum AppError {
 
 /// The security lens `cfg` asks for (None with `--no-security`), and a warning for every Sigma
 /// file that was not used.
-fn security_lens(
+pub fn security_lens(
     cfg: &Config,
 ) -> Result<(Option<crate::diagnose::security::Lens>, Vec<Warning>), AppError> {
     use crate::diagnose::security::{lists::Lists, sigma::SigmaSet, Lens};
@@ -103,7 +106,15 @@ fn security_lens(
 /// What reading one input gave.
 struct InputResult {
     row: InputRow,
+    /// Parsed, not yet folded into `state`.
     observations: Vec<Observation>,
+    /// What the observations say, folded (see [`InputResult::fold`]).
+    state: FleetState,
+    /// Job creation / completion times an event log gave (for placing console times).
+    logged: Logged,
+    folded: bool,
+    /// Orders inputs: found order, then entry order within a zip.
+    ordinal: u64,
     warnings: Vec<Warning>,
     /// Hosts named inside the input (evtx `Computer`).
     hosts: BTreeSet<String>,
@@ -134,28 +145,74 @@ pub fn analyze_with_progress(
     kb: &Knowledge,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, AppError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads)
-        .build()
-        .map_err(|e| AppError::Threads(e.to_string()))?;
-    pool.install(|| run(cfg, kb, progress))
+    let (lens, lens_warnings) = security_lens(cfg)?;
+    in_pool(cfg.threads, || {
+        collect(cfg, progress, &[]).map(|mut s| {
+            s.warnings.extend(lens_warnings);
+            s.report(kb, lens.as_ref())
+        })
+    })?
 }
 
-fn run(
+/// Run `f` on a pool of `threads` worker threads (0 = one per core).
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, AppError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| AppError::Threads(e.to_string()))?;
+    Ok(pool.install(f))
+}
+
+/// What folding an input's observations keeps: the hosts asked for, inside the window.
+struct Keep<'a> {
+    /// Note the job times event logs give (when folding before clocks are placed).
+    log_times: bool,
+    hosts: &'a HostFilter,
+    window: Option<Resolved>,
+    events: &'a [&'a Spool],
+}
+
+/// Read every input in `cfg` on the current pool and fold what they say into one summary
+/// (turned into a report by [`Summary::report`]). Every observation analysed is also spooled
+/// into each of `events` as inputs are read (`events.csv` rows, `--format jsonl` lines).
+///
+/// Memory: an event log names its own host and gives UTC times, so it is folded as soon as it
+/// is read and its observations dropped; text captures wait (they are small) until their host
+/// and clock are settled from every input. A window counted back from the newest event
+/// (`--since 7d`) needs every time first, so then every input waits.
+pub fn collect(
     cfg: &Config,
-    kb: &Knowledge,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Report, AppError> {
-    let (lens, lens_warnings) = security_lens(cfg)?;
+    events: &[&Spool],
+) -> Result<Summary, AppError> {
     let (found, mut warnings) = discover(&cfg.paths);
     let (found, copies) = dedup::same_content(found);
-    warnings.extend(lens_warnings);
     progress(Progress::Found(found.len()));
-    // Files and the chunks within each file share one pool.
+    let relative = matches!(cfg.window.since, Some(Bound::Back(_)))
+        || matches!(cfg.window.until, Some(Bound::Back(_)));
+    let now = jiff::Timestamp::now();
+    let early = Keep {
+        log_times: true,
+        hosts: &cfg.host_filter,
+        window: (!cfg.window.is_open()).then(|| cfg.window.resolve(None, now)),
+        events,
+    };
+    // Files and the chunks within each file share one pool. Event logs could be folded here
+    // as soon as they are read (they name their host and give UTC times), but records that
+    // two overlapping exports of one log both hold are counted once across inputs
+    // (`count_records_once`), which needs them all: for now every input waits.
+    let fold_early = false;
     let mut results: Vec<InputResult> = found
         .par_iter()
-        .flat_map_iter(|f| {
-            let r = isolated(&f.display, &f.folders, || read_input(f, cfg));
+        .enumerate()
+        .flat_map_iter(|(i, f)| {
+            let mut r = isolated(&f.display, &f.folders, || read_input(f, cfg));
+            for (k, res) in r.iter_mut().enumerate() {
+                res.ordinal = ((i as u64) << 24) | k as u64;
+                if fold_early && res.row.kind == "evtx" && !relative {
+                    res.fold(&early);
+                }
+            }
             progress(Progress::Read);
             r
         })
@@ -173,27 +230,73 @@ fn run(
         let row = copy_row(&c, &results);
         results.push(row);
     }
+    host_filter_warnings(&cfg.host_filter, &results, &mut warnings);
 
-    let mut observations = Vec::new();
-    let mut rows = Vec::new();
+    // The inputs not folded yet, in input order, as one list: their clocks are placed from
+    // every event log's job times, then the window is settled.
+    let mut logged = Logged::new();
+    let mut pending = Vec::new();
+    let mut spans = Vec::new();
+    for (i, r) in results.iter_mut().enumerate() {
+        if r.folded {
+            crate::clock::merge_logged(&mut logged, std::mem::take(&mut r.logged));
+        } else {
+            crate::clock::log_times(&mut logged, &r.observations);
+            let start = pending.len();
+            pending.append(&mut r.observations);
+            spans.push((i, start));
+        }
+    }
+    let mut clocks = crate::clock::place_with(&logged, &mut pending, cfg.timezone.as_ref());
+    clocks.retain(|h, _| cfg.host_filter.matches(h));
+    let resolved = (!cfg.window.is_open()).then(|| {
+        let newest = pending
+            .iter()
+            .filter(|o| cfg.host_filter.matches(&o.host))
+            .filter_map(|o| o.time.instant())
+            .max();
+        cfg.window
+            .resolve(if relative { newest } else { None }, now)
+    });
+    let late = Keep {
+        log_times: false,
+        hosts: &cfg.host_filter,
+        window: resolved,
+        events,
+    };
+    // Back to their inputs.
+    let mut tail = pending;
+    for &(i, start) in spans.iter().rev() {
+        results[i].observations = tail.split_off(start);
+    }
+    results
+        .par_iter_mut()
+        .filter(|r| !r.folded)
+        .for_each(|r| r.fold(&late));
+
+    let mut state = FleetState::default();
+    let mut inputs = Vec::with_capacity(results.len());
     for r in results {
-        observations.extend(r.observations);
+        state.absorb(r.state);
         warnings.extend(r.warnings);
-        rows.push(r.row);
+        inputs.push(r.row);
     }
-    keep_hosts(&cfg.host_filter, &mut observations, &mut warnings);
-    let clocks = crate::clock::place(&mut observations, cfg.timezone.as_ref());
-    let window = apply_window(&cfg.window, &mut observations);
-    let fleet = correlate(&observations);
-    let diagnoses = diagnose(&fleet, kb, lens.as_ref());
-    let mut report = Report::build(rows, fleet, diagnoses, warnings);
-    report.observations = observations;
-    report.window = window;
-    report.unread = unread;
-    for h in &mut report.hosts {
-        h.clock = clocks.get(&h.name).map(|c| c.describe());
-    }
-    Ok(report)
+    Ok(Summary {
+        schema: crate::summary::SCHEMA.to_string(),
+        inputs,
+        warnings,
+        state,
+        window: resolved.map(|w| WindowRow {
+            since: w.since.map(|t| t.to_string()),
+            until: w.until.map(|t| t.to_string()),
+            relative_to: w.anchor.map(|a| a.describe()),
+        }),
+        clocks: clocks
+            .iter()
+            .map(|(h, c)| (h.clone(), c.describe()))
+            .collect(),
+        unread,
+    })
 }
 
 /// Every path that could not be read, in order: paths named on the command line that are
@@ -283,17 +386,36 @@ fn count_records_once(results: &mut [InputResult]) {
     }
 }
 
-/// Keep the observations of the hosts `--host` names; a pattern that matches no host is a
-/// warning naming the hosts there are.
-fn keep_hosts(
-    filter: &HostFilter,
-    observations: &mut Vec<Observation>,
-    warnings: &mut Vec<Warning>,
-) {
+impl InputResult {
+    /// Fold the observations `keep` keeps into the input's state (and the events spool).
+    fn fold(&mut self, keep: &Keep) {
+        let mut obs = std::mem::take(&mut self.observations);
+        if keep.log_times {
+            crate::clock::log_times(&mut self.logged, &obs);
+        }
+        obs.retain(|o| {
+            keep.hosts.matches(&o.host) && keep.window.is_none_or(|w| w.contains(o.time))
+        });
+        for o in &obs {
+            self.state.add(o);
+        }
+        for spool in keep.events {
+            spool.add(self.ordinal, &obs);
+        }
+        self.folded = true;
+    }
+}
+
+/// A `--host` pattern that matches no host in the inputs is a warning.
+fn host_filter_warnings(filter: &HostFilter, results: &[InputResult], warnings: &mut Vec<Warning>) {
     if filter.is_empty() {
         return;
     }
-    let hosts: BTreeSet<&str> = observations.iter().map(|o| o.host.as_str()).collect();
+    let mut hosts: BTreeSet<&str> = BTreeSet::new();
+    for r in results {
+        hosts.extend(r.hosts.iter().map(String::as_str));
+        hosts.extend(r.observations.iter().map(|o| o.host.as_str()));
+    }
     let hosts: Vec<&str> = hosts.into_iter().collect();
     for p in filter.unmatched(&hosts) {
         warnings.push(Warning {
@@ -305,23 +427,6 @@ fn keep_hosts(
             ),
         });
     }
-    observations.retain(|o| filter.matches(&o.host));
-}
-
-/// Keep the observations inside the window; relative bounds count back from the newest placed
-/// time in the inputs (else from now). Returns what the window was, for the report.
-fn apply_window(window: &Window, observations: &mut Vec<Observation>) -> Option<WindowRow> {
-    if window.is_open() {
-        return None;
-    }
-    let newest = observations.iter().filter_map(|o| o.time.instant()).max();
-    let resolved = window.resolve(newest, jiff::Timestamp::now());
-    observations.retain(|o| resolved.contains(o.time));
-    Some(WindowRow {
-        since: resolved.since.map(|t| t.to_string()),
-        until: resolved.until.map(|t| t.to_string()),
-        relative_to: resolved.anchor.map(|a| a.describe()),
-    })
 }
 
 /// Does the report hold a diagnosis at or above `level`?
@@ -349,6 +454,10 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
             provider_records: BTreeMap::new(),
         },
         observations: Vec::new(),
+        state: FleetState::default(),
+        logged: Logged::new(),
+        folded: false,
+        ordinal: 0,
         warnings: if warn {
             vec![Warning {
                 path: o.display.to_string(),
@@ -470,6 +579,10 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
             provider_records: BTreeMap::new(),
         },
         observations: Vec::new(),
+        state: FleetState::default(),
+        logged: Logged::new(),
+        folded: false,
+        ordinal: 0,
         warnings,
         hosts: BTreeSet::new(),
         folders: f.folders.clone(),
@@ -532,6 +645,10 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
             provider_records: BTreeMap::new(),
         },
         observations: parsed.observations,
+        state: FleetState::default(),
+        logged: Logged::new(),
+        folded: false,
+        ordinal: 0,
         warnings: parsed.warnings,
         hosts: BTreeSet::new(),
         folders: o.folders.to_vec(),
@@ -596,6 +713,10 @@ fn evtx_result(
                         .collect(),
                 },
                 observations: out.parsed.observations,
+                state: FleetState::default(),
+                logged: Logged::new(),
+                folded: false,
+                ordinal: 0,
                 warnings: out.parsed.warnings,
                 hosts,
                 folders: o.folders.to_vec(),
@@ -652,6 +773,108 @@ fn assign_hosts(results: &mut [InputResult], label: Option<&str>) {
             names.dedup();
             r.row.host = names.join(";");
         }
+    }
+}
+
+/// One case of `analyze --each`: a zip bundle or a folder, analysed on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Its folder name under the output folder: the entry's name (a zip's without `.zip`),
+    /// made safe as a file name and unique within the run.
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// The cases under `paths`: every folder and zip bundle directly under each path given (a path
+/// that is itself a zip is one case), in name order, leaving out `skip` (the output folder)
+/// and hidden entries. Also returns the entries that are neither.
+pub fn cases(paths: &[PathBuf], skip: Option<&std::path::Path>) -> (Vec<Case>, Vec<PathBuf>) {
+    let skip = skip.and_then(|s| std::fs::canonicalize(s).ok());
+    let mut found = Vec::new();
+    let mut other = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            if is_zip_file(p) {
+                found.push(p.clone());
+            } else {
+                other.push(p.clone());
+            }
+            continue;
+        }
+        let Ok(dir) = std::fs::read_dir(p) else {
+            other.push(p.clone());
+            continue;
+        };
+        let mut entries: Vec<PathBuf> = dir.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        entries.sort();
+        for e in entries {
+            let hidden = e
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            let canonical = std::fs::canonicalize(&e).ok();
+            if hidden || (skip.is_some() && canonical == skip) {
+                continue;
+            }
+            // Symlinks are not followed into cases (no loops, nothing outside the paths given).
+            let meta = std::fs::symlink_metadata(&e);
+            match meta {
+                Ok(m) if m.is_dir() => found.push(e),
+                Ok(m) if m.is_file() && is_zip_file(&e) => found.push(e),
+                _ => other.push(e),
+            }
+        }
+    }
+    let mut taken = BTreeSet::new();
+    let cases = found
+        .into_iter()
+        .map(|path| {
+            let base = case_name(&path);
+            let mut name = base.clone();
+            let mut n = 1;
+            while !taken.insert(name.to_ascii_lowercase()) {
+                n += 1;
+                name = format!("{base}-{n}");
+            }
+            Case { name, path }
+        })
+        .collect();
+    (cases, other)
+}
+
+fn is_zip_file(p: &std::path::Path) -> bool {
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(p)
+        .and_then(|f| f.take(4).read_to_end(&mut head))
+        .is_ok()
+        && zip::is_zip(&head)
+}
+
+/// A case's folder name: letters, digits, `-`, `_` and `.` kept, anything else `_`, never
+/// empty, `.` or `..`.
+fn case_name(p: &std::path::Path) -> String {
+    let raw = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = match raw.len().checked_sub(4) {
+        Some(i) if raw.is_char_boundary(i) && raw[i..].eq_ignore_ascii_case(".zip") => &raw[..i],
+        _ => raw.as_str(),
+    };
+    let name: String = stem
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.trim_matches('.').is_empty() {
+        "case".into()
+    } else {
+        name
     }
 }
 

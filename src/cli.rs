@@ -128,6 +128,26 @@ pub enum Command {
         /// src/knowledge/security.csv).
         #[arg(long, value_name = "FILE", conflicts_with = "no_security")]
         security_lists: Option<PathBuf>,
+        /// Analyse every zip or folder directly under the paths as a case of its own (own
+        /// report in OUT/<case>/, no findings across cases), plus OUT/index.csv and index.html.
+        #[arg(long, requires = "out")]
+        each: bool,
+    },
+    /// Merge the summary.json files of several analyses into one fleet report.
+    Merge {
+        /// summary.json files written by `analyze --out` (or by an earlier merge).
+        #[arg(required = true, value_name = "SUMMARY")]
+        summaries: Vec<PathBuf>,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
+        format: ReportFormatArg,
+        /// Also write report.json, diagnoses.csv, jobs.csv, report.html and the merged
+        /// summary.json into DIR.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Exit with code 1 when a diagnosis at or above this severity is found.
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<SeverityArg>,
     },
     /// On the Windows machine to diagnose: capture its BITS event logs, job lists, service
     /// configuration, policy and proxy into one zip for `analyze` (no user files, no
@@ -194,6 +214,13 @@ pub enum Job {
         out: Option<PathBuf>,
         fail_on: Option<Severity>,
         detail: Detail,
+        each: bool,
+    },
+    Merge {
+        summaries: Vec<PathBuf>,
+        format: Format,
+        out: Option<PathBuf>,
+        fail_on: Option<Severity>,
     },
     Collect {
         out: Option<PathBuf>,
@@ -229,6 +256,18 @@ impl FormatArg {
         match self {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl ReportFormatArg {
+    fn plain(self) -> Format {
+        match self {
+            ReportFormatArg::Text => Format::Text,
+            ReportFormatArg::Json => Format::Json,
+            ReportFormatArg::Jsonl => Format::Jsonl,
+            ReportFormatArg::Csv => Format::Csv,
+            ReportFormatArg::Html => Format::Html,
         }
     }
 }
@@ -294,6 +333,7 @@ impl Cli {
                 no_security,
                 sigma,
                 security_lists,
+                each,
             } => {
                 let (window, timezone) = times(since, until, timezone)?;
                 let host_filter = HostFilter::new(&hosts).map_err(usage)?;
@@ -309,13 +349,7 @@ impl Cli {
                         sigma,
                         security_lists,
                     },
-                    format: match format {
-                        ReportFormatArg::Text => Format::Text,
-                        ReportFormatArg::Json => Format::Json,
-                        ReportFormatArg::Jsonl => Format::Jsonl,
-                        ReportFormatArg::Csv => Format::Csv,
-                        ReportFormatArg::Html => Format::Html,
-                    },
+                    format: format.plain(),
                     out,
                     fail_on: fail_on.map(SeverityArg::plain),
                     detail: match (quiet, verbose) {
@@ -323,8 +357,20 @@ impl Cli {
                         (_, true) => Detail::Verbose,
                         _ => Detail::Normal,
                     },
+                    each,
                 }
             }
+            Command::Merge {
+                summaries,
+                format,
+                out,
+                fail_on,
+            } => Job::Merge {
+                summaries,
+                format: format.plain(),
+                out,
+                fail_on: fail_on.map(SeverityArg::plain),
+            },
             Command::Collect {
                 out,
                 windows_update_log,

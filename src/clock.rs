@@ -61,22 +61,51 @@ fn offset_between(local: When, utc: When) -> Option<Offset> {
     Offset::from_seconds(rounded as i32).ok()
 }
 
+/// (host, job) -> (created, completed) as event logs have them: all that placing console
+/// times needs from event logs, kept while their observations are not.
+pub type Logged = BTreeMap<(String, Guid), (When, When)>;
+
+/// Note the UTC creation and completion times of jobs in `observations` (later ones win).
+pub fn log_times(logged: &mut Logged, observations: &[Observation]) {
+    for o in observations {
+        let (created, Some(g)) = (matches!(o.fact, Fact::JobCreated { .. }), o.fact.job()) else {
+            continue;
+        };
+        let done = matches!(o.fact, Fact::JobCompleted { .. });
+        if (created || done) && o.time.utc().is_some() {
+            let e = logged.entry((o.host.clone(), g.clone())).or_default();
+            if created {
+                e.0 = o.time;
+            } else {
+                e.1 = o.time;
+            }
+        }
+    }
+}
+
+/// Times noted later (from inputs after those of `logged`) over earlier ones.
+pub fn merge_logged(logged: &mut Logged, later: Logged) {
+    for (k, (created, completed)) in later {
+        let e = logged.entry(k).or_default();
+        if created != When::Unknown {
+            e.0 = created;
+        }
+        if completed != When::Unknown {
+            e.1 = completed;
+        }
+    }
+}
+
 /// Infer each host's offset from the jobs seen both in an event log and in a console
 /// capture. A host whose pairs disagree gets none.
 pub fn infer(observations: &[Observation]) -> BTreeMap<String, HostClock> {
-    // (host, job) -> (created, completed) as the event log has them.
-    let mut logged: BTreeMap<(&str, &Guid), (When, When)> = BTreeMap::new();
-    for o in observations {
-        match (&o.fact, (o.host.as_str(), o.fact.job())) {
-            (Fact::JobCreated { .. }, (h, Some(g))) if o.time.utc().is_some() => {
-                logged.entry((h, g)).or_default().0 = o.time;
-            }
-            (Fact::JobCompleted { .. }, (h, Some(g))) if o.time.utc().is_some() => {
-                logged.entry((h, g)).or_default().1 = o.time;
-            }
-            _ => {}
-        }
-    }
+    let mut logged = Logged::new();
+    log_times(&mut logged, observations);
+    infer_with(&logged, observations)
+}
+
+/// [`infer`], with the event logs' job times given.
+fn infer_with(logged: &Logged, observations: &[Observation]) -> BTreeMap<String, HostClock> {
     // host -> offset -> the jobs that show it.
     let mut seen: BTreeMap<&str, BTreeMap<i32, Vec<&Guid>>> = BTreeMap::new();
     for o in observations {
@@ -84,7 +113,7 @@ pub fn infer(observations: &[Observation]) -> BTreeMap<String, HostClock> {
             continue;
         };
         let Some(g) = &s.job else { continue };
-        let Some((created, completed)) = logged.get(&(o.host.as_str(), g)) else {
+        let Some((created, completed)) = logged.get(&(o.host.clone(), g.clone())) else {
             continue;
         };
         let pairs = [(s.creation_time, *created), (s.completion_time, *completed)];
@@ -115,7 +144,19 @@ pub fn place(
     observations: &mut [Observation],
     tz: Option<&TimeZone>,
 ) -> BTreeMap<String, HostClock> {
-    let mut clocks = infer(observations);
+    let mut logged = Logged::new();
+    log_times(&mut logged, observations);
+    place_with(&logged, observations, tz)
+}
+
+/// [`place`], with the event logs' job times given (their observations may be gone: event
+/// log times are UTC and need no placing).
+pub fn place_with(
+    logged: &Logged,
+    observations: &mut [Observation],
+    tz: Option<&TimeZone>,
+) -> BTreeMap<String, HostClock> {
+    let mut clocks = infer_with(logged, observations);
     for o in observations.iter_mut() {
         let offset = clocks.get(&o.host).and_then(|c| c.offset);
         if offset.is_none() && tz.is_none() {

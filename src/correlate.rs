@@ -5,11 +5,11 @@
 
 use crate::model::{ConfigSource, Evidence, Fact, Guid, HResult, Observation, UpdateStage, When};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How a job ended, as far as the inputs show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Succeeded,
@@ -34,7 +34,7 @@ impl Outcome {
 }
 
 /// One failure of one job: what the diagnosis rules group on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     pub time: When,
     pub hr: HResult,
@@ -83,17 +83,21 @@ pub struct Job {
     /// Time of the last success (event 4, event 60 with S_OK, TRANSFERRED state).
     #[serde(skip)]
     pub last_success: Option<When>,
+    /// The first few records that mention the job (in path and record order).
     #[serde(skip)]
     pub evidence: Vec<Evidence>,
+    /// Every input that mentions the job.
+    #[serde(skip)]
+    pub sources: BTreeSet<String>,
 }
 
 /// One file of a job: where it comes from and where it is saved.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobFile {
     pub remote: String,
     pub local: String,
     /// Named by a Bits-Client 16403 event (rather than a listing).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub from_16403: bool,
 }
 
@@ -108,7 +112,7 @@ impl Job {
 }
 
 /// An update as WindowsUpdateClient events and WindowsUpdate.log show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Update {
     pub host: String,
     pub title: String,
@@ -127,7 +131,7 @@ pub struct Update {
 }
 
 /// What happened to the BITS service on one host.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceHistory {
     pub states: Vec<(When, String)>,
     pub start_type_changes: Vec<(When, String, String)>,
@@ -137,7 +141,7 @@ pub struct ServiceHistory {
 }
 
 /// The service failed to start (SCM 7000/7001/7009/7011/7022/7023/7024, `sc` FAILED lines).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartFailure {
     pub time: When,
     pub event: u32,
@@ -147,7 +151,7 @@ pub struct StartFailure {
 }
 
 /// A Bits-Client event about the service itself (302, 307, 308, 310, 16392, 16404 ...).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceEvent {
     pub time: When,
     pub event: u32,
@@ -157,7 +161,7 @@ pub struct ServiceEvent {
 }
 
 /// A job, file or range limit event (16397/16398/16400/16401/16402).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitEvent {
     pub event: u32,
     pub entity: String,
@@ -167,7 +171,7 @@ pub struct LimitEvent {
 }
 
 /// Everything known about one host.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Host {
     pub name: String,
     pub service: ServiceHistory,
@@ -177,7 +181,7 @@ pub struct Host {
     /// Values where captures of this host disagree with the one kept in `config`.
     pub config_conflicts: Vec<ConfigConflict>,
     /// Every configuration value seen, with its source, before reconciliation.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config_seen: BTreeMap<String, Vec<(String, Evidence, ConfigSource)>>,
     /// Signs of the host's Windows version: (build, Windows 10 or later, what, evidence).
     pub version_signs: Vec<VersionSign>,
@@ -198,7 +202,7 @@ pub struct Host {
 }
 
 /// The BITS service's state as last seen on a host.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrentState {
     /// `RUNNING`, `STOPPED`, `STOP_PENDING` ... (as the source spells it; events may be
     /// localized).
@@ -210,7 +214,7 @@ pub struct CurrentState {
 }
 
 /// Two captures of one host that disagree on a configuration value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigConflict {
     pub name: String,
     /// The value kept (from the capture with the authority for it) and where it came from.
@@ -220,7 +224,7 @@ pub struct ConfigConflict {
 }
 
 /// A sign of a host's Windows version (see `Fact::VersionSign`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionSign {
     pub build: Option<u32>,
     pub windows10_or_later: Option<bool>,
@@ -228,7 +232,7 @@ pub struct VersionSign {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpFeature {
     pub time: When,
     pub feature: String,
@@ -242,7 +246,7 @@ pub struct HttpFeature {
     pub evidence: Evidence,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProxyFailure {
     pub time: When,
     pub job: Option<Guid>,
@@ -263,7 +267,8 @@ pub struct Fleet {
 }
 
 /// What a timeline step means for the outcome.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Step {
     Error,
     Success,
@@ -271,30 +276,17 @@ enum Step {
     Other,
 }
 
-/// Group observations into hosts, jobs and updates. Job timelines are put in time order here;
-/// lists kept per host stay in input order (inputs in path order, records in file order), so
-/// the same inputs give the same result without sorting every observation. Everything here is
-/// per host, so hosts are correlated in parallel.
-pub fn correlate(observations: &[Observation]) -> Fleet {
-    let mut by_host: HashMap<&str, Vec<&Observation>> = HashMap::new();
-    for o in observations {
-        by_host.entry(o.host.as_str()).or_default().push(o);
-    }
-    let mut hosts: Vec<(&str, Vec<&Observation>)> = by_host.into_iter().collect();
-    hosts.sort_by_key(|(h, _)| *h);
-    let parts: Vec<(Host, Vec<Job>, Vec<Update>)> = hosts
-        .into_par_iter()
-        .map(|(name, obs)| correlate_host(name, &obs))
-        .collect();
-    let mut fleet = Fleet::default();
-    for (host, jobs, updates) in parts {
-        fleet.jobs.extend(jobs);
-        fleet.updates.extend(updates);
-        fleet.hosts.insert(host.name.clone(), host);
-    }
-    // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently.
-    fleet.jobs.sort_by_key(|j| j.key());
-    fleet
+/// How many records a job or an update keeps as evidence (the first ones in path and record
+/// order); counts and times are kept whole.
+pub const EVIDENCE_CAP: usize = 8;
+
+/// Observations folded into per-host, per-job and per-update state as they are read, so
+/// memory follows the number of jobs, not the number of events. States merge: folding inputs
+/// one by one, or folding each on its own and merging the states in input order, gives the
+/// same fleet (this is what `merge` reduces per-bundle summaries with).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetState {
+    pub hosts: BTreeMap<String, HostState>,
 }
 
 /// How much a capture kind is trusted for a configuration value (lower wins): `sc qc` (and the
@@ -372,69 +364,265 @@ pub fn reconcile_config(host: &mut Host) {
     }
 }
 
-/// One host's share of the fleet: its facts, its jobs and its updates, each list sorted.
-fn correlate_host(name: &str, observations: &[&Observation]) -> (Host, Vec<Job>, Vec<Update>) {
-    let mut host = Host {
-        name: name.to_string(),
-        ..Host::default()
-    };
-    let title_to_guid = guids_by_title(observations);
-    let mut jobs: HashMap<JobRef, JobBuilder> = HashMap::new();
-    let mut updates: HashMap<(String, String), Update> = HashMap::new();
-    for obs in observations {
-        host_fact(&mut host, obs);
-        if let Fact::Update { .. } = &obs.fact {
-            update_fact(&mut updates, obs);
-            continue;
-        }
-        let Some(job_ref) = job_ref(obs, &title_to_guid) else {
-            continue;
+/// One host's folded state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostState {
+    pub host: Host,
+    jobs: BTreeMap<Guid, JobState>,
+    /// Job facts without a GUID (old-schema events), joined to a job by title at the end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<Observation>,
+    /// For that join: every (title, GUID) pair at its earliest time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    titles: BTreeMap<String, BTreeMap<Guid, When>>,
+    /// Keyed by update GUID, else title.
+    updates: BTreeMap<String, Update>,
+}
+
+/// One job's folded timeline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct JobState {
+    name: String,
+    owner: String,
+    failures: Vec<Failure>,
+    urls: BTreeSet<String>,
+    proxies: BTreeSet<String>,
+    first_seen: When,
+    last_seen: When,
+    last_success: Option<When>,
+    /// The latest success, error or cancellation (a later input wins a tie).
+    decisive: Option<(When, Step)>,
+    error_step: bool,
+    cancelled: bool,
+    /// Set once a listing showed the job: the state the last listing gave.
+    snapshot: Option<Option<String>>,
+    evidence: BTreeSet<Evidence>,
+    sources: BTreeSet<String>,
+    process: Option<String>,
+    notify: Option<String>,
+    files: BTreeSet<JobFile>,
+    no_progress_timeout: Option<u64>,
+    created: bool,
+}
+
+impl FleetState {
+    /// Fold one observation in.
+    pub fn add(&mut self, obs: &Observation) {
+        let h = match self.hosts.get_mut(obs.host.as_str()) {
+            Some(h) => h,
+            None => self
+                .hosts
+                .entry(obs.host.clone())
+                .or_insert_with(|| HostState {
+                    host: Host {
+                        name: obs.host.clone(),
+                        ..Host::default()
+                    },
+                    ..HostState::default()
+                }),
         };
-        let b = jobs
-            .entry(job_ref.clone())
-            .or_insert_with(|| JobBuilder::new(&obs.host, &job_ref));
-        b.add(obs);
+        h.add(obs);
     }
-    reconcile_config(&mut host);
-    let mut jobs: Vec<Job> = jobs.into_values().map(JobBuilder::finish).collect();
-    jobs.sort_by_key(|j| j.key());
-    let mut updates: Vec<Update> = updates.into_values().collect();
-    updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
-    (host, jobs, updates)
+
+    /// Merge `later` in, as if its observations had been folded after these.
+    pub fn absorb(&mut self, later: FleetState) {
+        for (name, h) in later.hosts {
+            match self.hosts.get_mut(&name) {
+                Some(mine) => mine.absorb(h),
+                None => {
+                    self.hosts.insert(name, h);
+                }
+            }
+        }
+    }
+
+    /// Jobs, hosts and updates, each list sorted. Hosts are independent: finished in parallel.
+    pub fn finish(self) -> Fleet {
+        let parts: Vec<(Host, Vec<Job>, Vec<Update>)> = self
+            .hosts
+            .into_values()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(HostState::finish)
+            .collect();
+        let mut fleet = Fleet::default();
+        for (host, jobs, updates) in parts {
+            fleet.jobs.extend(jobs);
+            fleet.updates.extend(updates);
+            fleet.hosts.insert(host.name.clone(), host);
+        }
+        // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently.
+        fleet.jobs.sort_by_key(|j| j.key());
+        fleet
+    }
+}
+
+/// Group observations into hosts, jobs and updates. Job timelines are put in time order; lists
+/// kept per host stay in input order (inputs in path order, records in file order), so the same
+/// inputs give the same result without sorting every observation.
+pub fn correlate(observations: &[Observation]) -> Fleet {
+    let mut state = FleetState::default();
+    for o in observations {
+        state.add(o);
+    }
+    state.finish()
+}
+
+impl HostState {
+    fn add(&mut self, obs: &Observation) {
+        host_fact(&mut self.host, obs);
+        if let Fact::Update { .. } = &obs.fact {
+            update_fact(&mut self.updates, obs);
+            return;
+        }
+        if !is_job_fact(&obs.fact) {
+            return;
+        }
+        let title = title_of(&obs.fact).unwrap_or("");
+        match obs.fact.job() {
+            Some(g) => {
+                if !title.is_empty() {
+                    let at = self
+                        .titles
+                        .entry(title.to_string())
+                        .or_default()
+                        .entry(g.clone())
+                        .or_insert(obs.time);
+                    if obs.time < *at {
+                        *at = obs.time;
+                    }
+                }
+                match self.jobs.get_mut(g) {
+                    Some(j) => j.add(obs),
+                    None => self.jobs.entry(g.clone()).or_default().add(obs),
+                }
+            }
+            None if !title.is_empty() => self.pending.push(obs.clone()),
+            None => {}
+        }
+    }
+
+    fn absorb(&mut self, later: HostState) {
+        absorb_host(&mut self.host, later.host);
+        for (g, j) in later.jobs {
+            match self.jobs.get_mut(&g) {
+                Some(mine) => mine.absorb(j),
+                None => {
+                    self.jobs.insert(g, j);
+                }
+            }
+        }
+        self.pending.extend(later.pending);
+        for (title, guids) in later.titles {
+            let mine = self.titles.entry(title).or_default();
+            for (g, t) in guids {
+                let at = mine.entry(g).or_insert(t);
+                if t < *at {
+                    *at = t;
+                }
+            }
+        }
+        for (k, u) in later.updates {
+            match self.updates.get_mut(&k) {
+                Some(mine) => absorb_update(mine, u),
+                None => {
+                    self.updates.insert(k, u);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> (Host, Vec<Job>, Vec<Update>) {
+        reconcile_config(&mut self.host);
+        let name = self.host.name.clone();
+        let mut jobs: HashMap<JobRef, JobState> = self
+            .jobs
+            .into_iter()
+            .map(|(g, j)| (JobRef::Id(g), j))
+            .collect();
+        // Old-schema events join the GUID of the first job with their title seen at or after
+        // them (creation comes before the transfer events that carry the GUID), else the
+        // latest one before them.
+        for obs in &self.pending {
+            let Some(title) = title_of(&obs.fact) else {
+                continue;
+            };
+            let guid = self.titles.get(title).and_then(|c| {
+                let mut c: Vec<(When, &Guid)> = c.iter().map(|(g, t)| (*t, g)).collect();
+                c.sort();
+                let i = c.partition_point(|(t, _)| *t < obs.time);
+                c.get(i).or_else(|| c.last()).map(|(_, g)| (*g).clone())
+            });
+            let r = match guid {
+                Some(g) => JobRef::Id(g),
+                None => JobRef::Title(title.to_string()),
+            };
+            jobs.entry(r).or_default().add(obs);
+        }
+        let mut jobs: Vec<Job> = jobs.into_iter().map(|(r, j)| j.finish(&name, r)).collect();
+        jobs.sort_by_key(|j| j.key());
+        let mut updates: Vec<Update> = self.updates.into_values().collect();
+        updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
+        (self.host, jobs, updates)
+    }
+}
+
+/// Host facts of `later` after those of `h`: lists appended, single values replaced.
+fn absorb_host(h: &mut Host, later: Host) {
+    let (s, l) = (&mut h.service, later.service);
+    s.states.extend(l.states);
+    s.start_type_changes.extend(l.start_type_changes);
+    s.start_failures.extend(l.start_failures);
+    s.crashes.extend(l.crashes);
+    s.warnings.extend(l.warnings);
+    h.config.extend(later.config);
+    for (name, seen) in later.config_seen {
+        h.config_seen.entry(name).or_default().extend(seen);
+    }
+    h.config_conflicts.extend(later.config_conflicts);
+    h.version_signs.extend(later.version_signs);
+    h.policy.extend(later.policy);
+    if later.winhttp_proxy.is_some() {
+        h.winhttp_proxy = later.winhttp_proxy;
+    }
+    if let Some(l) = later.current_state {
+        // As `host_fact` decides for one more observation.
+        let newer = match &h.current_state {
+            None => true,
+            Some(c) => l.time == When::Unknown || (c.time != When::Unknown && l.time >= c.time),
+        };
+        if newer {
+            h.current_state = Some(l);
+        }
+    }
+    h.logs_cleared.extend(later.logs_cleared);
+    h.limits.extend(later.limits);
+    h.credentials_rejected.extend(later.credentials_rejected);
+    h.http_features.extend(later.http_features);
+    h.proxy_failures.extend(later.proxy_failures);
+}
+
+fn is_job_fact(f: &Fact) -> bool {
+    matches!(
+        f,
+        Fact::JobCreated { .. }
+            | Fact::TransferStarted { .. }
+            | Fact::FileQueued { .. }
+            | Fact::NotifyCommand { .. }
+            | Fact::TransferStopped { .. }
+            | Fact::TransferError { .. }
+            | Fact::JobCompleted { .. }
+            | Fact::JobCancelled { .. }
+            | Fact::JobSnapshot(_)
+            | Fact::HttpFeatureMissing { .. }
+            | Fact::ProxyFailure { .. }
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum JobRef {
     Id(Guid),
     Title(String),
-}
-
-/// For events without a GUID: the GUIDs seen per (host, title), each at its earliest time, in
-/// time order.
-fn guids_by_title(obs: &[&Observation]) -> HashMap<(String, String), Vec<(When, Guid)>> {
-    let mut first: HashMap<(&str, &str, &Guid), When> = HashMap::new();
-    for o in obs.iter().copied() {
-        let (Some(g), Some(t)) = (o.fact.job(), title_of(&o.fact)) else {
-            continue;
-        };
-        if t.is_empty() {
-            continue;
-        }
-        let at = first.entry((o.host.as_str(), t, g)).or_insert(o.time);
-        if o.time < *at {
-            *at = o.time;
-        }
-    }
-    let mut map: HashMap<(String, String), Vec<(When, Guid)>> = HashMap::new();
-    for ((host, title, guid), time) in first {
-        map.entry((host.to_string(), title.to_string()))
-            .or_default()
-            .push((time, guid.clone()));
-    }
-    for list in map.values_mut() {
-        list.sort();
-    }
-    map
 }
 
 fn title_of(f: &Fact) -> Option<&str> {
@@ -454,94 +642,31 @@ fn title_of(f: &Fact) -> Option<&str> {
     })
 }
 
-fn job_ref(
-    obs: &Observation,
-    by_title: &HashMap<(String, String), Vec<(When, Guid)>>,
-) -> Option<JobRef> {
-    match &obs.fact {
-        Fact::JobCreated { .. }
-        | Fact::TransferStarted { .. }
-        | Fact::FileQueued { .. }
-        | Fact::NotifyCommand { .. }
-        | Fact::TransferStopped { .. }
-        | Fact::TransferError { .. }
-        | Fact::JobCompleted { .. }
-        | Fact::JobCancelled { .. }
-        | Fact::JobSnapshot(_)
-        | Fact::HttpFeatureMissing { .. }
-        | Fact::ProxyFailure { .. } => {}
-        _ => return None,
+/// Keep the `EVIDENCE_CAP` smallest.
+fn keep_evidence(set: &mut BTreeSet<Evidence>, e: &Evidence) {
+    if set.len() >= EVIDENCE_CAP && set.last().is_some_and(|last| e >= last) {
+        return;
     }
-    if let Some(g) = obs.fact.job() {
-        return Some(JobRef::Id(g.clone()));
+    set.insert(e.clone());
+    if set.len() > EVIDENCE_CAP {
+        set.pop_last();
     }
-    let title = title_of(&obs.fact)?;
-    if title.is_empty() {
-        return None;
-    }
-    // The GUID of the first job with this title seen at or after this event (creation comes
-    // before the transfer events that carry the GUID), else the latest one before it.
-    let cands = by_title.get(&(obs.host.clone(), title.to_string()));
-    let guid = cands.and_then(|c| {
-        let i = c.partition_point(|(t, _)| *t < obs.time);
-        c.get(i).or_else(|| c.last()).map(|(_, g)| g.clone())
-    });
-    Some(match guid {
-        Some(g) => JobRef::Id(g),
-        None => JobRef::Title(title.to_string()),
-    })
 }
 
-struct JobBuilder {
-    job: Job,
-    steps: Vec<(When, Step)>,
-    snapshot_state: Option<String>,
-}
-
-impl JobBuilder {
-    fn new(host: &str, r: &JobRef) -> Self {
-        let (id, name) = match r {
-            JobRef::Id(g) => (Some(g.clone()), String::new()),
-            JobRef::Title(t) => (None, t.clone()),
-        };
-        JobBuilder {
-            job: Job {
-                host: host.to_string(),
-                id,
-                name,
-                owner: String::new(),
-                outcome: Outcome::InProgress,
-                errors: BTreeMap::new(),
-                urls: BTreeSet::new(),
-                proxies: BTreeSet::new(),
-                first_seen: When::Unknown,
-                last_seen: When::Unknown,
-                state: None,
-                process: None,
-                notify: None,
-                files: BTreeSet::new(),
-                no_progress_timeout: None,
-                created: false,
-                failures: Vec::new(),
-                last_success: None,
-                evidence: Vec::new(),
-            },
-            steps: Vec::new(),
-            snapshot_state: None,
-        }
-    }
-
+impl JobState {
     fn add(&mut self, obs: &Observation) {
-        let j = &mut self.job;
+        let j = self;
         When::widen(&mut j.first_seen, &mut j.last_seen, obs.time);
-        j.evidence.push(obs.evidence.clone());
+        keep_evidence(&mut j.evidence, &obs.evidence);
+        if !j.sources.contains(&*obs.evidence.path) {
+            j.sources.insert(obs.evidence.path.to_string());
+        }
         if let Some(t) = title_of(&obs.fact) {
             if j.name.is_empty() && !t.is_empty() {
                 j.name = t.to_string();
             }
         }
-        let fail = |j: &mut Job, hr: HResult, url: &str, proxy: &Option<String>, ctx| {
-            *j.errors.entry(hr).or_default() += 1;
+        let fail = |j: &mut JobState, hr: HResult, url: &str, proxy: &Option<String>, ctx| {
             j.failures.push(Failure {
                 time: obs.time,
                 hr,
@@ -554,7 +679,7 @@ impl JobBuilder {
         };
         let step = match &obs.fact {
             Fact::JobCreated { owner, process, .. } => {
-                set_owner(j, owner);
+                j.set_owner(owner);
                 j.created = true;
                 if let Some(p) = process.as_ref().filter(|p| !p.is_empty()) {
                     j.process = Some(p.clone());
@@ -562,11 +687,11 @@ impl JobBuilder {
                 Step::Other
             }
             Fact::TransferStarted { url, .. } => {
-                add_url(j, url);
+                j.add_url(url);
                 Step::Other
             }
             Fact::FileQueued { remote, local, .. } => {
-                add_url(j, remote);
+                j.add_url(remote);
                 j.files.insert(JobFile {
                     remote: remote.clone(),
                     local: local.clone(),
@@ -586,8 +711,8 @@ impl JobBuilder {
                 Step::Other
             }
             Fact::TransferStopped { url, hr, proxy, .. } => {
-                add_url(j, url);
-                add_proxy(j, proxy);
+                j.add_url(url);
+                j.add_proxy(proxy);
                 if hr.is_failure() {
                     fail(j, *hr, url, proxy, None);
                     Step::Error
@@ -606,22 +731,22 @@ impl JobBuilder {
                 context,
                 ..
             } => {
-                add_url(j, url);
-                add_proxy(j, proxy);
+                j.add_url(url);
+                j.add_proxy(proxy);
                 fail(j, *hr, url, proxy, *context);
                 Step::Error
             }
             Fact::ProxyFailure { url, hr, .. } => {
-                add_url(j, url);
+                j.add_url(url);
                 if hr.is_failure() {
                     fail(j, *hr, url, &None, None);
                 }
                 Step::Error
             }
             Fact::HttpFeatureMissing { url, hr, proxy, .. } => {
-                add_url(j, url);
+                j.add_url(url);
                 if hr.is_failure() {
-                    add_proxy(j, proxy);
+                    j.add_proxy(proxy);
                     fail(j, *hr, url, proxy, None);
                     Step::Error
                 } else {
@@ -629,19 +754,19 @@ impl JobBuilder {
                 }
             }
             Fact::JobCompleted { owner, .. } => {
-                set_owner(j, owner);
+                j.set_owner(owner);
                 Step::Success
             }
             Fact::JobCancelled { owner, .. } => {
-                set_owner(j, owner);
+                j.set_owner(owner);
                 Step::Cancel
             }
             Fact::JobSnapshot(s) => {
                 if let Some(o) = &s.owner {
-                    set_owner(j, o);
+                    j.set_owner(o);
                 }
                 for (remote, local) in &s.files {
-                    add_url(j, remote);
+                    j.add_url(remote);
                     if !local.is_empty() {
                         j.files.insert(JobFile {
                             remote: remote.clone(),
@@ -657,9 +782,9 @@ impl JobBuilder {
                     j.no_progress_timeout = s.no_progress_timeout;
                 }
                 if let Some(p) = &s.proxy_list {
-                    add_proxy(j, &Some(p.clone()));
+                    j.add_proxy(&Some(p.clone()));
                 }
-                self.snapshot_state = s.state.clone();
+                j.snapshot = Some(s.state.clone());
                 match s.state.as_deref() {
                     Some("TRANSFERRED") | Some("ACKNOWLEDGED") => Step::Success,
                     Some("CANCELLED") | Some("CANCELED") => Step::Cancel,
@@ -669,45 +794,132 @@ impl JobBuilder {
             }
             _ => Step::Other,
         };
-        self.steps.push((obs.time, step));
-        if step == Step::Success {
-            let t = Some(obs.time);
-            if j.last_success < t {
-                j.last_success = t;
+        j.step(obs.time, step);
+    }
+
+    fn step(&mut self, t: When, step: Step) {
+        match step {
+            Step::Other => return,
+            Step::Error => self.error_step = true,
+            Step::Cancel => self.cancelled = true,
+            Step::Success => {
+                if self.last_success < Some(t) {
+                    self.last_success = Some(t);
+                }
+            }
+        }
+        if self.decisive.is_none_or(|(at, _)| t >= at) {
+            self.decisive = Some((t, step));
+        }
+    }
+
+    fn absorb(&mut self, later: JobState) {
+        // The surest class of time wins, then the earliest and the latest (as `add` does).
+        When::widen(&mut self.first_seen, &mut self.last_seen, later.first_seen);
+        When::widen(&mut self.first_seen, &mut self.last_seen, later.last_seen);
+        for e in &later.evidence {
+            keep_evidence(&mut self.evidence, e);
+        }
+        self.sources.extend(later.sources);
+        if self.name.is_empty() {
+            self.name = later.name;
+        }
+        if self.owner.is_empty() {
+            self.owner = later.owner;
+        }
+        self.failures.extend(later.failures);
+        self.urls.extend(later.urls);
+        self.proxies.extend(later.proxies);
+        self.last_success = self.last_success.max(later.last_success);
+        self.error_step |= later.error_step;
+        self.cancelled |= later.cancelled;
+        if let Some((t, s)) = later.decisive {
+            if self.decisive.is_none_or(|(at, _)| t >= at) {
+                self.decisive = Some((t, s));
+            }
+        }
+        if later.snapshot.is_some() {
+            self.snapshot = later.snapshot;
+        }
+        if later.process.is_some() {
+            self.process = later.process;
+        }
+        if later.notify.is_some() {
+            self.notify = later.notify;
+        }
+        self.files.extend(later.files);
+        if later.no_progress_timeout.is_some() {
+            self.no_progress_timeout = later.no_progress_timeout;
+        }
+        self.created |= later.created;
+    }
+
+    fn set_owner(&mut self, owner: &str) {
+        if self.owner.is_empty() && !owner.is_empty() {
+            self.owner = owner.to_string();
+        }
+    }
+
+    fn add_url(&mut self, url: &str) {
+        if !url.is_empty() && !self.urls.contains(url) {
+            self.urls.insert(url.to_string());
+        }
+    }
+
+    fn add_proxy(&mut self, proxy: &Option<String>) {
+        if let Some(p) = proxy {
+            if !p.is_empty() && !self.proxies.contains(p) {
+                self.proxies.insert(p.clone());
             }
         }
     }
 
-    fn finish(mut self) -> Job {
-        self.steps.sort_by_key(|(t, _)| *t);
-        let any_error =
-            !self.job.failures.is_empty() || self.steps.iter().any(|(_, s)| *s == Step::Error);
-        let last_decisive = self
-            .steps
-            .iter()
-            .rev()
-            .find(|(_, s)| *s != Step::Other)
-            .map(|(_, s)| *s);
-        let cancelled = self.steps.iter().any(|(_, s)| *s == Step::Cancel);
-        self.job.outcome = match last_decisive {
-            _ if cancelled && last_decisive != Some(Step::Success) => Outcome::Cancelled,
+    fn finish(self, host: &str, r: JobRef) -> Job {
+        let (id, mut name) = match r {
+            JobRef::Id(g) => (Some(g), String::new()),
+            JobRef::Title(t) => (None, t),
+        };
+        if !self.name.is_empty() {
+            name = self.name;
+        }
+        let any_error = !self.failures.is_empty() || self.error_step;
+        let last_decisive = self.decisive.map(|(_, s)| s);
+        let outcome = match last_decisive {
+            _ if self.cancelled && last_decisive != Some(Step::Success) => Outcome::Cancelled,
             Some(Step::Success) if any_error => Outcome::Recovered,
             Some(Step::Success) => Outcome::Succeeded,
             Some(Step::Error) => Outcome::Failing,
             _ => Outcome::InProgress,
         };
-        self.job.state = self.snapshot_state;
-        self.job
-            .failures
-            .sort_by(|a, b| (a.time, &a.evidence).cmp(&(b.time, &b.evidence)));
-        dedupe_failures(&mut self.job.failures);
-        self.job.errors.clear();
-        for f in &self.job.failures {
-            *self.job.errors.entry(f.hr).or_default() += 1;
+        let mut failures = self.failures;
+        failures.sort_by(|a, b| (a.time, &a.evidence).cmp(&(b.time, &b.evidence)));
+        dedupe_failures(&mut failures);
+        let mut errors = BTreeMap::new();
+        for f in &failures {
+            *errors.entry(f.hr).or_default() += 1;
         }
-        self.job.evidence.sort();
-        self.job.evidence.dedup();
-        self.job
+        Job {
+            host: host.to_string(),
+            id,
+            name,
+            owner: self.owner,
+            outcome,
+            errors,
+            urls: self.urls,
+            proxies: self.proxies,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            state: self.snapshot.flatten(),
+            process: self.process,
+            notify: self.notify,
+            files: self.files,
+            no_progress_timeout: self.no_progress_timeout,
+            created: self.created,
+            failures,
+            last_success: self.last_success,
+            evidence: self.evidence.into_iter().collect(),
+            sources: self.sources,
+        }
     }
 }
 
@@ -742,26 +954,6 @@ fn dedupe_failures(failures: &mut Vec<Failure>) {
         }
         true
     });
-}
-
-fn set_owner(j: &mut Job, owner: &str) {
-    if j.owner.is_empty() && !owner.is_empty() {
-        j.owner = owner.to_string();
-    }
-}
-
-fn add_url(j: &mut Job, url: &str) {
-    if !url.is_empty() {
-        j.urls.insert(url.to_string());
-    }
-}
-
-fn add_proxy(j: &mut Job, proxy: &Option<String>) {
-    if let Some(p) = proxy {
-        if !p.is_empty() {
-            j.proxies.insert(p.clone());
-        }
-    }
 }
 
 fn host_fact(host: &mut Host, obs: &Observation) {
@@ -931,7 +1123,7 @@ pub fn kb_of(title: &str) -> Option<String> {
     (digits.len() >= 6).then(|| format!("KB{digits}"))
 }
 
-fn update_fact(updates: &mut HashMap<(String, String), Update>, obs: &Observation) {
+fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
     let Fact::Update {
         stage,
         title,
@@ -944,22 +1136,20 @@ fn update_fact(updates: &mut HashMap<(String, String), Update>, obs: &Observatio
         return;
     };
     let key = guid.clone().unwrap_or_else(|| title.clone());
-    let u = updates
-        .entry((obs.host.clone(), key))
-        .or_insert_with(|| Update {
-            host: obs.host.clone(),
-            title: String::new(),
-            kb: None,
-            guid: guid.clone(),
-            revision: *revision,
-            outcome: *stage,
-            errors: BTreeMap::new(),
-            jobs: BTreeSet::new(),
-            first_seen: obs.time,
-            last_seen: obs.time,
-            diagnoses: Vec::new(),
-            evidence: Vec::new(),
-        });
+    let u = updates.entry(key).or_insert_with(|| Update {
+        host: obs.host.clone(),
+        title: String::new(),
+        kb: None,
+        guid: guid.clone(),
+        revision: *revision,
+        outcome: *stage,
+        errors: BTreeMap::new(),
+        jobs: BTreeSet::new(),
+        first_seen: obs.time,
+        last_seen: obs.time,
+        diagnoses: Vec::new(),
+        evidence: Vec::new(),
+    });
     if u.title.is_empty() && !title.is_empty() {
         u.title = title.clone();
         u.kb = kb_of(title);
@@ -977,7 +1167,28 @@ fn update_fact(updates: &mut HashMap<(String, String), Update>, obs: &Observatio
     if let Some(j) = job {
         u.jobs.insert(j.clone());
     }
-    u.evidence.push(obs.evidence.clone());
+    if u.evidence.len() < EVIDENCE_CAP {
+        u.evidence.push(obs.evidence.clone());
+    }
+}
+
+/// `later`'s records of the same update after those of `u` (as `update_fact` would fold them).
+fn absorb_update(u: &mut Update, later: Update) {
+    if u.title.is_empty() && !later.title.is_empty() {
+        u.title = later.title;
+        u.kb = later.kb;
+    }
+    if later.last_seen >= u.last_seen {
+        u.last_seen = later.last_seen;
+        u.outcome = later.outcome;
+    }
+    u.first_seen = u.first_seen.min(later.first_seen);
+    for (hr, n) in later.errors {
+        *u.errors.entry(hr).or_default() += n;
+    }
+    u.jobs.extend(later.jobs);
+    u.evidence.extend(later.evidence);
+    u.evidence.truncate(EVIDENCE_CAP);
 }
 
 #[cfg(test)]
@@ -1098,6 +1309,99 @@ mod tests {
         assert_eq!(f.jobs.len(), 1);
         assert_eq!(f.jobs[0].owner, "IEWIN7\\IEUser");
         assert_eq!(f.jobs[0].id, g(7));
+    }
+
+    /// Folding a prefix and a suffix on their own and merging the states gives the fleet
+    /// of folding everything in one go, wherever the split falls.
+    #[test]
+    fn merged_states_equal_one_fold() {
+        let created_v0 = |secs| {
+            obs(
+                "H",
+                secs,
+                20 + secs as u64,
+                Fact::JobCreated {
+                    job: None,
+                    title: "j".into(),
+                    owner: "o".into(),
+                    process: None,
+                },
+            )
+        };
+        let all = vec![
+            created_v0(0),
+            obs("H", 1, 1, err(1, 0x8007_2EE7)),
+            obs("G", 1, 2, err(2, 0x8020_0013)),
+            obs("H", 3, 3, done(1)),
+            obs("G", 0, 4, err(2, 0x8020_0013)),
+            obs(
+                "H",
+                4,
+                5,
+                Fact::ServiceConfig {
+                    name: "Start".into(),
+                    value: "4".into(),
+                    from: crate::model::ConfigSource::ScQc,
+                },
+            ),
+            obs(
+                "H",
+                5,
+                6,
+                Fact::Update {
+                    stage: UpdateStage::DownloadFailed,
+                    title: "KB5032190".into(),
+                    guid: Some("u1".into()),
+                    revision: Some(1),
+                    hr: Some(HResult(0x8024_402C)),
+                    job: g(1),
+                },
+            ),
+            obs(
+                "H",
+                2,
+                7,
+                Fact::Update {
+                    stage: UpdateStage::Downloaded,
+                    title: String::new(),
+                    guid: Some("u1".into()),
+                    revision: Some(1),
+                    hr: None,
+                    job: None,
+                },
+            ),
+            obs(
+                "G",
+                9,
+                8,
+                Fact::JobCancelled {
+                    job: g(2),
+                    title: "j".into(),
+                    owner: "p".into(),
+                },
+            ),
+            created_v0(7),
+            obs("H", 1, 9, err(3, 0x8007_0005)),
+            obs(
+                "H",
+                6,
+                10,
+                Fact::ServiceConfig {
+                    name: "Start".into(),
+                    value: "2".into(),
+                    from: crate::model::ConfigSource::Registry,
+                },
+            ),
+        ];
+        let whole = correlate(&all);
+        for k in 0..=all.len() {
+            let mut a = FleetState::default();
+            all[..k].iter().for_each(|o| a.add(o));
+            let mut b = FleetState::default();
+            all[k..].iter().for_each(|o| b.add(o));
+            a.absorb(b);
+            assert_eq!(a.finish(), whole, "split at {k}");
+        }
     }
 
     #[test]

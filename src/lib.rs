@@ -18,4 +18,5 @@ pub mod model;
 pub mod parse;
 pub mod probe;
 pub mod report;
+pub mod summary;
 pub mod window;

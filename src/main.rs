@@ -79,9 +79,18 @@ fn main() -> ExitCode {
         cli::Job::Analyze {
             config,
             format,
+            out: Some(out),
+            fail_on,
+            each: true,
+            ..
+        } => cmd::analyze::run_each(&kb, &config, format, &out, fail_on),
+        cli::Job::Analyze {
+            config,
+            format,
             out,
             fail_on,
             detail,
+            ..
         } => {
             let text = bitsdoctor::report::text::Options {
                 color,
@@ -91,6 +100,12 @@ fn main() -> ExitCode {
             cmd::analyze::run(&kb, &config, format, out.as_deref(), fail_on, &text)
         }
         cli::Job::Collect { out, options } => cmd::collect::run(out.as_deref(), &options),
+        cli::Job::Merge {
+            summaries,
+            format,
+            out,
+            fail_on,
+        } => cmd::analyze::run_merge(&kb, &summaries, format, out.as_deref(), fail_on),
     };
     // Only the text report is ever coloured; through anstream, a Windows console that does not
     // take ANSI sequences gets the colours through its own API.

@@ -1,7 +1,7 @@
 //! The data every stage shares: observations drawn from inputs, and the small value types
 //! (HRESULTs, job ids, times, evidence) they are made of.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
@@ -105,10 +105,24 @@ impl Serialize for HResult {
     }
 }
 
+impl<'de> Deserialize<'de> for HResult {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A BITS job GUID in canonical form: upper-case, with braces (`{6AF6F4C8-...}`).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Guid(String);
+
+impl<'de> Deserialize<'de> for Guid {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Guid::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a GUID: {text}")))
+    }
+}
 
 impl Guid {
     /// Accepts a GUID with or without braces, any case. Returns None for anything else.
@@ -331,8 +345,44 @@ impl Serialize for When {
     }
 }
 
+/// The inverse of `Serialize`: null is unknown, `...Z` is UTC, a time with a numeric offset is
+/// local with that offset, one without is local of unknown offset.
+impl<'de> Deserialize<'de> for When {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(When::Unknown);
+        };
+        let bad = || serde::de::Error::custom(format!("not a time: {text}"));
+        if text.ends_with(['Z', 'z']) {
+            return text
+                .parse::<jiff::Timestamp>()
+                .map(When::Utc)
+                .map_err(|_| bad());
+        }
+        // `...+01:00` / `...-05:30`: the civil time, then the offset.
+        let split = text
+            .len()
+            .checked_sub(6)
+            .filter(|&i| text.is_char_boundary(i) && matches!(text.as_bytes()[i], b'+' | b'-'));
+        if let Some(i) = split {
+            let dt = text[..i]
+                .parse::<jiff::civil::DateTime>()
+                .map_err(|_| bad())?;
+            let (sign, hm) = text[i..].split_at(1);
+            let (h, m) = hm.split_once(':').ok_or_else(bad)?;
+            let (h, m): (i32, i32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+            let secs = (h * 3600 + m * 60) * if sign == "-" { -1 } else { 1 };
+            let off = jiff::tz::Offset::from_seconds(secs).map_err(|_| bad())?;
+            return Ok(When::LocalAt(dt, off));
+        }
+        text.parse::<jiff::civil::DateTime>()
+            .map(When::Local)
+            .map_err(|_| bad())
+    }
+}
+
 /// Where in an input a fact came from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Evidence {
     /// Shared by every observation of one input.
     pub path: std::sync::Arc<str>,
@@ -340,7 +390,7 @@ pub struct Evidence {
     pub at: Locator,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Locator {
     /// EventRecordID of an evtx record.
@@ -359,7 +409,7 @@ impl fmt::Display for Evidence {
 }
 
 /// One fact drawn from one input entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub host: String,
     pub time: When,
@@ -370,7 +420,7 @@ pub struct Observation {
 }
 
 /// What an input entry says. Job-related facts carry the job GUID where the source has one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
     /// Bits-Client 3. Old-schema (v0) events have no GUID: joined by title and time.
@@ -547,7 +597,7 @@ pub enum Fact {
 }
 
 /// The kind of capture a service configuration value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigSource {
     /// `sc qc`: the Service Control Manager's configuration.
@@ -576,16 +626,16 @@ impl ConfigSource {
 }
 
 /// A problem with part of an input. The rest of the input is still read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Warning {
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Locator>,
     pub message: String,
 }
 
 /// Where an update got to, in the order it gets there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateStage {
     DownloadStarted,
@@ -599,7 +649,7 @@ pub enum UpdateStage {
 
 /// A job as listed by bitsadmin or Get-BitsTransfer. Everything is optional: summary lists
 /// carry little, verbose listings much.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobSnapshot {
     pub job: Option<Guid>,
     pub display_name: String,
@@ -749,6 +799,25 @@ mod tests {
         When::widen(&mut first, &mut last, utc("2024-03-11T08:41:44Z"));
         assert_eq!(first, utc("2024-03-11T08:12:03Z"));
         assert_eq!(last, utc("2024-03-11T08:41:44Z"));
+    }
+
+    #[test]
+    fn times_read_back_as_written() {
+        let dt = jiff::civil::date(2024, 3, 11).at(7, 56, 39, 228_431_000);
+        for w in [
+            When::Unknown,
+            When::Local(dt),
+            When::LocalAt(
+                dt,
+                jiff::tz::Offset::from_seconds(-(5 * 3600 + 1800)).unwrap(),
+            ),
+            When::LocalAt(dt, jiff::tz::Offset::from_hours(1).unwrap()),
+            When::Utc("2024-03-11T07:56:39.228431Z".parse().unwrap()),
+        ] {
+            let json = serde_json::to_string(&w).unwrap();
+            assert_eq!(serde_json::from_str::<When>(&json).unwrap(), w, "{json}");
+        }
+        assert!(serde_json::from_str::<When>("\"yesterday\"").is_err());
     }
 
     #[test]

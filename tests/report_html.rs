@@ -130,7 +130,6 @@ fn hostile_report() -> Report {
         window: None,
         unread: vec![],
         failures,
-        observations: vec![],
     }
 }
 

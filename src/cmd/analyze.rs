@@ -1,11 +1,17 @@
-//! `bitsdoctor analyze PATH...`
+//! `bitsdoctor analyze PATH...` (one fleet, or with `--each` one report per case) and
+//! `bitsdoctor merge SUMMARY...`.
 
 use crate::Format;
 use bitsdoctor::app::{self, Config, Progress};
 use bitsdoctor::diagnose::Severity;
 use bitsdoctor::knowledge::Knowledge;
-use bitsdoctor::report;
-use std::path::Path;
+use bitsdoctor::report::events::{Rows, Spool, RUN_BYTES};
+use bitsdoctor::report::index::{self, CaseRow};
+use bitsdoctor::report::{self, Report};
+use bitsdoctor::summary::{self, Summary};
+use rayon::prelude::*;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// A progress bar on stderr while inputs are read, only when stderr is a terminal.
 fn progress_bar() -> Option<indicatif::ProgressBar> {
@@ -48,15 +54,116 @@ fn for_terminal(s: &str) -> String {
     out
 }
 
-/// Write the whole report set into `dir`.
-fn write_out(dir: &Path, r: &report::Report) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("report.json"), report::json::render(r))?;
-    std::fs::write(dir.join("diagnoses.csv"), report::csv::diagnoses(r))?;
-    std::fs::write(dir.join("jobs.csv"), report::csv::jobs(r))?;
-    std::fs::write(dir.join("events.csv"), report::csv::events(&r.observations))?;
-    std::fs::write(dir.join("report.html"), report::html::render(r))?;
-    Ok(())
+/// Write `name` in `dir` through a new temporary file renamed into place (a symlink already
+/// at either name is never followed).
+fn put(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|f| {
+            let mut w = BufWriter::new(f);
+            write(&mut w)?;
+            w.flush()
+        })
+        .and_then(|_| std::fs::rename(&tmp, dir.join(name)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Write `summary.json` (before the report is built from it).
+fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
+    put(dir, "summary.json", |w| s.view().write(w))
+}
+
+/// Write the report set into `dir` (events.csv from the rows spooled while reading).
+fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()> {
+    put(dir, "report.json", |w| report::json::write(r, w))?;
+    put(dir, "diagnoses.csv", |w| {
+        w.write_all(report::csv::diagnoses(r).as_bytes())
+    })?;
+    put(dir, "jobs.csv", |w| {
+        w.write_all(report::csv::jobs(r).as_bytes())
+    })?;
+    if let Some(spool) = events {
+        put(dir, "events.csv", |w| spool.finish(w))?;
+    }
+    put(dir, "report.html", |w| {
+        w.write_all(report::html::render(r).as_bytes())
+    })
+}
+
+fn render(r: &Report, format: Format, text: &report::text::Options) -> String {
+    match format {
+        Format::Json => report::json::render(r),
+        Format::Jsonl => report::jsonl::render_head(r),
+        Format::Csv => report::csv::diagnoses(r),
+        Format::Html => report::html::render(r),
+        Format::Text => report::text::render_with(r, text),
+    }
+}
+
+fn cannot_write(dir: &Path, e: io::Error) -> (String, u8) {
+    eprintln!("bitsdoctor: cannot write {}: {e}", dir.display());
+    (String::new(), 2)
+}
+
+/// Analyse one set of paths as one fleet; with `out`, write the full set there. Returns the
+/// report and, for `--format jsonl`, its `event` lines.
+fn analyze_one(
+    kb: &Knowledge,
+    config: &Config,
+    out: Option<&Path>,
+    jsonl: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(Report, Vec<u8>), String> {
+    let spool = match out {
+        None => None,
+        Some(dir) => Some(
+            std::fs::create_dir_all(dir)
+                .and_then(|_| Spool::new(dir))
+                .map_err(|e| format!("cannot write {}: {e}", dir.display()))?,
+        ),
+    };
+    let lines = match jsonl {
+        false => None,
+        true => Some(
+            Spool::with(&std::env::temp_dir(), Rows::Jsonl, RUN_BYTES)
+                .map_err(|e| format!("cannot write a temporary file: {e}"))?,
+        ),
+    };
+    let spools: Vec<&Spool> = spool.iter().chain(lines.iter()).collect();
+    let (lens, lens_warnings) = app::security_lens(config).map_err(|e| e.to_string())?;
+    let summary = app::collect(config, progress, &spools).map_err(|e| {
+        if let app::AppError::NothingReadable { unread, .. } = &e {
+            refusals(unread);
+        }
+        e.to_string()
+    })?;
+    if let Some(dir) = out {
+        write_summary(dir, &summary).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    }
+    let mut summary = summary;
+    summary.warnings.extend(lens_warnings);
+    let report = summary.report(kb, lens.as_ref());
+    if let Some(dir) = out {
+        write_report(dir, &report, spool)
+            .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    }
+    let mut events = Vec::new();
+    if let Some(lines) = lines {
+        lines
+            .finish(&mut events)
+            .map_err(|e| format!("cannot read a temporary file: {e}"))?;
+    }
+    Ok((report, events))
 }
 
 pub fn run(
@@ -77,36 +184,25 @@ pub fn run(
             }
         }
     };
-    let result = app::analyze_with_progress(config, kb, &on_progress);
+    let jsonl = format == Format::Jsonl;
+    let result = app::in_pool(config.threads, || {
+        analyze_one(kb, config, out, jsonl, &on_progress)
+    });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    match result {
+    match result.map_err(|e| e.to_string()).and_then(|r| r) {
         Err(e) => {
-            if let app::AppError::NothingReadable { unread, .. } = &e {
-                refusals(unread);
-            }
             eprintln!("bitsdoctor: {e}");
             (String::new(), 2)
         }
-        Ok(r) => {
+        Ok((r, events)) => {
+            let mut text = render(&r, format, text);
+            text.push_str(&String::from_utf8_lossy(&events));
             refusals(&r.unread);
             // Like ripgrep's partial errors: a path named on the command line that could not
             // be read makes the exit code 2, after the report of everything else.
             let named_unread = r.unread.iter().any(|u| u.given);
-            if let Some(dir) = out {
-                if let Err(e) = write_out(dir, &r) {
-                    eprintln!("bitsdoctor: cannot write {}: {e}", dir.display());
-                    return (String::new(), 2);
-                }
-            }
-            let text = match format {
-                Format::Json => report::json::render(&r),
-                Format::Jsonl => report::jsonl::render(&r),
-                Format::Csv => report::csv::diagnoses(&r),
-                Format::Html => report::html::render(&r),
-                Format::Text => report::text::render_with(&r, text),
-            };
             let failed = fail_on.is_some_and(|l| app::fails(&r, l));
             let code = if named_unread { 2 } else { u8::from(failed) };
             // The process ends right after the output is written: freeing a report of a large
@@ -115,4 +211,125 @@ pub fn run(
             (text, code)
         }
     }
+}
+
+/// `analyze --each`: every case on its own (cases in parallel), `OUT/<case>/` each, plus
+/// `OUT/index.csv` and `OUT/index.html`. Stdout gets the index.
+pub fn run_each(
+    kb: &Knowledge,
+    config: &Config,
+    format: Format,
+    out: &Path,
+    fail_on: Option<Severity>,
+) -> (String, u8) {
+    if let Err(e) = std::fs::create_dir_all(out) {
+        return cannot_write(out, e);
+    }
+    let (cases, other) = app::cases(&config.paths, Some(out));
+    for p in &other {
+        eprintln!(
+            "bitsdoctor: not a case (neither a folder nor a zip): {}",
+            p.display()
+        );
+    }
+    if cases.is_empty() {
+        eprintln!("bitsdoctor: no case (folder or zip) under the paths given");
+        return (String::new(), 2);
+    }
+    let done = app::in_pool(config.threads, || {
+        cases
+            .par_iter()
+            .map(|case| {
+                let cfg = Config {
+                    paths: vec![case.path.clone()],
+                    ..config.clone()
+                };
+                let dir: PathBuf = out.join(&case.name);
+                match analyze_one(kb, &cfg, Some(&dir), false, &|_| {}) {
+                    Ok((r, _)) => {
+                        let failed = fail_on.is_some_and(|l| app::fails(&r, l));
+                        Ok((CaseRow::of(&case.name, &r), failed))
+                    }
+                    Err(e) if e.starts_with("cannot write") => Err(e),
+                    Err(e) => {
+                        eprintln!("bitsdoctor: {}: {e}", case.name);
+                        Ok((CaseRow::unreadable(&case.name), false))
+                    }
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    let rows = match done.map_err(|e| e.to_string()).and_then(|r| r) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("bitsdoctor: {e}");
+            return (String::new(), 2);
+        }
+    };
+    let failed = rows.iter().any(|(_, f)| *f);
+    let rows: Vec<CaseRow> = rows.into_iter().map(|(r, _)| r).collect();
+    let written = put(out, "index.csv", |w| {
+        w.write_all(index::csv(&rows).as_bytes())
+    })
+    .and_then(|_| {
+        put(out, "index.html", |w| {
+            w.write_all(index::html(&rows).as_bytes())
+        })
+    });
+    if let Err(e) = written {
+        return cannot_write(out, e);
+    }
+    let text = match format {
+        Format::Csv => index::csv(&rows),
+        Format::Html => index::html(&rows),
+        Format::Json | Format::Jsonl => {
+            serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"
+        }
+        Format::Text => index::text(&rows),
+    };
+    (text, u8::from(failed))
+}
+
+/// `bitsdoctor merge SUMMARY...`: reduce per-bundle summaries, in the order given, into one
+/// fleet report (with `--out`, the report set and the merged summary; no events.csv, which
+/// summaries do not carry).
+pub fn run_merge(
+    kb: &Knowledge,
+    files: &[PathBuf],
+    format: Format,
+    out: Option<&Path>,
+    fail_on: Option<Severity>,
+) -> (String, u8) {
+    let mut summaries = Vec::with_capacity(files.len());
+    for f in files {
+        match summary::read(f) {
+            Ok(s) => summaries.push(s),
+            Err(e) => {
+                eprintln!("bitsdoctor: {e}");
+                return (String::new(), 2);
+            }
+        }
+    }
+    let all = summary::combine(summaries);
+    if let Some(dir) = out {
+        if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| write_summary(dir, &all)) {
+            return cannot_write(dir, e);
+        }
+    }
+    let lens = match app::security_lens(&Config::default()) {
+        Ok((lens, _)) => lens,
+        Err(e) => {
+            eprintln!("bitsdoctor: {e}");
+            return (String::new(), 2);
+        }
+    };
+    let r = all.report(kb, lens.as_ref());
+    if let Some(dir) = out {
+        if let Err(e) = write_report(dir, &r, None) {
+            return cannot_write(dir, e);
+        }
+    }
+    let failed = fail_on.is_some_and(|l| app::fails(&r, l));
+    let text = report::text::Options::default();
+    (render(&r, format, &text), u8::from(failed))
 }

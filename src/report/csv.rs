@@ -311,44 +311,97 @@ pub fn jobs(r: &Report) -> String {
 }
 
 /// `events.csv`: the normalized timeline, one row per observation, sorted by time, host and
-/// evidence so the output does not depend on the order the inputs were read in.
+/// evidence so the output does not depend on the order the inputs were read in. (`analyze
+/// --out` streams the same rows through [`super::events::Spool`] instead of holding them.)
 pub fn events(observations: &[Observation]) -> String {
     let mut t = Table::new(&EVENTS_HEADER);
     for o in event_order(observations) {
-        let f = fields(&o.fact);
-        let (record, line) = match o.evidence.at {
-            Locator::Record(n) => (n.to_string(), String::new()),
-            Locator::Line(n) => (String::new(), n.to_string()),
-        };
-        t.row([
-            time(&o.time),
-            o.host.clone(),
-            if o.event_id == 0 {
-                String::new()
-            } else {
-                o.event_id.to_string()
-            },
-            kind(&o.fact).to_string(),
-            o.fact.job().map(|g| g.to_string()).unwrap_or_default(),
-            code(f.code),
-            f.url,
-            f.proxy.unwrap_or_default(),
-            list(f.detail),
-            o.evidence.path.to_string(),
-            record,
-            line,
-            o.time.basis().as_str().to_string(),
-        ]);
+        t.row(event_cells(o));
     }
     t.finish()
 }
 
-/// Observations in the order of `events.csv`: time, host, evidence, event id.
+/// The header row of `events.csv`, as bytes.
+pub fn events_header() -> Vec<u8> {
+    Table::new(&EVENTS_HEADER).finish().into_bytes()
+}
+
+/// Encodes observations as `events.csv` rows, one at a time.
+pub struct EventRows {
+    w: csv::Writer<RowSink>,
+    sink: std::rc::Rc<std::cell::RefCell<Vec<u8>>>,
+}
+
+/// Where [`EventRows`] writes: a buffer it takes each row out of.
+struct RowSink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for RowSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Default for EventRows {
+    fn default() -> Self {
+        let sink = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        EventRows {
+            w: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(RowSink(sink.clone())),
+            sink,
+        }
+    }
+}
+
+impl EventRows {
+    /// The row of one observation (with its CRLF), cells made safe as [`cell`] says.
+    pub fn row(&mut self, o: &Observation) -> Vec<u8> {
+        let cells = event_cells(o);
+        // Writing to memory cannot fail; a failure would only drop the row, never panic.
+        let _ = self
+            .w
+            .write_record(cells.iter().map(|c| cell(c).into_owned()));
+        let _ = self.w.flush();
+        std::mem::take(&mut *self.sink.borrow_mut())
+    }
+}
+
+/// The cells of one `events.csv` row.
+fn event_cells(o: &Observation) -> [String; 13] {
+    let f = fields(&o.fact);
+    let (record, line) = match o.evidence.at {
+        Locator::Record(n) => (n.to_string(), String::new()),
+        Locator::Line(n) => (String::new(), n.to_string()),
+    };
+    [
+        time(&o.time),
+        o.host.clone(),
+        if o.event_id == 0 {
+            String::new()
+        } else {
+            o.event_id.to_string()
+        },
+        kind(&o.fact).to_string(),
+        o.fact.job().map(|g| g.to_string()).unwrap_or_default(),
+        code(f.code),
+        f.url,
+        f.proxy.unwrap_or_default(),
+        list(f.detail),
+        o.evidence.path.to_string(),
+        record,
+        line,
+        o.time.basis().as_str().to_string(),
+    ]
+}
+
+/// Observations in the order of `events.csv` ([`super::events::order`]).
 pub fn event_order(observations: &[Observation]) -> Vec<&Observation> {
     let mut order: Vec<&Observation> = observations.iter().collect();
-    order.sort_by(|a, b| {
-        (a.time, &a.host, &a.evidence, a.event_id).cmp(&(b.time, &b.host, &b.evidence, b.event_id))
-    });
+    order.sort_by(|a, b| super::events::order(a, b));
     order
 }
 

@@ -9,3 +9,9 @@ pub fn render(report: &Report) -> String {
     s.push('\n');
     s
 }
+
+/// The same JSON, written to `w` as it is serialized (a large report is never one string).
+pub fn write(report: &Report, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report)?;
+    w.write_all(b"\n")
+}

@@ -47,8 +47,24 @@ fn push<T: Serialize>(out: &mut String, kind: &'static str, item: &T) {
     out.push('\n');
 }
 
-/// The report as JSON Lines (see the module documentation).
-pub fn render(r: &Report) -> String {
+/// The report as JSON Lines (see the module documentation), events from `observations`.
+pub fn render(r: &Report, observations: &[Observation]) -> String {
+    let mut out = render_head(r);
+    for o in super::csv::event_order(observations) {
+        push(&mut out, "event", &event(o));
+    }
+    out
+}
+
+/// The `event` line of one observation (with its newline).
+pub fn event_line(o: &Observation) -> Vec<u8> {
+    let mut out = String::new();
+    push(&mut out, "event", &event(o));
+    out.into_bytes()
+}
+
+/// Every line but the events (which `analyze` streams through [`super::events::Spool`]).
+pub fn render_head(r: &Report) -> String {
     let mut out = String::new();
     for d in &r.diagnoses {
         push(&mut out, "diagnosis", d);
@@ -61,9 +77,6 @@ pub fn render(r: &Report) -> String {
     }
     for w in &r.warnings {
         push(&mut out, "warning", w);
-    }
-    for o in super::csv::event_order(&r.observations) {
-        push(&mut out, "event", &event(o));
     }
     out
 }

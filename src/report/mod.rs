@@ -1,7 +1,9 @@
 //! The report: everything the analysis found, in the stable v1 shape, and its renderings.
 
 pub mod csv;
+pub mod events;
 pub mod html;
+pub mod index;
 pub mod json;
 pub mod jsonl;
 pub mod text;
@@ -15,7 +17,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA: &str = "bitsdoctor/report/v1";
 
 /// How one input was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Read completely.
@@ -26,13 +28,13 @@ pub enum Status {
     Skipped,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InputRow {
     pub path: String,
     pub kind: String,
     pub host: String,
     pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub observations: u64,
     /// evtx: records read; text: lines.
@@ -40,7 +42,7 @@ pub struct InputRow {
     /// evtx records that could not be read at all.
     pub skipped_records: u64,
     /// evtx: records per provider bitsdoctor reads (Bits-Client, Service Control Manager ...).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub provider_records: BTreeMap<String, u64>,
 }
 
@@ -134,18 +136,15 @@ pub struct Report {
     /// warning in the JSON).
     #[serde(skip)]
     pub unread: Vec<crate::app::Unread>,
-    /// Every observation analysed (for events.csv; not in the JSON).
-    #[serde(skip)]
-    pub observations: Vec<crate::model::Observation>,
 }
 
 /// The `--since` / `--until` window as applied: absolute UTC ends, and for a relative span
 /// what it was counted back from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct WindowRow {
     pub since: Option<String>,
     pub until: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_to: Option<String>,
 }
 
@@ -290,7 +289,6 @@ impl Report {
             window: None,
             unread: Vec::new(),
             failures,
-            observations: Vec::new(),
         }
     }
 
@@ -324,12 +322,6 @@ fn job_row(j: &Job, diagnoses: Vec<String>) -> JobRow {
         first_seen_basis: j.first_seen.basis(),
         last_seen_basis: j.last_seen.basis(),
         diagnoses,
-        sources: j
-            .evidence
-            .iter()
-            .map(|e| e.path.to_string())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+        sources: j.sources.iter().cloned().collect(),
     }
 }

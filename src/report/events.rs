@@ -1,0 +1,435 @@
+//! `events.csv` (or the `event` lines of `--format jsonl`) without holding it: rows are
+//! encoded as inputs are read, kept in a buffer of bounded size, written to disk as sorted runs
+//! when the buffer fills, and merged into the file at the end. The order is [`order`] (a function of the model only), with ties kept in
+//! input order, so the file is the same bytes as sorting every row in memory.
+
+use super::csv::{events_header, EventRows};
+use crate::model::{Evidence, Locator, Observation, When};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Buffered row bytes before a run is written (the spool's memory bound).
+pub const RUN_BYTES: usize = 16 << 20;
+
+/// The order of `events.csv`: time (unknown, then local of unknown offset, then placed times
+/// by instant; see `When`'s order), host, evidence, event id.
+pub fn order(a: &Observation, b: &Observation) -> Ordering {
+    (a.time, &a.host, &a.evidence, a.event_id).cmp(&(b.time, &b.host, &b.evidence, b.event_id))
+}
+
+/// [`order`]'s key, owned, plus where the row came from (input ordinal, row within it) so that
+/// equal keys keep input order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    time: When,
+    host: String,
+    evidence: Evidence,
+    event_id: u32,
+    input: u64,
+    seq: u32,
+}
+
+struct Row {
+    key: Key,
+    bytes: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Buffer {
+    rows: Vec<Row>,
+    bytes: usize,
+}
+
+/// How a spool encodes each observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// `events.csv` rows, after its header.
+    Csv,
+    /// `--format jsonl` `event` lines.
+    Jsonl,
+}
+
+/// Sorted runs of event rows in a private temporary folder (removed on drop).
+pub struct Spool {
+    rows: Rows,
+    dir: tempfile::TempDir,
+    buffer: Mutex<Buffer>,
+    runs: Mutex<Vec<PathBuf>>,
+    error: Mutex<Option<io::Error>>,
+    limit: usize,
+}
+
+impl Spool {
+    /// A spool of `events.csv` rows with its runs in a new temporary folder inside `parent`.
+    pub fn new(parent: &Path) -> io::Result<Spool> {
+        Spool::with(parent, Rows::Csv, RUN_BYTES)
+    }
+
+    pub fn with(parent: &Path, rows: Rows, limit: usize) -> io::Result<Spool> {
+        let dir = tempfile::Builder::new()
+            .prefix(".bitsdoctor-events-")
+            .tempdir_in(parent)?;
+        Ok(Spool {
+            rows,
+            dir,
+            buffer: Mutex::new(Buffer::default()),
+            runs: Mutex::new(Vec::new()),
+            error: Mutex::new(None),
+            limit,
+        })
+    }
+
+    /// Add the observations of one input; `input` orders inputs whose rows tie.
+    pub fn add(&self, input: u64, observations: &[Observation]) {
+        if observations.is_empty() {
+            return;
+        }
+        let mut enc = EventRows::default();
+        let mut rows = Vec::with_capacity(observations.len());
+        let mut bytes = 0;
+        for (seq, o) in observations.iter().enumerate() {
+            let row = match self.rows {
+                Rows::Csv => enc.row(o),
+                Rows::Jsonl => super::jsonl::event_line(o),
+            };
+            bytes += row.len() + o.host.len() + 96;
+            rows.push(Row {
+                key: Key {
+                    time: o.time,
+                    host: o.host.clone(),
+                    evidence: o.evidence.clone(),
+                    event_id: o.event_id,
+                    input,
+                    seq: seq as u32,
+                },
+                bytes: row,
+            });
+        }
+        let full = {
+            let mut b = lock(&self.buffer);
+            b.rows.append(&mut rows);
+            b.bytes += bytes;
+            (b.bytes >= self.limit).then(|| std::mem::take(&mut *b))
+        };
+        if let Some(full) = full {
+            self.write_run(full);
+        }
+    }
+
+    fn write_run(&self, mut b: Buffer) {
+        b.rows.sort_unstable_by(|x, y| x.key.cmp(&y.key));
+        let path = {
+            let mut runs = lock(&self.runs);
+            let p = self.dir.path().join(format!("run-{:05}", runs.len()));
+            runs.push(p.clone());
+            p
+        };
+        let written = std::fs::File::create(&path).and_then(|f| {
+            let mut w = BufWriter::new(f);
+            for r in &b.rows {
+                write_row(&mut w, r)?;
+            }
+            w.flush()
+        });
+        if let Err(e) = written {
+            lock(&self.error).get_or_insert(e);
+        }
+    }
+
+    /// Write every row, in order (after the `events.csv` header for CSV rows), to `out`.
+    pub fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        let rest = std::mem::take(&mut *lock(&self.buffer));
+        if !rest.rows.is_empty() {
+            self.write_run(rest);
+        }
+        if let Some(e) = lock(&self.error).take() {
+            return Err(e);
+        }
+        if self.rows == Rows::Csv {
+            out.write_all(&events_header())?;
+        }
+        let runs = std::mem::take(&mut *lock(&self.runs));
+        let mut readers = Vec::with_capacity(runs.len());
+        let mut heap = BinaryHeap::new();
+        for (i, p) in runs.iter().enumerate() {
+            let mut r = BufReader::with_capacity(64 << 10, std::fs::File::open(p)?);
+            if let Some(row) = read_row(&mut r)? {
+                heap.push(Reverse(Head(row, i)));
+            }
+            readers.push(r);
+        }
+        while let Some(Reverse(Head(row, i))) = heap.pop() {
+            out.write_all(&row.bytes)?;
+            if let Some(next) = read_row(&mut readers[i])? {
+                heap.push(Reverse(Head(next, i)));
+            }
+        }
+        out.flush()
+    }
+}
+
+/// A run's current row, ordered by key.
+struct Head(Row, usize);
+impl PartialEq for Head {
+    fn eq(&self, o: &Self) -> bool {
+        self.0.key == o.0.key
+    }
+}
+impl Eq for Head {}
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Head {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.key.cmp(&o.0.key)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// Run records: the key's fields, then the row, each length-prefixed where variable.
+
+fn put_bytes(w: &mut impl Write, b: &[u8]) -> io::Result<()> {
+    w.write_all(&(b.len() as u32).to_le_bytes())?;
+    w.write_all(b)
+}
+
+fn put_civil(w: &mut impl Write, dt: jiff::civil::DateTime) -> io::Result<()> {
+    w.write_all(&dt.year().to_le_bytes())?;
+    w.write_all(&[
+        dt.month() as u8,
+        dt.day() as u8,
+        dt.hour() as u8,
+        dt.minute() as u8,
+        dt.second() as u8,
+    ])?;
+    w.write_all(&dt.subsec_nanosecond().to_le_bytes())
+}
+
+fn get_civil(r: &mut impl Read) -> io::Result<jiff::civil::DateTime> {
+    let year = i16::from_le_bytes(get(r)?);
+    let [mo, d, h, mi, s] = get::<5>(r)?;
+    let ns = i32::from_le_bytes(get(r)?);
+    jiff::civil::DateTime::new(year, mo as i8, d as i8, h as i8, mi as i8, s as i8, ns)
+        .map_err(|_| bad("local time"))
+}
+
+fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
+    let k = &r.key;
+    match k.time {
+        When::Unknown => w.write_all(&[0])?,
+        When::Local(dt) => {
+            w.write_all(&[1])?;
+            put_civil(w, dt)?;
+        }
+        When::Utc(t) => {
+            w.write_all(&[2])?;
+            w.write_all(&t.as_second().to_le_bytes())?;
+            w.write_all(&t.subsec_nanosecond().to_le_bytes())?;
+        }
+        When::LocalAt(dt, off) => {
+            w.write_all(&[3])?;
+            put_civil(w, dt)?;
+            w.write_all(&off.seconds().to_le_bytes())?;
+        }
+    }
+    put_bytes(w, k.host.as_bytes())?;
+    put_bytes(w, k.evidence.path.as_bytes())?;
+    let (tag, n) = match k.evidence.at {
+        Locator::Record(n) => (0u8, n),
+        Locator::Line(n) => (1u8, u64::from(n)),
+    };
+    w.write_all(&[tag])?;
+    w.write_all(&n.to_le_bytes())?;
+    w.write_all(&k.event_id.to_le_bytes())?;
+    w.write_all(&k.input.to_le_bytes())?;
+    w.write_all(&k.seq.to_le_bytes())?;
+    put_bytes(w, &r.bytes)
+}
+
+fn bad(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("events run: bad {what}"),
+    )
+}
+
+fn get<const N: usize>(r: &mut impl Read) -> io::Result<[u8; N]> {
+    let mut b = [0u8; N];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+
+fn get_bytes(r: &mut impl Read) -> io::Result<Vec<u8>> {
+    let n = u32::from_le_bytes(get(r)?) as usize;
+    let mut b = vec![0u8; n];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+
+fn get_string(r: &mut impl Read) -> io::Result<String> {
+    String::from_utf8(get_bytes(r)?).map_err(|_| bad("text"))
+}
+
+/// The next record of a run, or None at its end.
+fn read_row(r: &mut impl Read) -> io::Result<Option<Row>> {
+    let mut tag = [0u8; 1];
+    if r.read(&mut tag)? == 0 {
+        return Ok(None);
+    }
+    let time = match tag[0] {
+        0 => When::Unknown,
+        1 => When::Local(get_civil(r)?),
+        2 => {
+            let secs = i64::from_le_bytes(get(r)?);
+            let ns = i32::from_le_bytes(get(r)?);
+            When::Utc(jiff::Timestamp::new(secs, ns).map_err(|_| bad("time"))?)
+        }
+        3 => {
+            let dt = get_civil(r)?;
+            let off = i32::from_le_bytes(get(r)?);
+            let off = jiff::tz::Offset::from_seconds(off).map_err(|_| bad("offset"))?;
+            When::LocalAt(dt, off)
+        }
+        _ => return Err(bad("time tag")),
+    };
+    let host = get_string(r)?;
+    let path = get_string(r)?;
+    let [loc] = get::<1>(r)?;
+    let n = u64::from_le_bytes(get(r)?);
+    let at = match loc {
+        0 => Locator::Record(n),
+        1 => Locator::Line(u32::try_from(n).map_err(|_| bad("line"))?),
+        _ => return Err(bad("locator")),
+    };
+    let event_id = u32::from_le_bytes(get(r)?);
+    let input = u64::from_le_bytes(get(r)?);
+    let seq = u32::from_le_bytes(get(r)?);
+    let bytes = get_bytes(r)?;
+    Ok(Some(Row {
+        key: Key {
+            time,
+            host,
+            evidence: Evidence {
+                path: path.into(),
+                at,
+            },
+            event_id,
+            input,
+            seq,
+        },
+        bytes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Fact, HResult};
+
+    fn obs(host: &str, time: When, path: &str, rec: u64) -> Observation {
+        Observation {
+            host: host.into(),
+            time,
+            evidence: Evidence {
+                path: path.into(),
+                at: Locator::Record(rec),
+            },
+            event_id: 61,
+            fact: Fact::TransferError {
+                job: None,
+                title: "a \"quoted\", title\r\nwith a line break".into(),
+                url: "=cmd|' /C calc'!A0".into(),
+                hr: HResult(0x8007_2EE7),
+                proxy: None,
+                context: None,
+            },
+        }
+    }
+
+    fn utc(s: i64, ns: i32) -> When {
+        When::Utc(jiff::Timestamp::new(1_700_000_000 + s, ns).unwrap())
+    }
+
+    fn local(s: i8) -> When {
+        When::Local(jiff::civil::date(2024, 3, 11).at(7, 56, s, 5))
+    }
+
+    /// Many runs (a tiny buffer), inputs added out of order, equal keys across inputs: the
+    /// merged file is byte for byte the in-memory sort of the concatenation in input order.
+    #[test]
+    fn merged_runs_equal_the_in_memory_sort() {
+        let inputs: Vec<Vec<Observation>> = (0..7u64)
+            .map(|i| {
+                (0..40u64)
+                    .map(|n| {
+                        let t = match n % 5 {
+                            0 => When::Unknown,
+                            1 => local((n % 50) as i8),
+                            2 => When::LocalAt(
+                                jiff::civil::date(2023, 11, 14).at(22, 13, (n % 20) as i8, 0),
+                                jiff::tz::Offset::from_hours(1).unwrap(),
+                            ),
+                            _ => utc(((n * 7 + i) % 13) as i64, (n % 3) as i32 * 100),
+                        };
+                        obs(["H2", "H1"][(n % 2) as usize], t, "a.evtx", n % 5)
+                    })
+                    .collect()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::with(dir.path(), Rows::Csv, 2000).unwrap();
+        for i in [3usize, 0, 6, 1, 5, 2, 4] {
+            spool.add(i as u64, &inputs[i]);
+        }
+        assert!(
+            lock(&spool.runs).len() > 3,
+            "the test must merge several runs"
+        );
+        let mut got = Vec::new();
+        spool.finish(&mut got).unwrap();
+        let all: Vec<Observation> = inputs.concat();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            crate::report::csv::events(&all)
+        );
+    }
+
+    #[test]
+    fn jsonl_events_merge_like_the_in_memory_rendering() {
+        let all: Vec<Observation> = (0..30u64)
+            .map(|n| obs("H", utc((n * 7 % 11) as i64, 0), "b.evtx", n))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::with(dir.path(), Rows::Jsonl, 500).unwrap();
+        spool.add(1, &all[10..]);
+        spool.add(0, &all[..10]);
+        let mut got = Vec::new();
+        spool.finish(&mut got).unwrap();
+        let want: Vec<u8> = crate::report::csv::event_order(&all)
+            .into_iter()
+            .flat_map(crate::report::jsonl::event_line)
+            .collect();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_empty_spool_writes_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path()).unwrap();
+        let mut got = Vec::new();
+        spool.finish(&mut got).unwrap();
+        assert_eq!(got, events_header());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,222 @@
+//! The index of an `analyze --each` run: one row per case (a zip or folder analysed on its
+//! own), as `index.csv` and `index.html`.
+//!
+//! `index.csv` columns: `case` (the case's folder under OUT), `status` (`ok`, or `unreadable`
+//! when no input of the case could be read), `hosts`, `jobs`, `failing_jobs`, `diagnoses`,
+//! `worst_severity`, `top_root_cause` (the title of the first diagnosis), `report` (the case's
+//! `report.html`, relative to the index).
+
+use super::csv::cell;
+use super::html::escape;
+use super::Report;
+use crate::diagnose::Severity;
+use serde::Serialize;
+
+/// One case of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseRow {
+    pub case: String,
+    pub status: &'static str,
+    pub hosts: usize,
+    pub jobs: usize,
+    pub failing_jobs: usize,
+    pub diagnoses: usize,
+    pub worst_severity: Option<Severity>,
+    pub top_root_cause: Option<String>,
+    pub report: String,
+}
+
+impl CaseRow {
+    pub fn of(case: &str, r: &Report) -> CaseRow {
+        CaseRow {
+            case: case.to_string(),
+            status: "ok",
+            hosts: r.summary.hosts,
+            jobs: r.summary.jobs,
+            failing_jobs: r.summary.outcomes.get("failing").copied().unwrap_or(0),
+            diagnoses: r.diagnoses.len(),
+            worst_severity: r.worst(),
+            top_root_cause: r.diagnoses.first().map(|d| d.title.clone()),
+            report: format!("{case}/report.html"),
+        }
+    }
+
+    /// A case none of whose inputs could be read.
+    pub fn unreadable(case: &str) -> CaseRow {
+        CaseRow {
+            case: case.to_string(),
+            status: "unreadable",
+            hosts: 0,
+            jobs: 0,
+            failing_jobs: 0,
+            diagnoses: 0,
+            worst_severity: None,
+            top_root_cause: None,
+            report: String::new(),
+        }
+    }
+
+    fn cells(&self) -> [String; 9] {
+        [
+            self.case.clone(),
+            self.status.to_string(),
+            self.hosts.to_string(),
+            self.jobs.to_string(),
+            self.failing_jobs.to_string(),
+            self.diagnoses.to_string(),
+            self.worst_severity
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            self.top_root_cause.clone().unwrap_or_default(),
+            self.report.clone(),
+        ]
+    }
+}
+
+pub const HEADER: [&str; 9] = [
+    "case",
+    "status",
+    "hosts",
+    "jobs",
+    "failing_jobs",
+    "diagnoses",
+    "worst_severity",
+    "top_root_cause",
+    "report",
+];
+
+/// `index.csv` (RFC 4180, CRLF, formula-like cells prefixed with `'`).
+pub fn csv(rows: &[CaseRow]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = w.write_record(HEADER);
+    for r in rows {
+        let _ = w.write_record(r.cells().iter().map(|c| cell(c).into_owned()));
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// One line per case, for the terminal.
+pub fn text(rows: &[CaseRow]) -> String {
+    let mut o = format!("bitsdoctor: {} case(s)\n", rows.len());
+    for r in rows {
+        let worst = r.worst_severity.map(|s| s.as_str()).unwrap_or("-");
+        o.push_str(&format!(
+            "{}: {}, {} host(s), {} job(s), {} failing, {} diagnosis(es), worst {}{}\n",
+            clean(&r.case),
+            r.status,
+            r.hosts,
+            r.jobs,
+            r.failing_jobs,
+            r.diagnoses,
+            worst,
+            r.top_root_cause
+                .as_deref()
+                .map(|t| format!(": {}", clean(t)))
+                .unwrap_or_default()
+        ));
+    }
+    o
+}
+
+/// Text from an input made safe for a terminal: control characters (C0, C1) and bidi
+/// overrides become U+FFFD.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// `index.html`: a self-contained page with one row per case, linking each case's report.
+pub fn html(rows: &[CaseRow]) -> String {
+    let mut o = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>bitsdoctor cases</title><style>\
+         body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
+         th{background:#f3f3f3}.critical,.error{color:#b00020}.warning{color:#8a5a00}\
+         </style></head><body>\n",
+    );
+    o.push_str(&format!(
+        "<h1>bitsdoctor: {} case(s)</h1>\n<table>\n<tr><th>case</th><th>status</th><th>hosts</th>\
+         <th>jobs</th><th>failing jobs</th><th>diagnoses</th><th>worst</th><th>top root cause</th></tr>\n",
+        rows.len()
+    ));
+    for r in rows {
+        let name = if r.report.is_empty() {
+            escape(&r.case)
+        } else {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                escape(&link(&r.report)),
+                escape(&r.case)
+            )
+        };
+        let worst = r.worst_severity.map(|s| s.as_str()).unwrap_or("");
+        o.push_str(&format!(
+            "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"{worst}\">{worst}</td><td>{}</td></tr>\n",
+            r.status,
+            r.hosts,
+            r.jobs,
+            r.failing_jobs,
+            r.diagnoses,
+            escape(r.top_root_cause.as_deref().unwrap_or(""))
+        ));
+    }
+    o.push_str("</table>\n</body></html>\n");
+    o
+}
+
+/// A relative link: every byte outside unreserved characters and `/` percent-encoded.
+fn link(path: &str) -> String {
+    let mut o = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(case: &str) -> CaseRow {
+        CaseRow {
+            case: case.into(),
+            status: "ok",
+            hosts: 2,
+            jobs: 3,
+            failing_jobs: 1,
+            diagnoses: 1,
+            worst_severity: Some(Severity::Error),
+            top_root_cause: Some("=HYPERLINK(\"x\") <b>".into()),
+            report: format!("{case}/report.html"),
+        }
+    }
+
+    #[test]
+    fn index_cells_are_safe() {
+        let rows = [row("CASE 1 <x>")];
+        let c = csv(&rows);
+        assert!(c.starts_with("case,status,hosts,jobs,failing_jobs,diagnoses,worst_severity,top_root_cause,report\r\n"));
+        assert!(c.contains(",\"'=HYPERLINK"), "{c}");
+        let h = html(&rows);
+        assert!(h.contains("href=\"CASE%201%20%3Cx%3E/report.html\""), "{h}");
+        assert!(h.contains("CASE 1 &lt;x&gt;") && !h.contains("<b>"), "{h}");
+    }
+}
