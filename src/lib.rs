@@ -19,4 +19,5 @@ pub mod parse;
 pub mod probe;
 pub mod report;
 pub mod summary;
+pub mod term;
 pub mod window;

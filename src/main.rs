@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Some(path) => match Knowledge::builtin().with_overrides(&path) {
             Ok(kb) => kb,
             Err(e) => {
-                eprintln!("bitsdoctor: {e}");
+                eprintln!("bitsdoctor: {}", bitsdoctor::term::escape(&e.to_string()));
                 return ExitCode::from(2);
             }
         },

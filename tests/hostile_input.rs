@@ -115,3 +115,87 @@ fn crash_reproducer_inside_a_zip_keeps_the_other_entries() {
     );
     assert_ne!(input(&report, "bits.evtx")["status"], "skipped");
 }
+
+// ---- Terminal safety -------------------------------------------------------------------
+
+/// A job name carrying OSC 52 (clipboard write), a screen clear, BEL, CR, C1 CSI and RLO.
+const HOSTILE_NAME: &str = "Update\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\rnot me\u{9b}31m\u{202e}gpj.exe";
+
+/// Any character a terminal acts on, other than the line feeds between report lines.
+fn raw_controls(s: &str) -> Vec<(usize, char)> {
+    s.char_indices()
+        .filter(|&(_, c)| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+        })
+        .collect()
+}
+
+/// The sample host's files with the bitsadmin capture's job name, URL and folder name hostile.
+fn hostile_host(dir: &Path) -> PathBuf {
+    let host = copy_host(dir);
+    let capture = std::fs::read_to_string(host.join("bitsadmin.txt")).unwrap();
+    let capture = capture
+        .replace("DISPLAY: 'Windows Update'", &format!("DISPLAY: '{HOSTILE_NAME}'"))
+        .replace(
+            "http://download.windowsupdate.com/c/",
+            "http://download.windowsupdate.com/\u{1b}[2J\u{202e}/",
+        );
+    assert!(capture.contains(HOSTILE_NAME));
+    let evil = dir.join("WS-\u{1b}]0;pwned\u{7}\u{202e}01");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::write(evil.join("bitsadmin.txt"), &capture).unwrap();
+    std::fs::write(host.join("bitsadmin.txt"), capture).unwrap();
+    dir.to_path_buf()
+}
+
+#[test]
+fn a_hostile_job_name_url_and_folder_reach_the_text_report_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = hostile_host(dir.path());
+    let out = bitsdoctor().arg("analyze").arg(&root).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(raw_controls(&text).is_empty(), "{:?}", raw_controls(&text));
+    assert!(
+        text.contains("Update\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x0dnot me\\u009b31m\\u202egpj.exe"),
+        "{text}"
+    );
+    assert!(text.contains("WS-\\x1b]0;pwned\\x07\\u202e01"), "{text}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(raw_controls(&err).is_empty(), "{err:?}");
+}
+
+#[test]
+fn a_hostile_job_name_is_escaped_in_html_and_csv_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = hostile_host(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    bitsdoctor()
+        .arg("analyze")
+        .arg(&root)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(predicates::ord::lt(2));
+    for name in ["report.html", "jobs.csv", "events.csv", "diagnoses.csv"] {
+        let body = std::fs::read_to_string(out.path().join(name)).unwrap();
+        assert!(!body.contains('\u{202e}'), "{name} holds a raw RLO");
+        if name.ends_with(".html") {
+            assert!(!body.contains('\u{1b}'), "{name} holds a raw ESC");
+        }
+    }
+    let jobs = std::fs::read_to_string(out.path().join("jobs.csv")).unwrap();
+    assert!(jobs.contains("\\u202egpj.exe"), "{jobs}");
+}
+
+#[test]
+fn explain_echoes_a_hostile_argument_escaped() {
+    let out = bitsdoctor()
+        .args(["explain", "\u{1b}]52;c;ZXZpbA==\u{7}\u{202e}0x80200013"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(raw_controls(&err).is_empty(), "{err:?}");
+    assert!(err.contains("\\x1b]52;c;ZXZpbA==\\x07\\u202e"), "{err}");
+}

@@ -39,19 +39,10 @@ fn refusals(unread: &[app::Unread]) {
     }
 }
 
-/// Text from an input or a file name, safe to print: control characters (C0, C1) and bidi
-/// overrides are shown escaped instead of acting on the terminal.
-fn for_terminal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
-        if c.is_control() || bidi {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// Text from an input or a file name, safe to print (see `bitsdoctor::term::escape`, the one
+/// place this is done).
+fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
+    bitsdoctor::term::escape(s)
 }
 
 /// Write `name` in `dir` through a new temporary file renamed into place (a symlink already

@@ -2,6 +2,7 @@
 
 use crate::Format;
 use bitsdoctor::knowledge::{Explanation, Knowledge};
+use bitsdoctor::term::escape as t;
 use std::fmt::Write;
 
 /// Explain each code. Input that is not a code is reported on stderr and makes the exit
@@ -13,7 +14,8 @@ pub fn run(kb: &Knowledge, codes: &[String], format: Format) -> (String, u8) {
         match kb.resolve(c) {
             Ok(code) => found.push(kb.explain(code)),
             Err(e) => {
-                eprintln!("bitsdoctor: {e}");
+                // The message quotes the argument: it reaches the terminal escaped.
+                eprintln!("bitsdoctor: {}", t(&e.to_string()));
                 status = 2;
             }
         }
@@ -36,13 +38,14 @@ pub fn text(e: &Explanation) -> String {
         o,
         "{}  {}{}",
         e.code,
-        e.symbol.as_deref().unwrap_or("(unknown code)"),
+        t(e.symbol.as_deref().unwrap_or("(unknown code)")),
         e.family.map(|f| format!("  [{f}]")).unwrap_or_default()
     );
-    let _ = writeln!(o, "  meaning:   {}", e.meaning);
+    // Texts can come from a --knowledge file: escaped like any input.
+    let _ = writeln!(o, "  meaning:   {}", t(&e.meaning));
     let _ = writeln!(o, "  transient: {}", e.transient.as_str());
     if !e.cause.is_empty() {
-        let _ = writeln!(o, "  cause:     {}", e.cause);
+        let _ = writeln!(o, "  cause:     {}", t(&e.cause));
     }
     for (i, step) in e.fix.iter().enumerate() {
         let lead = if i == 0 {
@@ -50,7 +53,7 @@ pub fn text(e: &Explanation) -> String {
         } else {
             "             "
         };
-        let _ = writeln!(o, "{lead}{}. {step}", i + 1);
+        let _ = writeln!(o, "{lead}{}. {}", i + 1, t(step));
     }
     let mut decoded = format!(
         "severity {}, facility {}{}, code {}",

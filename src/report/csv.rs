@@ -145,10 +145,13 @@ pub const EVENTS_HEADER: [&str; 13] = [
 /// Make a cell safe to open in a spreadsheet: one that a spreadsheet would read as a formula
 /// (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`; so is one that already
 /// starts with `'`, which keeps the prefix reversible by [`uncell`].
+/// Bidi controls and invisible format characters (U+202E reverses the text a reader sees) are
+/// shown as `\u202e` and the like; they have no place in the values bitsdoctor reports.
 pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let s = crate::term::escape_bidi(s);
     match s.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => format!("'{s}").into(),
-        _ => s.into(),
+        _ => s,
     }
 }
 
@@ -726,6 +729,13 @@ fn fields(fact: &Fact) -> Fields {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bidi_controls_in_cells_are_shown_visibly() {
+        assert_eq!(cell("invoice\u{202e}gpj.exe"), "invoice\\u202egpj.exe");
+        assert_eq!(cell("\u{202e}=1+1"), "\\u202e=1+1");
+        assert_eq!(cell("=1+1"), "'=1+1");
+    }
+
     use super::*;
 
     #[test]

@@ -27,7 +27,8 @@ const CHART_CODES: usize = 8;
 /// Buckets on the timeline's x axis at most.
 const CHART_BUCKETS: i64 = 60;
 
-/// Escape text for HTML element content and for quoted attribute values.
+/// Escape text for HTML element content and for quoted attribute values; bidi controls and
+/// invisible format characters are shown as `\u202e` and the like.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
@@ -39,6 +40,10 @@ pub fn escape(s: &str) -> String {
             '\'' => out.push_str("&#39;"),
             // Control characters other than tab and newline are not allowed in HTML text.
             c if c.is_control() && c != '\t' && c != '\n' => out.push('\u{FFFD}'),
+            // A bidi override would reverse what the reader sees: shown as its escape.
+            c if crate::term::is_bidi_or_invisible(c) => {
+                out.push_str(&crate::term::escape_bidi(c.encode_utf8(&mut [0; 4])))
+            }
             c => out.push(c),
         }
     }
@@ -1063,6 +1068,7 @@ mod tests {
             "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
         );
         assert_eq!(escape("bell\u{7}"), "bell\u{FFFD}");
+        assert_eq!(escape("a\u{202e}b\u{2066}"), "a\\u202eb\\u2066");
     }
 
     #[test]

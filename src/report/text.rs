@@ -43,30 +43,12 @@ pub struct Options {
     pub detail: Detail,
 }
 
-/// Make a value from an input safe for a terminal: control characters (C0 and C1, DEL) and
-/// Unicode bidirectional controls are written as visible escapes (`\x1b`, `\u{202e}`), so a log
-/// cannot move the cursor, recolour the screen or reorder what is shown.
+/// Make a value from an input safe for a terminal: see [`crate::term::escape`], the one place
+/// this is done (control characters, C1, bidi controls and invisible format characters shown
+/// as visible escapes such as `\x1b` and `\u202e`), so a log cannot move the cursor, recolour
+/// the screen or reorder what is shown. Colour is added after a value is escaped.
 pub fn shown(s: &str) -> Cow<'_, str> {
-    fn hostile(c: char) -> bool {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }
-    if !s.chars().any(hostile) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            c if (c as u32) < 0x80 && hostile(c) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if hostile(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    crate::term::escape(s)
 }
 
 /// The plain-text report with default options (no colour, no wrapping).
@@ -479,8 +461,8 @@ mod tests {
         assert_eq!(shown("C:\\Windows\\x.log"), "C:\\Windows\\x.log");
         assert_eq!(shown("Grüße ✓"), "Grüße ✓");
         assert_eq!(shown("a\x1b[31mb"), "a\\x1b[31mb");
-        assert_eq!(shown("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
-        assert_eq!(shown("c1\u{9b}2J"), "c1\\u{9b}2J");
+        assert_eq!(shown("x\u{202e}gpj.exe"), "x\\u202egpj.exe");
+        assert_eq!(shown("c1\u{9b}2J"), "c1\\u009b2J");
         assert_eq!(shown("tab\tnl\n"), "tab\\x09nl\\x0a");
     }
 
