@@ -682,20 +682,8 @@ fn evtx_result(
                 .iter()
                 .map(|o| o.host.clone())
                 .collect();
-            let partial = out.bad_records > 0 || out.undecoded > 0;
-            let reason = partial.then(|| {
-                let mut parts = Vec::new();
-                if out.bad_records > 0 {
-                    parts.push(format!(
-                        "{} unreadable record(s) skipped (corrupt size, checksum or BinXML)",
-                        out.bad_records
-                    ));
-                }
-                if out.undecoded > 0 {
-                    parts.push(format!("{} record(s) not decoded", out.undecoded));
-                }
-                parts.join("; ")
-            });
+            let partial = out.is_partial();
+            let reason = partial.then(|| out.problems().join("; "));
             InputResult {
                 row: InputRow {
                     path: o.display.to_string(),
@@ -705,7 +693,7 @@ fn evtx_result(
                     reason,
                     observations: out.parsed.observations.len() as u64,
                     records: out.records,
-                    skipped_records: out.bad_records,
+                    skipped_records: out.lost_records,
                     provider_records: out
                         .provider_records
                         .iter()

@@ -198,4 +198,196 @@ fn explain_echoes_a_hostile_argument_escaped() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(raw_controls(&err).is_empty(), "{err:?}");
     assert!(err.contains("\\x1b]52;c;ZXZpbA==\\x07\\u202e"), "{err}");
+// ---- Event-log integrity: checksums, chunks and the record accounting -------------------
+
+const RECORDS_PER_SAMPLE_CHUNK: u64 = 23;
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+/// Recompute a chunk's header and record data checksums.
+fn fix_chunk_checksums(c: &mut [u8]) {
+    let free = u32_at(c, 48) as usize;
+    let data = crc32fast::hash(&c[512..free.clamp(512, c.len())]);
+    put(c, 52, &data.to_le_bytes());
+    let mut h = crc32fast::Hasher::new();
+    h.update(&c[..120]);
+    h.update(&c[128..512]);
+    put(c, 124, &h.finalize().to_le_bytes());
+}
+
+fn fix_file_checksum(b: &mut [u8]) {
+    let crc = crc32fast::hash(&b[..120]);
+    put(b, 124, &crc.to_le_bytes());
+}
+
+/// A Bits-Client log of `n` chunks built from the sample's one chunk (23 records), renumbered
+/// so the records run 1..=23n, every checksum right.
+fn log_of_chunks(n: u64) -> Vec<u8> {
+    let sample = std::fs::read(sample(BITS_LOG)).unwrap();
+    let (header, chunk) = sample.split_at(4096);
+    let mut out = header.to_vec();
+    put(&mut out, 42, &(n as u16).to_le_bytes());
+    put(
+        &mut out,
+        24,
+        &(n * RECORDS_PER_SAMPLE_CHUNK + 1).to_le_bytes(),
+    );
+    put(&mut out, 16, &(n - 1).to_le_bytes());
+    fix_file_checksum(&mut out);
+    for k in 0..n {
+        let mut c = chunk[..65536].to_vec();
+        let first = k * RECORDS_PER_SAMPLE_CHUNK + 1;
+        let last = first + RECORDS_PER_SAMPLE_CHUNK - 1;
+        for (at, v) in [(8, first), (16, last), (24, first), (32, last)] {
+            put(&mut c, at, &v.to_le_bytes());
+        }
+        let free = u32_at(&c, 48) as usize;
+        let (mut at, mut id) = (512, first);
+        while at < free {
+            put(&mut c, at + 8, &id.to_le_bytes());
+            at += u32_at(&c, at + 4) as usize;
+            id += 1;
+        }
+        assert_eq!(id, last + 1);
+        fix_chunk_checksums(&mut c);
+        out.extend(c);
+    }
+    out
+}
+
+fn chunk_mut(log: &mut [u8], k: usize) -> &mut [u8] {
+    &mut log[4096 + k * 65536..4096 + (k + 1) * 65536]
+}
+
+/// Analyse one crafted log (next to nothing else): its input row and the warnings on it.
+fn analyze_log(bytes: &[u8]) -> (Value, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bits.evtx");
+    std::fs::write(&path, bytes).unwrap();
+    let (report, _) = analyze_json(&[&path]);
+    let row = input(&report, "bits.evtx").clone();
+    let warnings = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap().to_string())
+        .collect();
+    (row, warnings)
+}
+
+/// The row is partial, its records read and lost add up to `total`, and a warning says why.
+fn assert_partial(row: &Value, warnings: &[String], read: u64, total: u64, why: &str) {
+    assert_eq!(row["status"], "partial", "{row:#}");
+    assert_eq!(row["records"], read, "{row:#}");
+    assert_eq!(row["skipped_records"], total - read, "{row:#}");
+    assert!(
+        warnings.iter().any(|w| w.contains(why)),
+        "no warning with {why:?}: {warnings:#?}"
+    );
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("{read} record(s) read")) || total == read,
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_clean_multi_chunk_log_built_for_the_tests_is_ok() {
+    let (row, warnings) = analyze_log(&log_of_chunks(4));
+    assert_eq!(row["status"], "ok", "{row:#} {warnings:#?}");
+    assert_eq!(row["records"], 4 * RECORDS_PER_SAMPLE_CHUNK);
+    assert_eq!(row["skipped_records"], 0);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}
+
+#[test]
+fn a_bit_flip_in_record_data_fails_the_chunk_checksum() {
+    let clean = log_of_chunks(4);
+    let c = chunk_mut(&mut clone(&clean), 1).to_vec();
+    // Flip one bit in the middle of each of a few records' data: the host name, a job name.
+    for at in [700, 2000, 9000] {
+        let mut log = clean.clone();
+        chunk_mut(&mut log, 1)[at] ^= 0x04;
+        assert_ne!(chunk_mut(&mut log, 1), &c[..]);
+        let (row, warnings) = analyze_log(&log);
+        assert_eq!(row["status"], "partial", "{at}: {row:#}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("chunk 1: record data checksum mismatch (records 24..46)")),
+            "{at}: {warnings:#?}"
+        );
+    }
+}
+
+fn clone(b: &[u8]) -> Vec<u8> {
+    b.to_vec()
+}
+
+#[test]
+fn a_chunk_header_change_fails_its_checksum_and_lost_records_are_counted() {
+    for free in [0u32, 513] {
+        let mut log = log_of_chunks(4);
+        put(chunk_mut(&mut log, 2), 48, &free.to_le_bytes());
+        let (row, warnings) = analyze_log(&log);
+        assert_partial(&row, &warnings, 69, 92, "chunk 2: header checksum mismatch");
+        assert!(warnings
+            .iter()
+            .any(|w| w.contains("chunk 2: 0 of the 23 records its header declares read")));
+    }
+}
+
+#[test]
+fn a_free_space_offset_with_a_valid_checksum_still_loses_nothing_silently() {
+    for free in [0u32, 513] {
+        let mut log = log_of_chunks(1);
+        let c = chunk_mut(&mut log, 0);
+        put(c, 48, &free.to_le_bytes());
+        fix_chunk_checksums(c);
+        let (row, warnings) = analyze_log(&log);
+        assert_partial(&row, &warnings, 0, 23, "0 of the 23 records");
+    }
+}
+
+#[test]
+fn a_log_cut_on_a_chunk_boundary_is_partial_with_the_missing_records() {
+    let mut log = log_of_chunks(4);
+    log.truncate(4096 + 65536);
+    let (row, warnings) = analyze_log(&log);
+    assert_partial(&row, &warnings, 23, 92, "ends after 1 of the 4 chunks");
+}
+
+#[test]
+fn a_zeroed_chunk_in_the_middle_is_partial_with_its_records() {
+    let mut log = log_of_chunks(4);
+    chunk_mut(&mut log, 1).fill(0);
+    let (row, warnings) = analyze_log(&log);
+    assert_partial(&row, &warnings, 69, 92, "chunk 1: all zeros");
+}
+
+#[test]
+fn a_chunk_without_signature_or_cut_short_is_partial() {
+    let mut log = log_of_chunks(3);
+    chunk_mut(&mut log, 1)[..8].copy_from_slice(b"XXXXXXXX");
+    let (row, warnings) = analyze_log(&log);
+    assert_partial(&row, &warnings, 46, 69, "chunk 1: no chunk signature");
+
+    let mut log = log_of_chunks(3);
+    log.truncate(4096 + 2 * 65536 + 30000);
+    let (row, warnings) = analyze_log(&log);
+    assert_partial(&row, &warnings, 46, 69, "chunk 2: truncated");
+}
+
+#[test]
+fn a_file_header_bit_flip_fails_its_checksum() {
+    let mut log = log_of_chunks(2);
+    log[30] ^= 0x01;
+    let (row, warnings) = analyze_log(&log);
+    assert_eq!(row["status"], "partial", "{row:#}");
+    assert_eq!(row["records"], 46);
+    assert!(warnings
+        .iter()
+        .any(|w| w.contains("file header checksum mismatch")));
 }

@@ -96,6 +96,75 @@ fn add(a: usize, b: usize) -> R<usize> {
     a.checked_add(b).ok_or(PAST_END)
 }
 
+// Integrity (MS-EVEN6 checksums). The one place the CRC32s are checked: the file header's
+// (bytes 0..120, stored at 124), each chunk header's (bytes 0..120 and 128..512, stored at 124)
+// and each chunk's record data (512 .. free-space offset, stored at 52).
+
+/// What the file header says, and whether its checksum holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileHeader {
+    /// Chunks the header declares (often stale, lower, in a log that was not closed).
+    pub chunks: u16,
+    /// The record number the next record would get.
+    pub next_record: u64,
+    pub checksum_ok: bool,
+}
+
+/// Read the file header (the caller checked its signature and length).
+pub fn file_header(h: &[u8]) -> R<FileHeader> {
+    let stored = u32_at(h, 124)?;
+    Ok(FileHeader {
+        chunks: u16_at(h, 42)?,
+        next_record: u64_at(h, 24)?,
+        checksum_ok: crc32fast::hash(h.get(..120).ok_or(PAST_END)?) == stored,
+    })
+}
+
+/// What a chunk header says, and whether the chunk's checksums hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkHeader {
+    pub first_record: u64,
+    pub last_record: u64,
+    /// Offset of the first byte after the last record.
+    pub free: u32,
+    pub header_ok: bool,
+    /// The record data checksum holds (false too when the free-space offset is out of range).
+    pub data_ok: bool,
+}
+
+impl ChunkHeader {
+    /// Records the header says the chunk holds, if that is a count a chunk can hold.
+    pub fn declared(&self) -> Option<u64> {
+        let n = self
+            .last_record
+            .checked_sub(self.first_record)?
+            .checked_add(1)?;
+        (n <= MAX_RECORDS_PER_CHUNK).then_some(n)
+    }
+}
+
+/// The most records a chunk can hold (the smallest record is 28 bytes).
+pub const MAX_RECORDS_PER_CHUNK: u64 = ((CHUNK_SIZE - CHUNK_HEADER_SIZE) / 28) as u64;
+
+/// Read a chunk's header and check its two checksums (the caller checked the signature).
+pub fn chunk_header(chunk: &[u8]) -> R<ChunkHeader> {
+    let header = chunk.get(..CHUNK_HEADER_SIZE).ok_or(PAST_END)?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&header[..120]);
+    crc.update(&header[128..]);
+    let free = u32_at(chunk, 48)?;
+    let data_ok = chunk
+        .get(CHUNK_HEADER_SIZE..free as usize)
+        .is_some_and(|data| Ok(crc32fast::hash(data)) == u32_at(chunk, 52));
+    Ok(ChunkHeader {
+        first_record: u64_at(chunk, 8)?,
+        last_record: u64_at(chunk, 16)?,
+        free,
+        header_ok: crc.finalize() == u32_at(chunk, 124)?,
+        data_ok,
+    })
+}
+
 /// One record's header and the window of its BinXML in the chunk.
 #[derive(Debug, Clone, Copy)]
 pub struct RawRecord {

@@ -51,6 +51,18 @@ pub struct EvtxOutcome {
     pub fallback_chunks: u64,
     /// Records per provider we read (decoded or not), e.g. every Bits-Client event.
     pub provider_records: std::collections::BTreeMap<&'static str, u64>,
+    /// Records lost: the record numbers the chunk and file headers account for, less the
+    /// records read (unreadable records, zeroed, truncated or unreadable chunks, chunks
+    /// missing at the end). An estimate where headers are damaged, never below `bad_records`.
+    pub lost_records: u64,
+    /// Chunks that could not be read at all.
+    pub lost_chunks: u64,
+    /// Chunks read whose header or record data checksum does not hold.
+    pub suspect_chunks: u64,
+    /// What is wrong with the file as a whole (header checksum, missing chunks).
+    pub file_problems: Vec<String>,
+    /// Record number ranges the chunk headers declare (for the accounting).
+    ranges: Vec<(u64, u64)>,
 }
 
 impl EvtxOutcome {
@@ -64,11 +76,74 @@ impl EvtxOutcome {
         for (p, n) in c.provider_records {
             *self.provider_records.entry(p).or_default() += n;
         }
+        self.lost_chunks += c.lost_chunks;
+        self.suspect_chunks += c.suspect_chunks;
+        self.ranges.extend(c.ranges);
+    }
+
+    /// Was anything lost or doubtful?
+    pub fn is_partial(&self) -> bool {
+        self.bad_records > 0
+            || self.undecoded > 0
+            || self.lost_records > 0
+            || self.lost_chunks > 0
+            || self.suspect_chunks > 0
+            || !self.file_problems.is_empty()
+    }
+
+    /// Why the input is partial, one clause per problem, with counts.
+    pub fn problems(&self) -> Vec<String> {
+        let mut parts = self.file_problems.clone();
+        if self.bad_records > 0 {
+            parts.push(format!(
+                "{} unreadable record(s) skipped (corrupt size or BinXML)",
+                self.bad_records
+            ));
+        }
+        if self.lost_records > 0 || self.bad_records > 0 {
+            parts.push(format!(
+                "{} record(s) read, {} lost",
+                self.records,
+                self.lost_records.max(self.bad_records)
+            ));
+        }
+        if self.lost_chunks > 0 {
+            parts.push(format!("{} chunk(s) unreadable", self.lost_chunks));
+        }
+        if self.suspect_chunks > 0 {
+            parts.push(format!(
+                "{} chunk(s) failing their checksum (read; values may be altered)",
+                self.suspect_chunks
+            ));
+        }
+        if self.undecoded > 0 {
+            parts.push(format!("{} record(s) not decoded", self.undecoded));
+        }
+        parts
+    }
+
+    /// Records the headers account for, less those read (see `lost_records`).
+    fn account(&mut self, file: Option<&binxml::FileHeader>, slots: u64) {
+        let lo = self.ranges.iter().map(|r| r.0).min();
+        let hi = self.ranges.iter().map(|r| r.1).max();
+        let next = file.map_or(0, |f| f.next_record);
+        let expected = match (lo, hi) {
+            (Some(lo), Some(hi)) => hi.max(next.saturating_sub(1)).saturating_sub(lo) + 1,
+            _ => 0,
+        };
+        // Never more than the chunks there are or should be could hold.
+        let chunks = slots.max(file.map_or(0, |f| u64::from(f.chunks)));
+        let lost = expected
+            .saturating_sub(self.records)
+            .min(chunks.saturating_mul(binxml::MAX_RECORDS_PER_CHUNK));
+        self.lost_records = lost.max(self.bad_records);
     }
 }
 
 /// How many unreadable-record messages one file reports in full.
 const ERRORS_SHOWN: usize = 5;
+/// How many chunk-level messages one file reports in full.
+const CHUNK_PROBLEMS_SHOWN: usize = 20;
 
 /// Parse one evtx file held in memory.
 pub fn parse(data: &[u8], path: &str, reader: Reader) -> Result<EvtxOutcome, EvtxFileError> {
@@ -113,6 +188,17 @@ pub fn parse_stream(
     }
     let shared_path: Arc<str> = Arc::from(path);
     let mut out = EvtxOutcome::default();
+    let file = binxml::file_header(&header).ok();
+    let declared = match &file {
+        Some(f) if f.checksum_ok => u64::from(f.chunks),
+        _ => {
+            out.file_problems
+                .push("file header checksum mismatch (its counts are not trusted)".into());
+            0
+        }
+    };
+    let trusted = file.filter(|f| f.checksum_ok);
+    let mut slots = 0u64;
     // Two windows: the next one is read while the chunks of the current one are parsed. The
     // buffers are reused and filled without zeroing them first.
     let window = (WINDOW_CHUNKS * CHUNK_SIZE) as u64;
@@ -128,7 +214,9 @@ pub fn parse_stream(
                 current
                     .par_chunks(CHUNK_SIZE)
                     .enumerate()
-                    .map(|(i, chunk)| read_chunk(first_chunk + i, chunk, &shared_path, reader))
+                    .map(|(i, chunk)| {
+                        read_chunk(first_chunk + i, chunk, &shared_path, reader, declared)
+                    })
                     .collect()
             },
             || {
@@ -145,32 +233,57 @@ pub fn parse_stream(
             out.absorb(c);
         }
         read_next?;
+        slots += current.len().div_ceil(CHUNK_SIZE) as u64;
         std::mem::swap(&mut current, &mut next);
         first_chunk += WINDOW_CHUNKS;
     }
-    // Keep the first few unreadable-record messages, then one line with the rest.
-    let (errors, mut other): (Vec<Warning>, Vec<Warning>) = out
+    if declared > slots {
+        out.file_problems.push(format!(
+            "the file ends after {slots} of the {declared} chunks its header declares (truncated)"
+        ));
+    }
+    out.account(trusted.as_ref(), slots);
+    // Keep the first few unreadable-record and chunk messages, then one line with the rest.
+    let (errors, other): (Vec<Warning>, Vec<Warning>) = out
         .parsed
         .warnings
         .drain(..)
         .partition(|w| w.message.starts_with("unreadable record"));
-    let hidden = errors.len().saturating_sub(ERRORS_SHOWN);
-    other.extend(errors.into_iter().take(ERRORS_SHOWN));
-    if hidden > 0 {
+    let (chunks, mut other): (Vec<Warning>, Vec<Warning>) = other
+        .into_iter()
+        .partition(|w| w.message.starts_with("chunk "));
+    for (list, shown, what) in [
+        (errors, ERRORS_SHOWN, "unreadable records skipped"),
+        (chunks, CHUNK_PROBLEMS_SHOWN, "chunk problems"),
+    ] {
+        let hidden = list.len().saturating_sub(shown);
+        other.extend(list.into_iter().take(shown));
+        if hidden > 0 {
+            other.push(Warning {
+                path: path.to_string(),
+                at: None,
+                message: format!("{hidden} more {what}"),
+            });
+        }
+    }
+    for p in &out.file_problems {
         other.push(Warning {
             path: path.to_string(),
             at: None,
-            message: format!("{hidden} more unreadable records skipped"),
+            message: p.clone(),
         });
     }
     out.parsed.warnings = other;
     Ok(out)
 }
 
-fn read_chunk(n: usize, chunk: &[u8], path: &Arc<str>, reader: Reader) -> EvtxOutcome {
-    if chunk.iter().all(|b| *b == 0) {
-        return EvtxOutcome::default();
-    }
+fn read_chunk(
+    n: usize,
+    chunk: &[u8],
+    path: &Arc<str>,
+    reader: Reader,
+    declared: u64,
+) -> EvtxOutcome {
     let warn = |message: String| EvtxOutcome {
         parsed: Parsed {
             observations: Vec::new(),
@@ -180,8 +293,18 @@ fn read_chunk(n: usize, chunk: &[u8], path: &Arc<str>, reader: Reader) -> EvtxOu
                 message,
             }],
         },
+        lost_chunks: 1,
         ..EvtxOutcome::default()
     };
+    if chunk.iter().all(|b| *b == 0) {
+        // Unused slots after the chunks in use are zeros; inside them, records were lost.
+        if (n as u64) < declared {
+            return warn(format!(
+                "chunk {n}: all zeros, inside the {declared} chunks the file header declares: its records are lost"
+            ));
+        }
+        return EvtxOutcome::default();
+    }
     if chunk.len() < CHUNK_SIZE {
         return warn(format!(
             "chunk {n}: truncated ({} of {CHUNK_SIZE} bytes): not read",
@@ -191,14 +314,54 @@ fn read_chunk(n: usize, chunk: &[u8], path: &Arc<str>, reader: Reader) -> EvtxOu
     if !chunk.starts_with(b"ElfChnk\0") {
         return warn(format!("chunk {n}: no chunk signature: not read"));
     }
+    let mut out = None;
     if reader == Reader::Fast {
-        if let Ok(out) = fast_chunk(chunk, path) {
-            return out;
-        }
+        out = fast_chunk(chunk, path).ok();
     }
-    let mut out = full_chunk(n, chunk, path);
-    out.fallback_chunks = u64::from(reader == Reader::Fast);
+    let mut out = out.unwrap_or_else(|| {
+        let mut out = full_chunk(n, chunk, path);
+        out.fallback_chunks = u64::from(reader == Reader::Fast);
+        out
+    });
+    check_chunk(n, chunk, &mut out, path);
     out
+}
+
+/// Check a chunk's checksums and that it gave the records its header declares.
+fn check_chunk(n: usize, chunk: &[u8], out: &mut EvtxOutcome, path: &Arc<str>) {
+    let Ok(head) = binxml::chunk_header(chunk) else {
+        return;
+    };
+    let mut warn = |message: String| {
+        out.parsed.warnings.push(Warning {
+            path: path.to_string(),
+            at: None,
+            message,
+        })
+    };
+    let ids = format!("records {}..{}", head.first_record, head.last_record);
+    if !head.header_ok {
+        warn(format!(
+            "chunk {n}: header checksum mismatch ({ids}?): records read, but its counts and offsets are not trusted"
+        ));
+    } else if !head.data_ok {
+        warn(format!(
+            "chunk {n}: record data checksum mismatch ({ids}): records read, but values may be altered"
+        ));
+    }
+    let declared = head.declared();
+    if let Some(d) = declared {
+        if out.records + out.bad_records < d {
+            warn(format!(
+                "chunk {n}: {} of the {d} records its header declares read",
+                out.records
+            ));
+        }
+        out.ranges.push((head.first_record, head.last_record));
+    }
+    if !head.header_ok || !head.data_ok {
+        out.suspect_chunks += 1;
+    }
 }
 
 /// A provider's name from a plan slot.
@@ -380,6 +543,7 @@ fn full_chunk(n: usize, chunk: &[u8], path: &Arc<str>) -> EvtxOutcome {
                 &mut out,
                 format!("chunk {n}: not read: {}", error_chain(&e)),
             );
+            out.lost_chunks = 1;
             return out;
         }
     };
@@ -391,6 +555,7 @@ fn full_chunk(n: usize, chunk: &[u8], path: &Arc<str>) -> EvtxOutcome {
                 &mut out,
                 format!("chunk {n}: not read: {}", error_chain(&e)),
             );
+            out.lost_chunks = 1;
             return out;
         }
     };
@@ -526,19 +691,56 @@ mod tests {
         ));
     }
 
+    /// A file header declaring `chunks` chunks, with its checksum right.
+    fn file_header(chunks: u16, next_record: u64) -> Vec<u8> {
+        let mut h = b"ElfFile\0".to_vec();
+        h.resize(binxml::FILE_HEADER_SIZE, 0);
+        h[24..32].copy_from_slice(&next_record.to_le_bytes());
+        h[42..44].copy_from_slice(&chunks.to_le_bytes());
+        let crc = crc32fast::hash(&h[..120]);
+        h[124..128].copy_from_slice(&crc.to_le_bytes());
+        h
+    }
+
     #[test]
     fn junk_chunks_become_warnings() {
-        let mut data = b"ElfFile\0".to_vec();
-        data.resize(binxml::FILE_HEADER_SIZE, 0);
+        let mut data = file_header(0, 1);
         data.extend(std::iter::repeat_n(0xAB, CHUNK_SIZE));
         data.extend(std::iter::repeat_n(0x00, CHUNK_SIZE));
         data.extend(b"ElfChnk\0junk");
         let out = parse(&data, "x", Reader::Fast).unwrap();
         assert_eq!(out.records, 0);
+        assert_eq!(out.lost_chunks, 2);
+        assert!(out.is_partial());
         let msgs: Vec<_> = out.parsed.warnings.iter().map(|w| &w.message).collect();
         assert_eq!(msgs.len(), 2, "{msgs:?}");
         assert!(msgs[0].contains("no chunk signature"));
         assert!(msgs[1].contains("truncated"));
+    }
+
+    #[test]
+    fn zeroed_slots_count_only_inside_the_declared_chunks() {
+        let mut data = file_header(2, 1);
+        data.extend(std::iter::repeat_n(0x00, 3 * CHUNK_SIZE));
+        let out = parse(&data, "x", Reader::Fast).unwrap();
+        assert_eq!(out.lost_chunks, 2);
+        let msgs: Vec<_> = out.parsed.warnings.iter().map(|w| &w.message).collect();
+        assert!(msgs[0].starts_with("chunk 0: all zeros"), "{msgs:?}");
+        assert!(msgs[1].starts_with("chunk 1: all zeros"), "{msgs:?}");
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+    }
+
+    #[test]
+    fn a_header_with_a_bad_checksum_or_missing_chunks_is_a_problem() {
+        let mut data = file_header(3, 1);
+        data.extend(std::iter::repeat_n(0x00, CHUNK_SIZE));
+        let out = parse(&data, "x", Reader::Fast).unwrap();
+        assert!(out.file_problems[0].contains("after 1 of the 3 chunks"));
+        data[42] = 1; // checksum no longer holds
+        let out = parse(&data, "x", Reader::Fast).unwrap();
+        assert_eq!(out.file_problems.len(), 1);
+        assert!(out.file_problems[0].contains("file header checksum mismatch"));
+        assert!(out.is_partial());
     }
 }
 
