@@ -81,7 +81,10 @@ mod tests {
             "job\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x0dname\\u202egpj.exe\\u009b31m\\x7f"
         );
         assert_eq!(escape("a\tb\nc"), "a\\x09b\\x0ac");
-        assert_eq!(escape("\u{2066}x\u{2069}\u{200b}\u{feff}"), "\\u2066x\\u2069\\u200b\\ufeff");
+        assert_eq!(
+            escape("\u{2066}x\u{2069}\u{200b}\u{feff}"),
+            "\\u2066x\\u2069\\u200b\\ufeff"
+        );
     }
 
     #[test]

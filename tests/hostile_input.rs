@@ -119,7 +119,8 @@ fn crash_reproducer_inside_a_zip_keeps_the_other_entries() {
 // ---- Terminal safety -------------------------------------------------------------------
 
 /// A job name carrying OSC 52 (clipboard write), a screen clear, BEL, CR, C1 CSI and RLO.
-const HOSTILE_NAME: &str = "Update\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\rnot me\u{9b}31m\u{202e}gpj.exe";
+const HOSTILE_NAME: &str =
+    "Update\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\rnot me\u{9b}31m\u{202e}gpj.exe";
 
 /// Any character a terminal acts on, other than the line feeds between report lines.
 fn raw_controls(s: &str) -> Vec<(usize, char)> {
@@ -136,7 +137,10 @@ fn hostile_host(dir: &Path) -> PathBuf {
     let host = copy_host(dir);
     let capture = std::fs::read_to_string(host.join("bitsadmin.txt")).unwrap();
     let capture = capture
-        .replace("DISPLAY: 'Windows Update'", &format!("DISPLAY: '{HOSTILE_NAME}'"))
+        .replace(
+            "DISPLAY: 'Windows Update'",
+            &format!("DISPLAY: '{HOSTILE_NAME}'"),
+        )
         .replace(
             "http://download.windowsupdate.com/c/",
             "http://download.windowsupdate.com/\u{1b}[2J\u{202e}/",
@@ -198,6 +202,8 @@ fn explain_echoes_a_hostile_argument_escaped() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(raw_controls(&err).is_empty(), "{err:?}");
     assert!(err.contains("\\x1b]52;c;ZXZpbA==\\x07\\u202e"), "{err}");
+}
+
 // ---- Event-log integrity: checksums, chunks and the record accounting -------------------
 
 const RECORDS_PER_SAMPLE_CHUNK: u64 = 23;
