@@ -397,3 +397,91 @@ fn a_file_header_bit_flip_fails_its_checksum() {
         .iter()
         .any(|w| w.contains("file header checksum mismatch")));
 }
+
+// ---- --out: symlinks, one set, errors naming the file ------------------------------------
+
+const SET: [&str; 5] = [
+    "report.json",
+    "diagnoses.csv",
+    "jobs.csv",
+    "events.csv",
+    "report.html",
+];
+
+#[cfg(unix)]
+#[test]
+fn out_never_follows_a_symlink_in_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("report.html")).unwrap();
+    bitsdoctor()
+        .arg("analyze")
+        .arg(sample("WS-FIN-01"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(predicates::ord::lt(2));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let html = std::fs::symlink_metadata(out.join("report.html")).unwrap();
+    assert!(
+        html.file_type().is_file(),
+        "the link was replaced by the report"
+    );
+    assert!(std::fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .contains("<html"));
+}
+
+#[test]
+fn a_failed_out_leaves_the_old_set_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    bitsdoctor()
+        .arg("analyze")
+        .arg(sample("WS-FIN-01"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(predicates::ord::lt(2));
+    let old: Vec<Vec<u8>> = SET
+        .iter()
+        .map(|n| std::fs::read(out.join(n)).unwrap())
+        .collect();
+    // events.csv becomes a folder: the next run cannot replace it.
+    std::fs::remove_file(out.join("events.csv")).unwrap();
+    std::fs::create_dir(out.join("events.csv")).unwrap();
+    let run = bitsdoctor()
+        .arg("analyze")
+        .arg(sample("WS-FIN-02"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(err.contains("events.csv"), "{err}");
+    for (name, bytes) in SET.iter().zip(&old) {
+        if *name != "events.csv" {
+            assert_eq!(&std::fs::read(out.join(name)).unwrap(), bytes, "{name}");
+        }
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "diagnoses.csv",
+            "events.csv",
+            "jobs.csv",
+            "report.html",
+            "report.json"
+        ],
+        "no temporary file is left"
+    );
+}

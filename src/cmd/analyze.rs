@@ -45,13 +45,24 @@ fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
     bitsdoctor::term::escape(s)
 }
 
-/// Write `name` in `dir` through a new temporary file renamed into place (a symlink already
-/// at either name is never followed).
+/// The error `e` naming the file it happened on.
+fn on(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// Write `name` in `dir` to a new temporary file (created new, so a symlink already at that
+/// name is never followed). Returns (temporary, final) for [`commit`], which renames it into
+/// place once the whole set is written: a failure leaves the old set. Errors name the file.
 fn put(
     dir: &Path,
     name: &str,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> io::Result<()>,
-) -> io::Result<()> {
+) -> io::Result<(PathBuf, PathBuf)> {
+    let target = dir.join(name);
+    // A folder in the way would fail the rename half way through the set: refuse first.
+    if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+        return Err(on(&target, io::Error::other("a folder has this name")));
+    }
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::OpenOptions::new()
         .write(true)
@@ -61,34 +72,64 @@ fn put(
             let mut w = BufWriter::new(f);
             write(&mut w)?;
             w.flush()
-        })
-        .and_then(|_| std::fs::rename(&tmp, dir.join(name)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        });
+    match result {
+        Ok(()) => Ok((tmp, target)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(on(&target, e))
+        }
     }
-    result
+}
+
+/// Rename every written file into place if the set was written whole; else remove them.
+/// A symlink at a final name is replaced, never followed.
+fn commit(written: Vec<(PathBuf, PathBuf)>, result: io::Result<()>) -> io::Result<()> {
+    if let Err(e) = result {
+        for (tmp, _) in &written {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    for (i, (tmp, target)) in written.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, target) {
+            for (tmp, _) in &written[i..] {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(on(target, e));
+        }
+    }
+    Ok(())
 }
 
 /// Write `summary.json` (before the report is built from it).
 fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
-    put(dir, "summary.json", |w| s.view().write(w))
+    let one = put(dir, "summary.json", |w| s.view().write(w))?;
+    commit(vec![one], Ok(()))
 }
 
-/// Write the report set into `dir` (events.csv from the rows spooled while reading).
+/// Write the report set into `dir` (events.csv from the rows spooled while reading), as one
+/// set.
 fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()> {
-    put(dir, "report.json", |w| report::json::write(r, w))?;
-    put(dir, "diagnoses.csv", |w| {
-        w.write_all(report::csv::diagnoses(r).as_bytes())
-    })?;
-    put(dir, "jobs.csv", |w| {
-        w.write_all(report::csv::jobs(r).as_bytes())
-    })?;
-    if let Some(spool) = events {
-        put(dir, "events.csv", |w| spool.finish(w))?;
-    }
-    put(dir, "report.html", |w| {
-        w.write_all(report::html::render(r).as_bytes())
-    })
+    let mut written = Vec::new();
+    let mut all = || -> io::Result<()> {
+        written.push(put(dir, "report.json", |w| report::json::write(r, w))?);
+        written.push(put(dir, "diagnoses.csv", |w| {
+            w.write_all(report::csv::diagnoses(r).as_bytes())
+        })?);
+        written.push(put(dir, "jobs.csv", |w| {
+            w.write_all(report::csv::jobs(r).as_bytes())
+        })?);
+        if let Some(spool) = events {
+            written.push(put(dir, "events.csv", |w| spool.finish(w))?);
+        }
+        written.push(put(dir, "report.html", |w| {
+            w.write_all(report::html::render(r).as_bytes())
+        })?);
+        Ok(())
+    };
+    let result = all();
+    commit(written, result)
 }
 
 fn render(r: &Report, format: Format, text: &report::text::Options) -> String {
