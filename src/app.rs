@@ -10,6 +10,7 @@ use crate::ingest::dedup;
 use crate::ingest::sniff::{sniff, Kind};
 use crate::ingest::walk::{discover, Found};
 use crate::ingest::zip;
+use crate::ingest::{MAX_TEXT_BYTES, SNIFF_BYTES};
 use crate::knowledge::Knowledge;
 use crate::model::Observation;
 use crate::model::Warning;
@@ -26,6 +27,10 @@ use std::path::PathBuf;
 
 /// Inputs larger than this are not read (a 5 GB bundle is many files, not one).
 pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// Observations kept from one text input: far more than BITS allows jobs on a machine (300 by
+/// default, a few thousand by policy), so only a crafted capture reaches it.
+pub const MAX_TEXT_OBSERVATIONS: usize = 50_000;
 
 /// Everything `analyze` needs, free of any argument parser.
 #[derive(Debug, Clone, Default)]
@@ -154,10 +159,29 @@ pub fn analyze_with_progress(
     })?
 }
 
+/// `--threads` above 4x the cores only adds threads that wait (100,000 of them took minutes
+/// to start): capped there, with a note for the report.
+fn capped_threads(asked: usize, cores: usize) -> (usize, Option<Warning>) {
+    let cap = cores.saturating_mul(4).max(1);
+    if asked <= cap {
+        return (asked, None);
+    }
+    let note = Warning {
+        path: "--threads".into(),
+        at: None,
+        message: format!("{asked} threads asked: {cap} used (4x the {cores} core(s))"),
+    };
+    (cap, Some(note))
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Run `f` on a pool of `threads` worker threads (0 = one per core).
 pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<T, AppError> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(capped_threads(threads, cores()).0)
         .build()
         .map_err(|e| AppError::Threads(e.to_string()))?;
     Ok(pool.install(f))
@@ -187,6 +211,7 @@ pub fn collect(
 ) -> Result<Summary, AppError> {
     let (found, mut warnings) = discover(&cfg.paths);
     let (found, copies) = dedup::same_content(found);
+    warnings.extend(capped_threads(cfg.threads, cores()).1);
     progress(Progress::Found(found.len()));
     let relative = matches!(cfg.window.since, Some(Bound::Back(_)))
         || matches!(cfg.window.until, Some(Bound::Back(_)));
@@ -502,7 +527,12 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
         display: &f.display,
         folders: &f.folders,
     };
-    match std::fs::metadata(&f.path) {
+    let size = match std::fs::metadata(&f.path) {
+        // Reading a FIFO could wait forever, a device never end: neither is a capture.
+        Ok(m) if !m.is_file() => {
+            let why = "not a regular file (a FIFO, device or socket): not read".into();
+            return vec![skipped(&origin, "special", why, true)];
+        }
         Ok(m) if m.len() > MAX_INPUT_BYTES => {
             let why = format!("larger than {} GiB: not read", MAX_INPUT_BYTES >> 30);
             return vec![skipped(&origin, "unknown", why, true)];
@@ -511,8 +541,8 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
             return vec![skipped(&origin, "empty", "empty file".into(), false)]
         }
         Err(e) => return vec![skipped(&origin, "unknown", io_reason(&e), true)],
-        Ok(_) => {}
-    }
+        Ok(m) => m.len(),
+    };
     // One handle: its first bytes say what the file is; an event log is then streamed from
     // it, a window of chunks at a time.
     let mut head = Vec::with_capacity(8);
@@ -534,15 +564,58 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
             .and_then(|_| parse::evtx::parse_stream(&mut file, &f.display, Reader::Fast));
         return vec![evtx_result(&origin, parsed)];
     }
-    drop(file);
     if zip::is_zip(&head) {
+        drop(file);
         return read_zip(f, cfg);
     }
-    match std::fs::read(&f.path) {
-        Ok(bytes) => vec![read_bytes(&origin, &bytes, cfg)],
-        Err(e) => vec![skipped(&origin, "unknown", io_reason(&e), true)],
+    // Text: its kind is told from the first bytes; only a kind bitsdoctor reads is read on,
+    // up to the text cap.
+    let mut bytes = head;
+    let read = (&mut file)
+        .take(SNIFF_BYTES.saturating_sub(bytes.len() as u64))
+        .read_to_end(&mut bytes)
+        .and_then(|_| {
+            if text_kind(&bytes).is_some() {
+                let rest = MAX_TEXT_BYTES.saturating_sub(bytes.len() as u64);
+                bytes.reserve(size.min(MAX_TEXT_BYTES) as usize);
+                (&mut file).take(rest).read_to_end(&mut bytes)
+            } else {
+                Ok(0)
+            }
+        });
+    if let Err(e) = read {
+        return vec![skipped(&origin, "unknown", io_reason(&e), true)];
     }
+    let cut = (size > MAX_TEXT_BYTES).then_some(size);
+    vec![read_bytes(&origin, &bytes, cfg, cut)]
 }
+
+/// The kind of a text input bitsdoctor reads, told from its first bytes; `None` for any
+/// other kind.
+fn text_kind(bytes: &[u8]) -> Option<Kind> {
+    let kind = head_kind(bytes);
+    READ_KINDS.contains(&kind).then_some(kind)
+}
+
+/// The kind of an input as its first `SNIFF_BYTES` tell it (read the way `read_bytes` reads
+/// text: decoded, without a line prefix every line has).
+fn head_kind(bytes: &[u8]) -> Kind {
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES as usize)];
+    let decoded = decode(head);
+    let text = strip_line_prefix(&decoded.text).unwrap_or(decoded.text);
+    let text: String = text.chars().take(8192).collect();
+    sniff(head, Some(&text))
+}
+
+/// The text kinds `parse_text` reads.
+const READ_KINDS: [Kind; 6] = [
+    Kind::Bitsadmin,
+    Kind::PowerShell,
+    Kind::Sc,
+    Kind::Reg,
+    Kind::Netsh,
+    Kind::WuLog,
+];
 
 /// Every entry of a zip bundle, read in place, plus a row for the bundle itself.
 fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
@@ -557,7 +630,7 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
         };
         let display = origin.display;
         results.extend(isolated(display, origin.folders, || {
-            vec![read_bytes(&origin, &entry.bytes, cfg)]
+            vec![read_bytes(&origin, &entry.bytes, cfg, entry.cut)]
         }));
     });
     let status = if warnings.is_empty() {
@@ -591,7 +664,9 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
 }
 
 /// An input held in memory (a zip entry or a text file): sniffed and parsed.
-fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
+///
+/// `cut` is the input's size when only its first `MAX_TEXT_BYTES` are in `bytes`.
+fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config, cut: Option<u64>) -> InputResult {
     if bytes.is_empty() {
         return skipped(o, "empty", "empty file".into(), false);
     }
@@ -599,6 +674,12 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
         let parsed = parse::evtx::parse(bytes, o.display, Reader::Fast)
             .map_err(parse::evtx::StreamError::Evtx);
         return evtx_result(o, parsed);
+    }
+    // Decoding is only worth it for a kind bitsdoctor reads.
+    let kind = head_kind(bytes);
+    if !READ_KINDS.contains(&kind) {
+        let why = "not a kind of input bitsdoctor reads".into();
+        return skipped(o, kind.as_str(), why, false);
     }
     let mut decoded = decode(bytes);
     // A capture pasted into a script or a mail: read it without the prefix every line has.
@@ -623,6 +704,27 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config) -> InputResult {
     };
     if let Some(w) = decoded.warning() {
         parsed.warn(&src, None, w);
+    }
+    if let Some(size) = cut {
+        parsed.warn(
+            &src,
+            None,
+            format!(
+                "{size} bytes: only the first {} MiB read (the cap for one text input); the rest is not analysed",
+                MAX_TEXT_BYTES >> 20
+            ),
+        );
+    }
+    let kept = parsed.observations.len();
+    if kept > MAX_TEXT_OBSERVATIONS {
+        parsed.observations.truncate(MAX_TEXT_OBSERVATIONS);
+        parsed.warn(
+            &src,
+            None,
+            format!(
+                "{kept} observations: only the first {MAX_TEXT_OBSERVATIONS} kept (the cap for one text input)"
+            ),
+        );
     }
     let lines = decoded.text.lines().count() as u64;
     let partial = !parsed.warnings.is_empty();
@@ -895,6 +997,27 @@ mod tests {
         assert!(reason.contains("index out of bounds"), "{reason}");
         assert_eq!(rows[0].warnings.len(), 1);
         assert_eq!(rows[0].folders, folders);
+    }
+
+    #[test]
+    fn threads_are_capped_at_four_times_the_cores_with_a_note() {
+        assert_eq!(capped_threads(0, 2).0, 0);
+        assert!(capped_threads(8, 2).1.is_none());
+        let (n, note) = capped_threads(100_000, 2);
+        assert_eq!(n, 8);
+        assert!(note
+            .unwrap()
+            .message
+            .contains("100000 threads asked: 8 used"));
+    }
+
+    #[test]
+    fn only_kinds_bitsdoctor_reads_are_read_past_their_head() {
+        assert_eq!(
+            text_kind(b"\r\nSERVICE_NAME: BITS\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n"),
+            Some(Kind::Sc)
+        );
+        assert_eq!(text_kind(b"lorem ipsum dolor sit amet\n"), None);
     }
 
     #[test]

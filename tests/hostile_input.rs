@@ -485,3 +485,110 @@ fn a_failed_out_leaves_the_old_set_and_names_the_file() {
         "no temporary file is left"
     );
 }
+
+// ---- Memory bounded by design -----------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_folder_gets_a_skipped_row_and_the_run_does_not_wait_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = copy_host(dir.path());
+    let fifo = host.join("pipe.txt");
+    match std::process::Command::new("mkfifo").arg(&fifo).status() {
+        Ok(s) if s.success() => {}
+        _ => {
+            eprintln!("mkfifo is not available: skipping");
+            return;
+        }
+    }
+    let (report, _) = analyze_json(&[&host]);
+    let row = input(&report, "pipe.txt");
+    assert_eq!(row["status"], "skipped", "{row:#}");
+    assert!(row["reason"].as_str().unwrap().contains("FIFO"), "{row:#}");
+    assert!(
+        input(&report, "bitsadmin.txt")["observations"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_knowledge_file_that_never_ends_is_refused() {
+    if !Path::new("/dev/zero").exists() {
+        eprintln!("/dev/zero is missing: skipping");
+        return;
+    }
+    let out = bitsdoctor()
+        .args(["--knowledge", "/dev/zero", "explain", "0x80200013"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("/dev/zero") && err.contains("larger than 16 MiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn threads_far_above_the_cores_are_capped_with_a_note() {
+    let (report, _) = {
+        let out = bitsdoctor()
+            .arg("analyze")
+            .arg(sample("WS-FIN-01"))
+            .args(["--threads", "100000", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.code().unwrap() < 2);
+        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), ())
+    };
+    let note = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["path"] == "--threads")
+        .unwrap_or_else(|| panic!("{:#}", report["warnings"]));
+    assert!(note["message"]
+        .as_str()
+        .unwrap()
+        .contains("100000 threads asked"));
+}
+
+/// A verbose bitsadmin capture of `jobs` distinct failing jobs.
+fn bitsadmin_capture(jobs: usize) -> String {
+    let one = std::fs::read_to_string(sample("WS-FIN-01/bitsadmin.txt")).unwrap();
+    let start = one.find("GUID: {").unwrap();
+    let end = one.find("Listed ").unwrap();
+    let block = &one[start..end];
+    let mut out = one[..start].to_string();
+    for i in 0..jobs {
+        out.push_str(&block.replace(
+            "{E6C7228A-7890-4916-AA11-2FBBC2B73990}",
+            &format!("{{E6C7228A-7890-4916-AA11-{i:012X}}}"),
+        ));
+    }
+    out.push_str(&format!("Listed {jobs} job(s).\n"));
+    out
+}
+
+#[test]
+fn a_text_input_over_the_cap_is_read_up_to_it_and_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("WS01");
+    std::fs::create_dir(&host).unwrap();
+    let capture = bitsadmin_capture(30_000);
+    assert!(capture.len() as u64 > bitsdoctor::ingest::MAX_TEXT_BYTES);
+    std::fs::write(host.join("bitsadmin.txt"), &capture).unwrap();
+    let (report, _) = analyze_json(&[&host]);
+    let row = input(&report, "bitsadmin.txt");
+    assert_eq!(row["status"], "partial", "{row:#}");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("only the first 32 MiB read"),
+        "{warnings}"
+    );
+    let jobs = report["jobs"].as_array().unwrap().len();
+    assert!(jobs > 10_000 && jobs < 30_000, "{jobs}");
+}

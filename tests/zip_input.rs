@@ -314,3 +314,22 @@ fn a_nested_bomb_is_refused_inside() {
         .message
         .contains("zip bomb"));
 }
+
+#[test]
+fn a_text_entry_over_the_text_cap_is_read_up_to_it_and_marked_cut() {
+    let big = "x".repeat(5000);
+    let z = build(&[
+        ("WS01/big.txt", big.as_bytes()),
+        ("WS01/small.txt", b"hello"),
+    ]);
+    let limits = ZipLimits {
+        max_text_bytes: 1000,
+        ..ZipLimits::default()
+    };
+    let (e, w) = entries_from_bytes(&z, "b.zip", &limits);
+    assert!(w.is_empty(), "{w:#?}");
+    assert_eq!(e[0].bytes.len(), 1000);
+    assert_eq!(e[0].cut, Some(5000));
+    assert_eq!(e[1].bytes, b"hello");
+    assert_eq!(e[1].cut, None);
+}

@@ -47,7 +47,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Found>, Vec<Warning>) {
             .sort_by_file_name();
         for entry in walker {
             match entry {
-                Ok(e) if e.file_type().is_file() => {
+                // Files, and FIFOs, devices and sockets: those get a row saying they were
+                // not read, rather than vanishing.
+                Ok(e) if !e.file_type().is_dir() => {
                     let rel = e.path().strip_prefix(root).unwrap_or(e.path());
                     let folders = folders(root, rel);
                     found.push(Found {

@@ -36,6 +36,9 @@ pub struct ZipLimits {
     /// ... checked for entries of at least this many uncompressed bytes (small files of zeros
     /// compress very well and are harmless).
     pub ratio_floor: u64,
+    /// Bytes read of an entry that is not an event log or a zip (text is read up to this cap,
+    /// the entry is then marked cut).
+    pub max_text_bytes: u64,
 }
 
 impl Default for ZipLimits {
@@ -48,6 +51,7 @@ impl Default for ZipLimits {
             max_total_bytes: 2 << 30,
             max_ratio: 200,
             ratio_floor: 1 << 20,
+            max_text_bytes: crate::ingest::MAX_TEXT_BYTES,
         }
     }
 }
@@ -63,6 +67,8 @@ pub struct ZipEntry {
     /// The host those folders name alone (`ingest::host::nearest`).
     pub host_hint: Option<String>,
     pub bytes: Vec<u8>,
+    /// Set when only the first `max_text_bytes` of a larger text entry were read: its size.
+    pub cut: Option<u64>,
 }
 
 /// Does `head` start like a zip archive (a local file header, or the end record of an empty
@@ -282,10 +288,26 @@ impl<'a> Reader<'a> {
                 self.warn(&shown, msg);
                 continue;
             }
-            let mut bytes = Vec::with_capacity(declared.min(64 << 20) as usize);
+            let text_cap = self.limits.max_text_bytes;
+            let mut bytes = Vec::with_capacity(declared.min(text_cap) as usize);
+            let mut cut = None;
             let read = match zip.by_index(i) {
-                // One byte more than declared tells a lying size from an honest one.
-                Ok(f) => f.take(declared.saturating_add(1)).read_to_end(&mut bytes),
+                // One byte more than declared tells a lying size from an honest one. Text is
+                // read up to its cap; an event log or a zip whole.
+                Ok(mut f) => (&mut f)
+                    .take(declared.saturating_add(1).min(text_cap))
+                    .read_to_end(&mut bytes)
+                    .and_then(|_| {
+                        if bytes.starts_with(b"ElfFile\0") || is_zip(&bytes) {
+                            let rest = declared.saturating_add(1) - bytes.len() as u64;
+                            f.take(rest).read_to_end(&mut bytes)
+                        } else {
+                            if declared > text_cap {
+                                cut = Some(declared);
+                            }
+                            Ok(0)
+                        }
+                    }),
                 Err(e) => {
                     self.warn(&shown, format!("cannot be read: {e}"));
                     continue;
@@ -337,6 +359,7 @@ impl<'a> Reader<'a> {
                 host_hint: host::nearest(&folders).map(str::to_string),
                 folders,
                 bytes,
+                cut,
             });
         }
     }
