@@ -704,18 +704,9 @@ fn apply(b: &mut Block, line: &str, n: u32, src: &Source, out: &mut Parsed) {
                 }
                 _ => false,
             },
-            "CREATION TIME:" => {
-                s.creation_time = local_time(v);
-                true
-            }
-            "MODIFICATION TIME:" => {
-                s.modification_time = local_time(v);
-                true
-            }
-            "COMPLETION TIME:" => {
-                s.completion_time = local_time(v);
-                true
-            }
+            "CREATION TIME:" => set_time(&mut s.creation_time, v),
+            "MODIFICATION TIME:" => set_time(&mut s.modification_time, v),
+            "COMPLETION TIME:" => set_time(&mut s.completion_time, v),
             "RETRY DELAY:" => set_num(&mut s.retry_delay, v),
             "NO PROGRESS TIMEOUT:" => set_num(&mut s.no_progress_timeout, v),
             "ERROR COUNT:" => set_num(&mut s.error_count, v),
@@ -772,6 +763,17 @@ fn strip_percent(v: &str) -> &str {
         Some((pair, pct)) if pct.ends_with("%)") => pair.trim_end(),
         _ => v,
     }
+}
+
+/// A time value; `false` (a warning) for one that is neither a time, `UNKNOWN`, empty nor the
+/// null time bitsadmin prints for "never" (1/1/0001).
+fn set_time(slot: &mut When, v: &str) -> bool {
+    *slot = local_time(v);
+    let v = v.trim();
+    *slot != When::Unknown
+        || v.is_empty()
+        || v.eq_ignore_ascii_case("UNKNOWN")
+        || v.starts_with("1/1/0001")
 }
 
 fn set_word(slot: &mut Option<String>, v: &str) -> bool {
@@ -869,6 +871,22 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn an_invalid_time_is_a_warning_not_a_silent_unknown() {
+        let mut t = When::Unknown;
+        assert!(!set_time(&mut t, "13/45/2024 7:56:24 AM"));
+        assert_eq!(t, When::Unknown);
+        for ok in [
+            "UNKNOWN",
+            "",
+            "1/1/0001 12:00:00 AM",
+            "3/11/2024 7:56:24 AM",
+        ] {
+            assert!(set_time(&mut t, ok), "{ok}");
+        }
+        assert_eq!(t, dt("2024-03-11T07:56:24"));
     }
 
     #[test]
