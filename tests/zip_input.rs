@@ -333,3 +333,21 @@ fn a_text_entry_over_the_text_cap_is_read_up_to_it_and_marked_cut() {
     assert_eq!(e[1].bytes, b"hello");
     assert_eq!(e[1].cut, None);
 }
+
+#[test]
+fn entries_of_the_same_name_are_a_warning() {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    w.start_file("WS01/a.txt", deflated()).unwrap();
+    w.write_all(b"first").unwrap();
+    w.start_file("WS01/b.txt", deflated()).unwrap();
+    w.write_all(b"other").unwrap();
+    let mut z = w.finish().unwrap().into_inner();
+    // Rename the second entry to the first one's name, in its local and central headers.
+    let (local, central) = headers(&z, "WS01/b.txt");
+    z[local + 30..local + 40].copy_from_slice(b"WS01/a.txt");
+    z[central + 46..central + 56].copy_from_slice(b"WS01/a.txt");
+    let (e, w) = entries_from_bytes(&z, "dup.zip", &ZipLimits::default());
+    let warned = warned(&w, "dup.zip");
+    assert!(warned.message.contains("same name"), "{w:#?}");
+    assert_eq!(e.len(), 1);
+}

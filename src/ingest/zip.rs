@@ -209,6 +209,14 @@ impl<'a> Reader<'a> {
                 return;
             }
         };
+        if zip.has_duplicate_names() {
+            // The central directory lists a name twice: only one of them can be reached (the
+            // last), and an attacker can hide the first behind it. Said, not silently dropped.
+            self.warn(
+                display,
+                "holds several entries of the same name: only the last of each is read".into(),
+            );
+        }
         for i in 0..zip.len() {
             // What the central directory declares, before anything is decompressed.
             let (name, is_dir, is_symlink, encrypted, declared, compressed) =
