@@ -607,14 +607,15 @@ fn head_kind(bytes: &[u8]) -> Kind {
     sniff(head, Some(&text))
 }
 
-/// The text kinds `parse_text` reads.
-const READ_KINDS: [Kind; 6] = [
+/// The text kinds `parse_text` reads (every kind it has an arm for; tested).
+const READ_KINDS: [Kind; 7] = [
     Kind::Bitsadmin,
     Kind::PowerShell,
     Kind::Sc,
     Kind::Reg,
     Kind::Netsh,
     Kind::WuLog,
+    Kind::Manifest,
 ];
 
 /// Every entry of a zip bundle, read in place, plus a row for the bundle itself.
@@ -1018,6 +1019,32 @@ mod tests {
             Some(Kind::Sc)
         );
         assert_eq!(text_kind(b"lorem ipsum dolor sit amet\n"), None);
+    }
+
+    #[test]
+    fn read_kinds_are_the_kinds_parse_text_reads() {
+        let src = Source {
+            path: "x",
+            host: "h",
+        };
+        for k in [
+            Kind::Evtx,
+            Kind::Bitsadmin,
+            Kind::PowerShell,
+            Kind::Sc,
+            Kind::Reg,
+            Kind::Netsh,
+            Kind::WuLog,
+            Kind::Manifest,
+            Kind::Zip,
+            Kind::Unknown,
+        ] {
+            assert_eq!(
+                parse_text(k, "", &src).is_some(),
+                READ_KINDS.contains(&k),
+                "{k:?}"
+            );
+        }
     }
 
     #[test]
