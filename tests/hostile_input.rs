@@ -480,7 +480,8 @@ fn a_failed_out_leaves_the_old_set_and_names_the_file() {
             "events.csv",
             "jobs.csv",
             "report.html",
-            "report.json"
+            "report.json",
+            "summary.json"
         ],
         "no temporary file is left"
     );

@@ -112,7 +112,7 @@ fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 /// set.
 fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()> {
     let mut written = Vec::new();
-    let mut all = || -> io::Result<()> {
+    let all = || -> io::Result<()> {
         written.push(put(dir, "report.json", |w| report::json::write(r, w))?);
         written.push(put(dir, "diagnoses.csv", |w| {
             w.write_all(report::csv::diagnoses(r).as_bytes())
@@ -300,14 +300,18 @@ pub fn run_each(
     };
     let failed = rows.iter().any(|(_, f)| *f);
     let rows: Vec<CaseRow> = rows.into_iter().map(|(r, _)| r).collect();
-    let written = put(out, "index.csv", |w| {
+    let mut files = Vec::new();
+    let result = put(out, "index.csv", |w| {
         w.write_all(index::csv(&rows).as_bytes())
     })
-    .and_then(|_| {
+    .and_then(|f| {
+        files.push(f);
         put(out, "index.html", |w| {
             w.write_all(index::html(&rows).as_bytes())
         })
-    });
+    })
+    .map(|f| files.push(f));
+    let written = commit(files, result);
     if let Err(e) = written {
         return cannot_write(out, e);
     }
