@@ -106,16 +106,51 @@ fn write_file(dir: &Path) {
 }
 
 fn nginx() -> Option<Server> {
+    nginx_with(false)
+}
+
+/// nginx; with `tls`, serving https with a self-signed certificate for 127.0.0.1 (made here
+/// with openssl), which no client trusts.
+fn nginx_with(tls: bool) -> Option<Server> {
     let bin = need("nginx", "nginx")?;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     write_file(&dir.path().join("www"));
     let port = free_port();
+    let listen = if tls {
+        let openssl = need("openssl", "openssl")?;
+        let made = std::process::Command::new(openssl)
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            // A server certificate, not a CA: the only fault left is that nobody trusts it.
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+            .arg("-keyout")
+            .arg(dir.path().join("key.pem"))
+            .arg("-out")
+            .arg(dir.path().join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(made.success(), "openssl could not make a test certificate");
+        format!(
+            "listen 127.0.0.1:{port} ssl;\n    ssl_certificate {d}/cert.pem;\n    \
+             ssl_certificate_key {d}/key.pem;"
+        )
+    } else {
+        format!("listen 127.0.0.1:{port};")
+    };
     let conf = format!(
         "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
          events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/cb;\n  \
          proxy_temp_path {d}/pt;\n  fastcgi_temp_path {d}/ft;\n  uwsgi_temp_path {d}/ut;\n  \
-         scgi_temp_path {d}/st;\n  server {{\n    listen 127.0.0.1:{port};\n    root {d}/www;\n    \
+         scgi_temp_path {d}/st;\n  server {{\n    {listen}\n    root {d}/www;\n    \
          location = /moved.cab {{ return 302 /a.cab; }}\n  }}\n}}\n"
     );
     std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
@@ -363,6 +398,39 @@ fn unresolvable_name() {
 }
 
 #[test]
+fn untrusted_certificate_is_secure_invalid_ca() {
+    let Some(ng) = nginx_with(true) else { return };
+    assert_fails(
+        &[&format!("https://127.0.0.1:{}/a.cab", ng.port)],
+        "0x80072F0D",
+        "ERROR_WINHTTP_SECURE_INVALID_CA",
+    );
+}
+
+#[test]
+fn silent_server_times_out() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let out = Command::cargo_bin("bitsdoctor")
+        .unwrap()
+        .args(["probe", "--format", "json", "--timeout", "1"])
+        .arg(format!("http://127.0.0.1:{port}/a.cab"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict(&v)["code"], "0x80072EE2", "{v:#}");
+    assert_eq!(verdict(&v)["symbol"], "ERROR_WINHTTP_TIMEOUT");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn squid_passing_range_in_front_of_nginx() {
     let (Some(ng), Some(sq)) = (nginx(), squid(false)) else {
         return;
@@ -516,6 +584,22 @@ fn probe_from_confirms_the_proxy_diagnosis() {
         checks,
         [(None, None), (Some(via.as_str()), Some("0x80200013"))]
     );
+
+    // The terminal form says the same.
+    let out = Command::cargo_bin("bitsdoctor")
+        .unwrap()
+        .args(["probe", "--timeout", "15", "--from"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "{id} 0x80200013 BG_E_INSUFFICIENT_RANGE_SUPPORT: CONFIRMED"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("the proxy is the cause"), "{text}");
 }
 
 #[test]
