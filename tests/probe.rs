@@ -332,6 +332,23 @@ fn nginx_honours_range() {
 }
 
 #[test]
+fn proxy_settings_from_the_environment_are_not_used() {
+    let Some(ng) = nginx() else { return };
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let out = Command::cargo_bin("bitsdoctor")
+        .unwrap()
+        .args(["probe", "--format", "json", &ng.url("a.cab")])
+        .env("http_proxy", &dead)
+        .env("HTTP_PROXY", &dead)
+        .env("ALL_PROXY", &dead)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict(&v)["ok"], true, "{v:#}");
+    assert!(v["probes"][0]["proxy"].is_null());
+}
+
+#[test]
 fn nginx_redirect_is_followed() {
     let Some(ng) = nginx() else { return };
     let v = assert_ok(&[&ng.url("moved.cab")]);

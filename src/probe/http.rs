@@ -48,6 +48,8 @@ pub struct Failure {
 /// An agent for one probe: direct, or through an HTTP proxy (`http://host:port`).
 pub fn agent(proxy: Option<&str>, timeout: Duration) -> Result<ureq::Agent, Failure> {
     let mut b = ureq::AgentBuilder::new()
+        // Only the proxy the user names (or the report lists): never one from the environment.
+        .try_proxy_from_env(false)
         .redirects(0)
         .timeout_connect(timeout)
         .timeout(timeout)
