@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, tag_no_case, take, take_till1};
+use nom::bytes::complete::{tag, tag_no_case, take, take_till1, take_while1};
 use nom::character::complete::{char, digit1, one_of, space0, space1};
 use nom::combinator::{map, map_opt, map_res, opt, recognize, rest};
 use nom::sequence::{preceded, separated_pair};
@@ -199,7 +199,9 @@ struct FileEntry<'a> {
 
 fn file_entry(i: &str) -> Res<'_, FileEntry<'_>> {
     let (i, _) = (space0, count_pair, space1).parse(i)?;
-    let (i, _state) = take_till1(|c: char| c.is_whitespace() || c.is_ascii_lowercase()).parse(i)?;
+    // The file's state is an upper-case word (WORKING, TRANSFERRED ...): a console-wrapped URL
+    // tail such as `0/0 -> C:\x` must not pass for a file entry.
+    let (i, _state) = take_while1(|c: char| c.is_ascii_uppercase() || c == '_').parse(i)?;
     let (i, _) = space1(i)?;
     let (remote, local) = split_arrow(i);
     Ok(("", FileEntry { remote, local }))
