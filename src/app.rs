@@ -118,6 +118,8 @@ struct InputResult {
     /// Job creation / completion times an event log gave (for placing console times).
     logged: Logged,
     folded: bool,
+    /// For an event log: which records it holds, coarsely (to count records once).
+    footprint: dedup::Footprint,
     /// Orders inputs: found order, then entry order within a zip.
     ordinal: u64,
     warnings: Vec<Warning>,
@@ -222,11 +224,11 @@ pub fn collect(
         window: (!cfg.window.is_open()).then(|| cfg.window.resolve(None, now)),
         events,
     };
-    // Files and the chunks within each file share one pool. Event logs could be folded here
-    // as soon as they are read (they name their host and give UTC times), but records that
-    // two overlapping exports of one log both hold are counted once across inputs
-    // (`count_records_once`), which needs them all: for now every input waits.
-    let fold_early = false;
+    // Files and the chunks within each file share one pool. An event log is folded as soon
+    // as it is read: it gives UTC times, and it names its own host; a host name with a domain
+    // is never joined to another name (`ingest::host::merge_names`), so a log that names only
+    // such hosts keeps them. Records two overlapping exports of one log both hold are counted
+    // once afterwards (`count_records_once`), from each log's footprint.
     let mut results: Vec<InputResult> = found
         .par_iter()
         .enumerate()
@@ -234,7 +236,12 @@ pub fn collect(
             let mut r = isolated(&f.display, &f.folders, || read_input(f, cfg));
             for (k, res) in r.iter_mut().enumerate() {
                 res.ordinal = ((i as u64) << 24) | k as u64;
-                if fold_early && res.row.kind == "evtx" && !relative {
+                if res.row.kind != "evtx" {
+                    continue;
+                }
+                res.footprint =
+                    dedup::Footprint::of(res.row.provider_records.keys(), &res.observations);
+                if !relative && res.hosts.iter().all(|h| h.contains('.')) {
                     res.fold(&early);
                 }
             }
@@ -250,7 +257,7 @@ pub fn collect(
         return Err(AppError::NothingReadable { given, unread });
     }
     assign_hosts(&mut results, cfg.host.as_deref());
-    count_records_once(&mut results);
+    count_records_once(&mut results, &found, cfg, events);
     for c in copies {
         let row = copy_row(&c, &results);
         results.push(row);
@@ -383,23 +390,90 @@ fn copy_row(c: &dedup::Copy, results: &[InputResult]) -> InputResult {
 }
 
 /// Records that two event-log inputs both hold (overlapping exports of one host's log) are
-/// counted once, from the first; the other input's row says so.
-fn count_records_once(results: &mut [InputResult]) {
-    let is_log = |r: &InputResult| r.row.kind == "evtx" && !r.observations.is_empty();
-    let paths: Vec<String> = results.iter().map(|r| r.row.path.clone()).collect();
-    let logs: Vec<usize> = (0..results.len())
-        .filter(|&i| is_log(&results[i]))
+/// counted once, from the first input in order; the other input's row says so. Footprints
+/// find the inputs that may share records; only those are compared record by record, and one
+/// already folded is read again for it (its rows taken back from `events`, its state refolded
+/// later). So the result follows input order, never the order inputs were read in.
+fn count_records_once(
+    results: &mut [InputResult],
+    found: &[Found],
+    cfg: &Config,
+    events: &[&Spool],
+) {
+    let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in results.iter().enumerate() {
+        for h in r.footprint.hosts() {
+            by_host.entry(h).or_default().push(i);
+        }
+    }
+    let mut involved = BTreeSet::new();
+    for logs in by_host.values() {
+        for (n, &j) in logs.iter().enumerate() {
+            for &i in &logs[..n] {
+                if results[i].footprint.may_share(&results[j].footprint) {
+                    involved.extend([i, j]);
+                }
+            }
+        }
+    }
+    if involved.is_empty() {
+        return;
+    }
+    // Logs folded already are read again (each on its own; the same bytes give the same
+    // observations).
+    let again: Vec<(usize, Vec<Observation>)> = involved
+        .iter()
+        .filter(|&&i| results[i].folded)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|&i| {
+            let ordinal = results[i].ordinal;
+            let f = &found[(ordinal >> 24) as usize];
+            let mut read = isolated(&f.display, &f.folders, || read_input(f, cfg));
+            let k = (ordinal & 0xff_ffff) as usize;
+            let obs = read
+                .get_mut(k)
+                .map(|r| std::mem::take(&mut r.observations))
+                .unwrap_or_default();
+            (i, obs)
+        })
         .collect();
-    let mut inputs: Vec<(&str, &mut Vec<Observation>)> = results
-        .iter_mut()
-        .zip(&paths)
-        .filter(|(r, _)| is_log(r))
-        .map(|(r, p)| (p.as_str(), &mut r.observations))
+    for (i, obs) in again {
+        results[i].observations = obs;
+    }
+    let involved: Vec<usize> = involved.into_iter().collect();
+    let paths: Vec<String> = involved
+        .iter()
+        .map(|&i| results[i].row.path.clone())
         .collect();
-    let repeated = dedup::drop_repeated_records(&mut inputs);
-    for (i, rep) in logs.into_iter().zip(repeated) {
-        let Some(rep) = rep else { continue };
-        let row = &mut results[i].row;
+    let repeated = {
+        let mut inputs: Vec<(&str, &mut Vec<Observation>)> = results
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| involved.binary_search(i).is_ok())
+            .zip(&paths)
+            .map(|((_, r), p)| (p.as_str(), &mut r.observations))
+            .collect();
+        dedup::drop_repeated_records(&mut inputs)
+    };
+    for (i, rep) in involved.into_iter().zip(repeated) {
+        let r = &mut results[i];
+        let Some(rep) = rep else {
+            if r.folded {
+                r.observations = Vec::new();
+            }
+            continue;
+        };
+        if r.folded {
+            // Folded with the records the earlier input counts: folded again, later.
+            r.state = FleetState::default();
+            r.logged = Logged::new();
+            r.folded = false;
+            for spool in events {
+                spool.retract(r.ordinal);
+            }
+        }
+        let row = &mut r.row;
         let note = format!(
             "{} observation(s) from records also in {}: counted once, from there",
             rep.observations, rep.counted_in
@@ -482,6 +556,7 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
         state: FleetState::default(),
         logged: Logged::new(),
         folded: false,
+        footprint: dedup::Footprint::default(),
         ordinal: 0,
         warnings: if warn {
             vec![Warning {
@@ -656,6 +731,7 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
         state: FleetState::default(),
         logged: Logged::new(),
         folded: false,
+        footprint: dedup::Footprint::default(),
         ordinal: 0,
         warnings,
         hosts: BTreeSet::new(),
@@ -751,6 +827,7 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config, cut: Option<u64>) -> Input
         state: FleetState::default(),
         logged: Logged::new(),
         folded: false,
+        footprint: dedup::Footprint::default(),
         ordinal: 0,
         warnings: parsed.warnings,
         hosts: BTreeSet::new(),
@@ -807,6 +884,7 @@ fn evtx_result(
                 state: FleetState::default(),
                 logged: Logged::new(),
                 folded: false,
+                footprint: dedup::Footprint::default(),
                 ordinal: 0,
                 warnings: out.parsed.warnings,
                 hosts,
@@ -839,11 +917,11 @@ fn assign_hosts(results: &mut [InputResult], label: Option<&str>) {
             }
         }
     }
-    let renames = host::merge_names(
-        results
-            .iter()
-            .flat_map(|r| r.observations.iter().map(|o| o.host.as_str())),
-    );
+    // Event logs folded already hold no observations: the hosts they name are in `hosts`.
+    let renames = host::merge_names(results.iter().flat_map(|r| {
+        let named = r.hosts.iter().map(String::as_str);
+        named.chain(r.observations.iter().map(|o| o.host.as_str()))
+    }));
     if renames.is_empty() {
         return;
     }

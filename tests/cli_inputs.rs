@@ -457,6 +457,105 @@ fn records_in_two_exports_of_one_log_are_counted_once() {
     assert!(reason.contains(FIN02_LOG), "{reason}");
 }
 
+/// `analyze --out` of `paths` with `args`: (report.json, events.csv).
+fn out_set(paths: &[&Path], args: &[&str]) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    bitsdoctor()
+        .arg("analyze")
+        .args(paths)
+        .args(args)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(predicates::ord::lt(2));
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    (
+        serde_json::from_str(&read("report.json")).unwrap(),
+        read("events.csv"),
+    )
+}
+
+/// What a report concludes, whichever input each record was counted from: diagnoses (rule,
+/// code, hosts, jobs, occurrences) and jobs (id, outcome, errors, first and last seen).
+fn conclusions(r: &Value) -> (Vec<String>, Vec<String>) {
+    let list = |key: &str, fields: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = r[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                fields
+                    .iter()
+                    .map(|f| x[f].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    (
+        list(
+            "diagnoses",
+            &["rule", "code", "hosts", "jobs", "occurrences"],
+        ),
+        list(
+            "jobs",
+            &["host", "id", "outcome", "errors", "first_seen", "last_seen"],
+        ),
+    )
+}
+
+#[test]
+fn overlapping_exports_give_one_report_whatever_order_they_are_read_in() {
+    let scenario = synth::samples::scenario();
+    let whole = tempfile::tempdir().unwrap();
+    let written = synth::write_bundle(&scenario, whole.path()).unwrap();
+    let host = scenario
+        .hosts
+        .iter()
+        .position(|h| h.folder == "WS-FIN-02")
+        .unwrap();
+    let n = written.hosts[host].bits_records as usize;
+    assert!(n >= 12, "{n} records");
+    // Records 1..2n/3 and n/3..n: the middle third is in both exports.
+    let (a, b) = (0..2 * n / 3, n / 3..n);
+    let exports = synth::bits_log_exports(&scenario, host, &[a, b]).unwrap();
+    let split = |names: [&str; 2]| -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        synth::write_bundle(&scenario, dir.path()).unwrap();
+        let folder = dir.path().join("WS-FIN-02");
+        std::fs::remove_file(folder.join(synth::BITS_LOG)).unwrap();
+        for (name, bytes) in names.iter().zip(&exports) {
+            std::fs::write(folder.join(name), bytes).unwrap();
+        }
+        dir
+    };
+    let (base, base_events) = out_set(&[whole.path()], &[]);
+    // Either export first in path order (the first export holds records 1..2n/3).
+    for names in [
+        ["Bits-1.evtx", "Bits-2.evtx"],
+        ["Bits-2.evtx", "Bits-1.evtx"],
+    ] {
+        let dir = split(names);
+        let (r, events) = out_set(&[dir.path()], &["--threads", "1"]);
+        assert_eq!(conclusions(&r), conclusions(&base), "{names:?}");
+        assert_eq!(events.lines().count(), base_events.lines().count());
+        let noted = inputs_saying(&r, "counted once");
+        assert_eq!(noted.len(), 1, "{noted:?}");
+        // Counted from the first in path order, whichever export it is.
+        assert!(noted[0]["path"].as_str().unwrap().ends_with("Bits-2.evtx"));
+        let reason = noted[0]["reason"].as_str().unwrap();
+        assert!(reason.contains("Bits-1.evtx"), "{reason}");
+        // Whichever export a worker finishes first: the same files, byte for byte.
+        for threads in ["2", "4"] {
+            let (again, again_events) = out_set(&[dir.path()], &["--threads", threads]);
+            assert_eq!(again, r, "--threads {threads}");
+            assert_eq!(again_events, events, "--threads {threads}");
+        }
+    }
+}
+
 #[test]
 fn identical_captures_of_different_machines_are_both_read() {
     // sc qc of two healthy hosts is byte for byte the same: two facts, not a copy.

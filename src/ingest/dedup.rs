@@ -3,7 +3,7 @@
 
 use crate::ingest::walk::Found;
 use crate::model::{Locator, Observation};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hasher;
 use std::io::Read;
 
@@ -87,6 +87,86 @@ fn content_hash(path: &std::path::Path) -> Option<(u64, bool)> {
         }
     }
     Some((h.finish(), head.unwrap_or(false)))
+}
+
+/// Which records an event-log input holds, coarsely: the providers it has records of and, per
+/// host, the span of record ids and of times of its observations. Two inputs hold a record in
+/// common only if [`Footprint::may_share`] says they may, so only such pairs need the exact,
+/// record by record check of [`drop_repeated_records`]: inputs can be folded as they are read
+/// and checked when every input is known.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Footprint {
+    providers: BTreeSet<String>,
+    spans: BTreeMap<String, Span>,
+}
+
+/// Smallest and largest record id, earliest and latest time (`None`: no UTC time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    ids: (u64, u64),
+    times: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+}
+
+impl Footprint {
+    /// The footprint of one event-log input: `providers` are those it has records of.
+    pub fn of<'a>(
+        providers: impl IntoIterator<Item = &'a String>,
+        observations: &[Observation],
+    ) -> Footprint {
+        let mut spans: BTreeMap<String, Span> = BTreeMap::new();
+        for o in observations {
+            let Locator::Record(id) = o.evidence.at else {
+                continue;
+            };
+            let t = o.time.utc();
+            match spans.get_mut(o.host.as_str()) {
+                Some(s) => {
+                    s.ids = (s.ids.0.min(id), s.ids.1.max(id));
+                    s.times = (s.times.0.min(t), s.times.1.max(t));
+                }
+                None => {
+                    let span = Span {
+                        ids: (id, id),
+                        times: (t, t),
+                    };
+                    spans.insert(o.host.clone(), span);
+                }
+            }
+        }
+        Footprint {
+            providers: providers.into_iter().cloned().collect(),
+            spans,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The hosts whose records the input holds.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.spans.keys().map(String::as_str)
+    }
+
+    /// Can the two inputs hold a record in common (the same host, record id and time)? A
+    /// provider both have records of (when either list is missing, any), and a host for which
+    /// both the id spans and the time spans overlap.
+    pub fn may_share(&self, other: &Footprint) -> bool {
+        let providers = self.providers.is_empty()
+            || other.providers.is_empty()
+            || self
+                .providers
+                .intersection(&other.providers)
+                .next()
+                .is_some();
+        let overlap = |a: (u64, u64), b: (u64, u64)| a.0 <= b.1 && b.0 <= a.1;
+        providers
+            && self.spans.iter().any(|(host, a)| {
+                other.spans.get(host).is_some_and(|b| {
+                    overlap(a.ids, b.ids) && a.times.0 <= b.times.1 && b.times.0 <= a.times.1
+                })
+            })
+    }
 }
 
 /// What [`drop_repeated_records`] removed from one input.
@@ -192,6 +272,52 @@ mod tests {
         assert_eq!(a.len(), 3);
         assert_eq!(b.len(), 1);
         assert_eq!(c.len(), 1);
+    }
+
+    fn providers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn footprints_tell_which_inputs_may_share_records() {
+        let bits = providers(&["Microsoft-Windows-Bits-Client"]);
+        let a = Footprint::of(&bits, &[rec("a", 1, 1), rec("a", 2, 2), rec("a", 3, 3)]);
+        let b = Footprint::of(&bits, &[rec("b", 3, 3), rec("b", 4, 4)]);
+        assert!(a.may_share(&b) && b.may_share(&a));
+        // The same ids at later times: a cleared log, not the same records.
+        let c = Footprint::of(&bits, &[rec("c", 1, 99), rec("c", 2, 100)]);
+        assert!(!a.may_share(&c));
+        // Later ids at the same times cannot be the same records either.
+        let d = Footprint::of(&bits, &[rec("d", 7, 1), rec("d", 9, 3)]);
+        assert!(!a.may_share(&d));
+        // Another log of the host (System: other providers).
+        let scm = providers(&["Service Control Manager"]);
+        let e = Footprint::of(&scm, &[rec("e", 2, 2)]);
+        assert!(!a.may_share(&e));
+        // Another host.
+        let mut other = rec("f", 2, 2);
+        other.host = "WS02.corp.example".into();
+        let f = Footprint::of(&bits, &[other]);
+        assert!(!a.may_share(&f));
+        assert!(Footprint::of(&bits, &[]).is_empty());
+        assert_eq!(a.hosts().collect::<Vec<_>>(), ["WS01.corp.example"]);
+    }
+
+    proptest::proptest! {
+        /// Whenever the exact check finds a record in two inputs, their footprints say so.
+        #[test]
+        fn inputs_sharing_a_record_may_share(
+            a in proptest::collection::vec((0u64..40, 0i64..40), 0..12),
+            b in proptest::collection::vec((0u64..40, 0i64..40), 0..12),
+        ) {
+            let bits = providers(&["Microsoft-Windows-Bits-Client"]);
+            let mut x: Vec<Observation> = a.iter().map(|&(id, t)| rec("x", id, t)).collect();
+            let mut y: Vec<Observation> = b.iter().map(|&(id, t)| rec("y", id, t)).collect();
+            let (fx, fy) = (Footprint::of(&bits, &x), Footprint::of(&bits, &y));
+            let mut inputs = [("x", &mut x), ("y", &mut y)];
+            let shared = drop_repeated_records(&mut inputs)[1].is_some();
+            proptest::prop_assert!(!shared || (fx.may_share(&fy) && fy.may_share(&fx)));
+        }
     }
 
     #[test]

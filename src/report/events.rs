@@ -6,7 +6,7 @@
 use super::csv::{events_header, EventRows};
 use crate::model::{Evidence, Locator, Observation, When};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -58,6 +58,8 @@ pub struct Spool {
     dir: tempfile::TempDir,
     buffer: Mutex<Buffer>,
     runs: Mutex<Vec<PathBuf>>,
+    /// Inputs whose rows so far are taken back: input ordinal -> runs written by then.
+    retracted: Mutex<BTreeMap<u64, usize>>,
     error: Mutex<Option<io::Error>>,
     limit: usize,
 }
@@ -77,6 +79,7 @@ impl Spool {
             dir,
             buffer: Mutex::new(Buffer::default()),
             runs: Mutex::new(Vec::new()),
+            retracted: Mutex::new(BTreeMap::new()),
             error: Mutex::new(None),
             limit,
         })
@@ -95,8 +98,7 @@ impl Spool {
                 Rows::Csv => enc.row(o),
                 Rows::Jsonl => super::jsonl::event_line(o),
             };
-            bytes += row.len() + o.host.len() + 96;
-            rows.push(Row {
+            let row = Row {
                 key: Key {
                     time: o.time,
                     host: o.host.clone(),
@@ -106,7 +108,9 @@ impl Spool {
                     seq: seq as u32,
                 },
                 bytes: row,
-            });
+            };
+            bytes += row_bytes(&row);
+            rows.push(row);
         }
         let full = {
             let mut b = lock(&self.buffer);
@@ -117,6 +121,16 @@ impl Spool {
         if let Some(full) = full {
             self.write_run(full);
         }
+    }
+
+    /// Take back every row of `input` added so far (rows it adds later are kept). Call it
+    /// when no other thread is adding: a run being written meanwhile could keep such rows.
+    pub fn retract(&self, input: u64) {
+        let mut b = lock(&self.buffer);
+        b.rows.retain(|r| r.key.input != input);
+        b.bytes = b.rows.iter().map(row_bytes).sum();
+        let written = lock(&self.runs).len();
+        lock(&self.retracted).insert(input, written);
     }
 
     fn write_run(&self, mut b: Buffer) {
@@ -152,23 +166,38 @@ impl Spool {
             out.write_all(&events_header())?;
         }
         let runs = std::mem::take(&mut *lock(&self.runs));
+        let retracted = std::mem::take(&mut *lock(&self.retracted));
+        // The next row of run `i` that was not taken back.
+        let next = |r: &mut BufReader<std::fs::File>, i: usize| -> io::Result<Option<Row>> {
+            while let Some(row) = read_row(r)? {
+                if retracted.get(&row.key.input).is_none_or(|&n| i >= n) {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        };
         let mut readers = Vec::with_capacity(runs.len());
         let mut heap = BinaryHeap::new();
         for (i, p) in runs.iter().enumerate() {
             let mut r = BufReader::with_capacity(64 << 10, std::fs::File::open(p)?);
-            if let Some(row) = read_row(&mut r)? {
+            if let Some(row) = next(&mut r, i)? {
                 heap.push(Reverse(Head(row, i)));
             }
             readers.push(r);
         }
         while let Some(Reverse(Head(row, i))) = heap.pop() {
             out.write_all(&row.bytes)?;
-            if let Some(next) = read_row(&mut readers[i])? {
-                heap.push(Reverse(Head(next, i)));
+            if let Some(row) = next(&mut readers[i], i)? {
+                heap.push(Reverse(Head(row, i)));
             }
         }
         out.flush()
     }
+}
+
+/// What a buffered row counts for against the spool's memory bound.
+fn row_bytes(r: &Row) -> usize {
+    r.bytes.len() + r.key.host.len() + 96
 }
 
 /// A run's current row, ordered by key.
@@ -396,6 +425,40 @@ mod tests {
         let mut got = Vec::new();
         spool.finish(&mut got).unwrap();
         let all: Vec<Observation> = inputs.concat();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            crate::report::csv::events(&all)
+        );
+    }
+
+    /// An input's rows taken back (some in runs already written, some still buffered) and
+    /// added again, fewer: the file holds only the rows added after, in their place.
+    #[test]
+    fn retracted_rows_are_left_out_and_rows_added_again_kept() {
+        let input = |i: u64| -> Vec<Observation> {
+            (0..40u64)
+                .map(|n| obs("H", utc(((n * 5 + i) % 17) as i64, 0), "c.evtx", n))
+                .collect()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let one = Spool::with(dir.path(), Rows::Csv, usize::MAX).unwrap();
+        one.add(0, &input(0));
+        let one = lock(&one.buffer).bytes;
+        // Inputs 0, 1 and 2 make a run; input 3 stays in the buffer.
+        let spool = Spool::with(dir.path(), Rows::Csv, one * 5 / 2).unwrap();
+        for i in 0..4 {
+            spool.add(i, &input(i));
+        }
+        assert_eq!(lock(&spool.runs).len(), 1);
+        assert_eq!(lock(&spool.buffer).rows.len(), 40);
+        spool.retract(1);
+        spool.retract(3);
+        let again: Vec<Observation> = input(1).into_iter().step_by(3).collect();
+        spool.add(1, &again);
+        spool.add(4, &input(4));
+        let mut got = Vec::new();
+        spool.finish(&mut got).unwrap();
+        let all: Vec<Observation> = [input(0), again, input(2), input(4)].concat();
         assert_eq!(
             String::from_utf8(got).unwrap(),
             crate::report::csv::events(&all)

@@ -402,6 +402,40 @@ pub struct HostSummary {
     pub job_ids: Vec<String>,
 }
 
+/// Exports of one host's Bits-Client log as `write_bundle` writes it, each holding only the
+/// records `from..to` (0-based, record ids `from + 1 ...`), as a log saved at different times
+/// or trimmed: ranges that overlap give overlapping exports of one log.
+pub fn bits_log_exports(
+    s: &Scenario,
+    host: usize,
+    ranges: &[std::ops::Range<usize>],
+) -> io::Result<Vec<Vec<u8>>> {
+    let root = Rng::new(s.seed);
+    let mut offset = jiff::SignedDuration::ZERO;
+    for (i, h) in s.hosts.iter().enumerate() {
+        let mut rng = root.fork(&h.name);
+        let start = s.start + offset;
+        offset += jiff::SignedDuration::from_secs(rng.range(180, 540) as i64);
+        if i != host {
+            continue;
+        }
+        let built = events::build_host(h, start, &mut rng).map_err(io::Error::other)?;
+        return ranges
+            .iter()
+            .map(|r| {
+                let n = built.bits.len();
+                let events = &built.bits[r.start.min(n)..r.end.min(n)];
+                let mut w = evtx_writer::EvtxWriter::with_first_record_id(r.start as u64 + 1);
+                for e in events {
+                    w.push(e).map_err(io::Error::other)?;
+                }
+                Ok(w.finish())
+            })
+            .collect();
+    }
+    Err(io::Error::other(format!("no host {host} in the scenario")))
+}
+
 /// Writes `s` under `out` (created if missing): one folder per host. Existing files of the same
 /// names are replaced; nothing else in `out` is touched.
 pub fn write_bundle(s: &Scenario, out: &Path) -> io::Result<BundleSummary> {
