@@ -242,3 +242,78 @@ fn clean_bundle_gives_no_diagnosis() {
         .iter()
         .all(|h| h.service_state_changes > 0 && h.service_start_type_changes > 0));
 }
+
+/// 200 hosts from one image with BITS disabled, every one failing to start it: one fleet
+/// finding naming all 200 (with its start failures folded under it), in every format.
+#[test]
+fn two_hundred_hosts_with_one_configuration_fault_give_one_fleet_card() {
+    let hosts: Vec<synth::HostSpec> = (1..=200)
+        .map(|i| {
+            let mut h = host(&format!("WS-{i:03}"));
+            h.jobs = vec![healthy_job(1)];
+            h.config = Some(ConfigSpec {
+                start: 4,
+                ..ConfigSpec::default()
+            });
+            if i == 7 {
+                // One host has a second, unrelated fault of its own: it stays a host finding.
+                h.config = Some(ConfigSpec {
+                    start: 4,
+                    object_name: "NT AUTHORITY\\NetworkService".into(),
+                    ..ConfigSpec::default()
+                });
+            }
+            h
+        })
+        .collect();
+    let r = run(&scenario(hosts));
+    let disabled: Vec<_> = r
+        .diagnoses
+        .iter()
+        .filter(|d| d.rule == "service-config" && d.title.contains("disabled"))
+        .collect();
+    assert_eq!(disabled.len(), 1, "{}", dump(&r));
+    let d = disabled[0];
+    assert_eq!(d.scope, Scope::Fleet);
+    assert_eq!(d.severity, Severity::Critical);
+    assert_eq!(d.hosts.len(), 200, "{}", dump(&r));
+    assert!(d.title.starts_with("200 hosts: "), "{}", d.title);
+    assert!(d.proof.contains("the same on 200 hosts"), "{}", d.proof);
+    assert!(d.evidence.len() > 1);
+    // Host 7's own second fault stays a host finding.
+    let own: Vec<_> = r
+        .diagnoses
+        .iter()
+        .filter(|x| x.title.contains("LocalSystem"))
+        .collect();
+    assert_eq!(own.len(), 1);
+    assert_scope(own[0], Scope::Host, &["WS-007"]);
+    assert!(d
+        .fix
+        .iter()
+        .any(|f| f == "sc.exe config bits start= delayed-auto"));
+    // No host-level copy of it is left.
+    assert!(!r.diagnoses.iter().any(|x| x.id != d.id
+        && x.scope == Scope::Host
+        && x.rule == "service-config"
+        && x.hosts.len() == 1
+        && x.title.ends_with("the BITS service is disabled")));
+    assert!(r.diagnoses.len() < 10, "{}", dump(&r));
+
+    // Every format shows it once.
+    let json = bitsdoctor::report::json::render(&r);
+    assert_eq!(
+        json.matches(&format!("\"title\": \"{}\"", d.title)).count(),
+        1
+    );
+    let csv = bitsdoctor::report::csv::diagnoses(&r);
+    assert_eq!(csv.matches(&d.title).count(), 1);
+    let text = bitsdoctor::report::text::render(&r);
+    assert_eq!(text.matches(&d.title).count(), 1, "{text}");
+    let html = bitsdoctor::report::html::render(&r);
+    assert_eq!(
+        html.matches(&format!("<h3>{}</h3>", d.title)).count(),
+        1,
+        "one card"
+    );
+}

@@ -31,7 +31,9 @@ pub(super) fn fold(out: &mut Vec<Diagnosis>) {
                 && if job_level {
                     !cd.jobs.is_empty() && cd.jobs.is_subset(&pd.jobs)
                 } else {
-                    cd.hosts == pd.hosts
+                    // A symptom on hosts that all have the cause (one host, or some of a
+                    // fleet finding's hosts).
+                    !cd.hosts.is_empty() && cd.hosts.is_subset(&pd.hosts)
                 }
         });
         let Some(p) = parent else { continue };

@@ -6,6 +6,7 @@
 //! Service, configuration and policy rules look at each host's facts.
 
 mod config;
+mod fleet;
 mod fold;
 mod network;
 pub mod security;
@@ -263,6 +264,7 @@ pub fn diagnose(fleet: &Fleet, kb: &Knowledge, lens: Option<&security::Lens>) ->
     if let Some(lens) = lens {
         security::run(fleet, lens, &mut out);
     }
+    fleet::merge(&mut out);
     fold::fold(&mut out);
     rank(&mut out);
     out
