@@ -277,3 +277,27 @@ fn analyzed_bundle_escapes_job_name_and_url() {
     // Same inputs, same bytes.
     assert!(out == html::render(&analyze_dir(dir.path())));
 }
+
+#[test]
+fn page_title_names_the_bundle_and_inputs_read_completely_are_only_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("CASE-4711");
+    std::fs::create_dir_all(bundle.join("WS01")).unwrap();
+    std::fs::write(bundle.join("WS01/bitsadmin.txt"), BITSADMIN).unwrap();
+    std::fs::write(bundle.join("notes.txt"), "nothing bitsdoctor reads").unwrap();
+    let r = analyze_dir(&bundle);
+    let out = html::render(&r);
+    assert!(
+        out.contains("<title>bitsdoctor: CASE-4711 (1 host(s)"),
+        "{}",
+        &out[..600]
+    );
+    let inputs = out.split("<section id=\"inputs\">").nth(1).unwrap();
+    assert!(
+        inputs.contains("1 read completely, 1 not fully read"),
+        "{inputs}"
+    );
+    assert!(inputs.contains("notes.txt"));
+    assert!(!inputs.contains("bitsadmin.txt"), "an ok input is listed");
+    assert!(!inputs.contains("b-ok"));
+}

@@ -145,6 +145,10 @@ table.kv td:first-child{color:var(--muted);white-space:nowrap}
 ul.warn{margin:0;padding-left:20px}
 ul.warn li{margin:2px 0;overflow-wrap:anywhere}
 footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding:14px 0 30px}
+.scroll{overflow-x:auto;max-width:100%}
+@media (max-width:600px){.wrap{padding-left:10px;padding-right:10px}.hosts{grid-template-columns:1fr}
+table.grid{display:block;overflow-x:auto}dl.facts{grid-template-columns:1fr}dl.facts dt{margin-top:4px}
+.chart{overflow-x:auto}.chart svg{max-width:none;min-width:640px}.dx{padding:12px 12px}nav{overflow-x:auto;white-space:nowrap}}
 @media print{nav{display:none}header.top{background:#fff;color:#000}.dx,.host,.panel{break-inside:avoid}}
 "#;
 
@@ -155,7 +159,13 @@ pub fn render(r: &Report) -> String {
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     // No network: scripts, styles, images and fonts may only come from this document.
     o.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
-    o.push_str("<title>bitsdoctor report</title>\n<style>");
+    let _ = write!(
+        o,
+        "<title>bitsdoctor: {} ({} host(s), {} diagnosis(es))</title>\n<style>",
+        escape(&bundle_name(r)),
+        r.summary.hosts,
+        r.diagnoses.len()
+    );
     o.push_str(CSS);
     o.push_str("</style>\n</head>\n<body>\n");
     header(&mut o, r);
@@ -176,6 +186,35 @@ pub fn render(r: &Report) -> String {
     );
     o.push_str("</footer>\n</body>\n</html>\n");
     o
+}
+
+/// What the report is about, for the page title: the folder or zip the inputs share (their
+/// common parent's last part), else the single input's name.
+fn bundle_name(r: &Report) -> String {
+    let split = |p: &str| -> Vec<String> {
+        p.split(['/', '\\', '!'])
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut common: Option<Vec<String>> = None;
+    for i in &r.inputs {
+        let mut parts = split(&i.path);
+        parts.pop(); // the file itself
+        common = Some(match common {
+            None => parts,
+            Some(c) => c
+                .into_iter()
+                .zip(parts)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common
+        .and_then(|c| c.last().cloned())
+        .or_else(|| r.inputs.first().and_then(|i| split(&i.path).pop()))
+        .unwrap_or_else(|| "no inputs".to_string())
 }
 
 fn header(o: &mut String, r: &Report) {
@@ -1010,12 +1049,29 @@ fn updates(o: &mut String, r: &Report) {
 }
 
 fn inputs(o: &mut String, r: &Report) {
+    // Inputs read completely are counted, not listed (report.json lists every input): on a
+    // large bundle their rows were most of the page.
+    let ok = r.inputs.iter().filter(|i| i.status == Status::Ok).count();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in &r.inputs {
+        *kinds.entry(i.kind.as_str()).or_default() += 1;
+    }
+    let kinds = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {}", escape(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let problems: Vec<_> = r.inputs.iter().filter(|i| i.status != Status::Ok).collect();
     let _ = writeln!(
         o,
-        "<section id=\"inputs\"><h2>Inputs<span class=\"count\">{}</span></h2>\n<table class=\"grid\"><thead><tr><th>Status</th><th>Kind</th><th>Path</th><th>Host</th><th class=\"num\">Observations</th><th class=\"num\">Records / lines</th><th>Note</th></tr></thead><tbody>",
-        r.inputs.len()
+        "<section id=\"inputs\"><h2>Inputs<span class=\"count\">{}</span></h2>\n<p class=\"note\">{ok} read completely, {} not fully read ({kinds}); every input is listed in report.json.</p>",
+        r.inputs.len(),
+        problems.len()
     );
-    for i in &r.inputs {
+    if !problems.is_empty() {
+        o.push_str("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>Status</th><th>Kind</th><th>Path</th><th>Host</th><th class=\"num\">Observations</th><th class=\"num\">Records / lines</th><th>Note</th></tr></thead><tbody>");
+    }
+    for i in problems {
         let status = match i.status {
             Status::Ok => "ok",
             Status::Partial => "partial",
@@ -1032,7 +1088,9 @@ fn inputs(o: &mut String, r: &Report) {
             escape(i.reason.as_deref().unwrap_or("")),
         );
     }
-    o.push_str("</tbody></table>\n");
+    if r.inputs.iter().any(|i| i.status != Status::Ok) {
+        o.push_str("</tbody></table></div>\n");
+    }
     if !r.warnings.is_empty() {
         let _ = write!(
             o,
