@@ -316,4 +316,9 @@ fn two_hundred_hosts_with_one_configuration_fault_give_one_fleet_card() {
         1,
         "one card"
     );
+    assert!(
+        html.len() < 1_000_000,
+        "HTML of 200 hosts is {} bytes",
+        html.len()
+    );
 }

@@ -16,8 +16,6 @@ fn mergeable(d: &Diagnosis) -> bool {
     d.scope == Scope::Host
         && d.hosts.len() == 1
         && (d.category == Category::Config || d.rule.starts_with("service-"))
-        // Captures that disagree are about one machine's files.
-        && d.rule != "service-config-conflict"
 }
 
 /// What the finding says, with its host's name replaced by a placeholder.

@@ -15,11 +15,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Jobs listed in the job table at most (the rest are counted; jobs.csv has them all).
-pub const JOB_TABLE_CAP: usize = 5000;
+pub const JOB_TABLE_CAP: usize = 200;
 /// Items a diagnosis lists (jobs, evidence ...) before "+N more".
 const LIST_CAP: usize = 8;
 /// Items a diagnosis lists inside its "+N more" box at most.
-const DETAILS_CAP: usize = 500;
+const DETAILS_CAP: usize = 40;
+
+/// How many host cards the page shows (hosts with findings first); report.json has every host.
+const HOST_CARD_CAP: usize = 100;
 /// Host lanes in the timeline before the rest are merged into one.
 const CHART_HOSTS: usize = 14;
 /// Codes with their own colour in the timeline; the rest are "other".
@@ -821,10 +824,18 @@ fn hosts(o: &mut String, r: &Report) {
     // Hosts with findings first, then by name.
     let mut order: Vec<&HostRow> = r.hosts.iter().collect();
     order.sort_by_key(|h| (h.diagnoses.is_empty(), h.name.as_str()));
-    for h in order {
+    for h in order.iter().take(HOST_CARD_CAP) {
         host(o, h);
     }
-    o.push_str("</div></section>\n");
+    o.push_str("</div>");
+    if order.len() > HOST_CARD_CAP {
+        let _ = write!(
+            o,
+            "<p class=\"note\">{} more host(s) not shown here: report.json lists every host.</p>",
+            order.len() - HOST_CARD_CAP
+        );
+    }
+    o.push_str("</section>\n");
 }
 
 fn host(o: &mut String, h: &HostRow) {
@@ -931,7 +942,7 @@ fn jobs(o: &mut String, r: &Report) {
     }
     let mut order: Vec<&JobRow> = r.jobs.iter().collect();
     order.sort_by_key(|j| outcome_rank(j.outcome));
-    o.push_str("<table class=\"grid\"><thead><tr><th>Outcome</th><th>Host</th><th>Job</th><th>Owner</th><th>Errors</th><th>URLs</th><th>Seen</th><th>Diagnoses</th></tr></thead><tbody>\n");
+    o.push_str("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>Outcome</th><th>Host</th><th>Job</th><th>Owner</th><th>Errors</th><th>URLs</th><th>Seen</th><th>Diagnoses</th></tr></thead><tbody>\n");
     for j in order.iter().take(JOB_TABLE_CAP) {
         let outcome = j.outcome.as_str();
         let _ = writeln!(
@@ -960,7 +971,7 @@ fn jobs(o: &mut String, r: &Report) {
                 .join(", "),
         );
     }
-    o.push_str("</tbody></table>");
+    o.push_str("</tbody></table></div>");
     if r.jobs.len() > JOB_TABLE_CAP {
         let _ = write!(
             o,
