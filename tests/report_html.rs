@@ -301,3 +301,25 @@ fn page_title_names_the_bundle_and_inputs_read_completely_are_only_counted() {
     assert!(!inputs.contains("bitsadmin.txt"), "an ok input is listed");
     assert!(!inputs.contains("b-ok"));
 }
+
+#[test]
+fn chart_shows_service_start_failures_too() {
+    // In the samples, WS-LAB-11 has no failed transfer: BITS is disabled and fails to start.
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let r = analyze_dir(&samples);
+    let host = "WS-LAB-11.contoso.local";
+    assert!(r
+        .failures
+        .iter()
+        .any(|f| f.host == host && f.code.0 == 0x8007_0422));
+    let out = html::render(&r);
+    let chart = out
+        .split("<section id=\"timeline\">")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(chart.contains(&format!("<title>{host}</title>")), "{chart}");
+    assert!(chart.contains("0x80070422"));
+}

@@ -129,7 +129,8 @@ pub struct Report {
     /// The time window analysed, when `--since` / `--until` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowRow>,
-    /// Every failed attempt of every job, in time order (for the HTML timeline; not in the JSON).
+    /// Every failed attempt of every job, and every failed start of the BITS service (the job is
+    /// `HOST/BITS service start`), in time order (for the HTML timeline; not in the JSON).
     #[serde(skip)]
     pub failures: Vec<FailurePoint>,
     /// Paths that could not be read and why (for stderr; each is also an input row or a
@@ -251,6 +252,20 @@ impl Report {
                 })
             })
             .collect();
+        // Service start failures belong on the chart too: a host whose BITS cannot start has no
+        // transfer to fail, and would otherwise be missing from it.
+        for h in fleet.hosts.values() {
+            for f in &h.service.start_failures {
+                if let Some(code) = f.error {
+                    failures.push(FailurePoint {
+                        time: f.time,
+                        host: h.name.clone(),
+                        code,
+                        job: format!("{}/BITS service start", h.name),
+                    });
+                }
+            }
+        }
         failures.sort();
         let mut updates = fleet.updates;
         for u in &mut updates {
