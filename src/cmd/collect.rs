@@ -78,19 +78,10 @@ impl Runner for SystemRunner {
     }
 }
 
-/// A value from a command's output, safe to print on a terminal: control characters and
-/// bidirectional-text overrides are shown escaped.
+/// A value from a command's output, safe to print on a terminal (see
+/// `bitsdoctor::term::escape`, the one place this is done).
 fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    bitsdoctor::term::escape(s).into_owned()
 }
 
 /// The summary printed when the bundle is written.
@@ -193,8 +184,8 @@ mod tests {
 
     #[test]
     fn printable_escapes_controls_and_bidi_overrides() {
-        assert_eq!(printable("a\u{1b}[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(printable("x\u{202E}y"), "x\\u{202e}y");
+        assert_eq!(printable("a\u{1b}[31mb"), "a\\x1b[31mb");
+        assert_eq!(printable("x\u{202E}y"), "x\\u202ey");
         assert_eq!(printable("Zugriff verweigert"), "Zugriff verweigert");
     }
 
