@@ -142,7 +142,8 @@ fn every_input_value_is_escaped() {
     // ... and the values are still shown, escaped.
     assert!(out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(out.contains("http://evil.example/&lt;script&gt;"));
-    assert!(out.contains("a=1&amp;b=&#39;2&#39;"));
+    // Maud quotes every attribute with `"`, so `'` needs no escaping; `"` and `&` do.
+    assert!(out.contains("a=1&amp;b='2'"));
     assert!(out.contains("WS01&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     // Commands in fix steps are copyable code, escaped too.
     assert!(out.contains(
@@ -322,4 +323,96 @@ fn chart_shows_service_start_failures_too() {
         .unwrap();
     assert!(chart.contains(&format!("<title>{host}</title>")), "{chart}");
     assert!(chart.contains("0x80070422"));
+}
+
+/// The part of `page` from `<section id="ID">` to its end.
+fn section<'a>(page: &'a str, id: &str) -> Option<&'a str> {
+    let from = page.split(&format!("<section id=\"{id}\">")).nth(1)?;
+    from.split("</section>").next()
+}
+
+#[test]
+fn security_findings_have_their_own_section() {
+    let mut r = hostile_report();
+    let mut finding = r.diagnoses[0].clone();
+    finding.id = "D2".into();
+    finding.rule = "security.notify-command";
+    finding.category = Category::Security;
+    finding.severity = Severity::Warning;
+    finding.title = format!("job runs a command when it ends {XSS}");
+    r.diagnoses.push(finding);
+    r.summary.diagnoses.insert("warning", 1);
+    let out = html::render(&r);
+    assert!(!out.to_ascii_lowercase().contains("<script"));
+    let causes = section(&out, "causes").unwrap();
+    let security = section(&out, "security").expect("no security section");
+    assert!(causes.contains("<article class=\"dx s-error\" id=\"D1\">"));
+    assert!(!causes.contains("id=\"D2\""), "{causes}");
+    assert!(causes.contains("1 diagnosis(es), most important first"));
+    assert!(security.contains("<article class=\"dx s-warning\" id=\"D2\">"));
+    assert!(security.contains("job runs a command when it ends &lt;script&gt;"));
+    assert!(security.contains("1 finding(s), MITRE ATT&amp;CK T1197"));
+    assert!(!security.contains("id=\"D1\""));
+    // Linked from the navigation, placed after the root causes and before the hosts.
+    assert!(out.contains("<a href=\"#security\">Security</a>"));
+    let at = |id: &str| out.find(&format!("<section id=\"{id}\">")).unwrap();
+    assert!(at("causes") < at("security") && at("security") < at("hosts"));
+
+    // Only security findings: the troubleshooting section says nothing else was found.
+    r.diagnoses.remove(0);
+    let out = html::render(&r);
+    assert!(section(&out, "causes")
+        .unwrap()
+        .contains("No transfer, service or configuration problems found"));
+    assert!(section(&out, "security").unwrap().contains("id=\"D2\""));
+
+    // No security findings: no section and no link.
+    let out = html::render(&hostile_report());
+    assert!(section(&out, "security").is_none());
+    assert!(!out.contains("href=\"#security\""));
+}
+
+#[test]
+fn analyzed_security_findings_are_apart_from_the_root_causes() {
+    // The samples hold one job the security lens flags.
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let r = analyze_dir(&samples);
+    let out = html::render(&r);
+    let causes = section(&out, "causes").unwrap();
+    let security = section(&out, "security").expect("no security section");
+    let mut flagged = 0;
+    for d in &r.diagnoses {
+        let article = format!(" id=\"{}\">", d.id);
+        if d.category == Category::Security {
+            flagged += 1;
+            assert!(
+                security.contains(&article) && !causes.contains(&article),
+                "{}",
+                d.id
+            );
+        } else {
+            assert!(
+                causes.contains(&article) && !security.contains(&article),
+                "{}",
+                d.id
+            );
+        }
+    }
+    assert!(flagged > 0, "the samples have no security finding");
+}
+
+#[test]
+fn controls_and_bidi_from_an_input_never_reach_the_page_raw() {
+    let mut r = hostile_report();
+    r.jobs[0].name = "update\u{202e}gpj.exe\u{1b}[2J\u{7}".into();
+    r.diagnoses[0].title = "title \u{2066}x\u{2069}".into();
+    let out = html::render(&r);
+    assert!(!out.contains(
+        |c: char| (c.is_control() && c != '\n') || bitsdoctor::term::is_bidi_or_invisible(c)
+    ));
+    assert!(
+        out.contains("update\\u202egpj.exe\u{FFFD}[2J\u{FFFD}"),
+        "job name"
+    );
+    assert!(out.contains("<h3>title \\u2066x\\u2069</h3>"));
 }

@@ -2,17 +2,23 @@
 //! network) that a support engineer can open from a customer case or attach to a ticket.
 //!
 //! Sections: summary, failures over time (inline SVG: one lane per host, bars stacked by error
-//! code), root causes (each with its fix steps, commands ready to copy), hosts, jobs, updates
-//! with errors, inputs and warnings. Every value that comes from the inputs (host names, job names,
-//! owners, URLs, paths, titles ...) goes through [`escape`], in text and in attributes alike.
-//! The output is deterministic: no clock, no randomness, only the report.
+//! code), root causes (each with its fix steps, commands ready to copy), security findings (the
+//! security lens, apart from the troubleshooting cards), hosts, jobs, updates with errors, inputs
+//! and warnings. The output is deterministic: no clock, no randomness, only the report.
+//!
+//! The page is built with maud's `html!` templates, which escape every value put into the
+//! markup (`&`, `<`, `>` and `"`; attributes are always double-quoted), in text and in attributes
+//! alike: only the style sheet is inserted as it is. Maud does not touch control characters
+//! or bidi controls, so the finished page goes through [`safe_text`] once: the template itself
+//! writes neither, so whatever it finds came from an input.
 
 use super::{FailurePoint, HostRow, JobRow, Report, Status};
 use crate::correlate::Outcome;
-use crate::diagnose::Diagnosis;
+use crate::diagnose::{Category, Diagnosis};
 use crate::model::{HResult, Locator, When};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// Jobs listed in the job table at most (the rest are counted; jobs.csv has them all).
 pub const JOB_TABLE_CAP: usize = 200;
@@ -30,27 +36,21 @@ const CHART_CODES: usize = 8;
 /// Buckets on the timeline's x axis at most.
 const CHART_BUCKETS: i64 = 60;
 
-/// Escape text for HTML element content and for quoted attribute values; bidi controls and
-/// invisible format characters are shown as `\u202e` and the like.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters other than tab and newline are not allowed in HTML text.
-            c if c.is_control() && c != '\t' && c != '\n' => out.push('\u{FFFD}'),
-            // A bidi override would reverse what the reader sees: shown as its escape.
-            c if crate::term::is_bidi_or_invisible(c) => {
-                out.push_str(&crate::term::escape_bidi(c.encode_utf8(&mut [0; 4])))
-            }
-            c => out.push(c),
-        }
+/// The last step for a rendered page: control characters other than tab and line feed (not
+/// allowed in HTML text) become U+FFFD, and bidi controls and invisible format characters,
+/// which would reorder or hide what the reader sees, are shown as `\u202e` and the like
+/// (`term::escape_bidi`). Maud has already escaped the markup characters.
+pub fn safe_text(page: String) -> String {
+    let control = |c: char| c.is_control() && c != '\t' && c != '\n';
+    let page = if page.contains(control) {
+        page.replace(control, "\u{FFFD}")
+    } else {
+        page
+    };
+    match crate::term::escape_bidi(&page) {
+        Cow::Borrowed(_) => page,
+        Cow::Owned(escaped) => escaped,
     }
-    out
 }
 
 /// A time for people: `2021-03-15 18:49:19 UTC`, local times marked `(local)`.
@@ -157,38 +157,58 @@ table.grid{display:block;overflow-x:auto}dl.facts{grid-template-columns:1fr}dl.f
 
 /// The whole report as one HTML document.
 pub fn render(r: &Report) -> String {
-    let mut o = String::with_capacity(64 * 1024 + r.jobs.len() * 600);
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    // No network: scripts, styles, images and fonts may only come from this document.
-    o.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
-    let _ = write!(
-        o,
-        "<title>bitsdoctor: {} ({} host(s), {} diagnosis(es))</title>\n<style>",
-        escape(&bundle_name(r)),
-        r.summary.hosts,
-        r.diagnoses.len()
-    );
-    o.push_str(CSS);
-    o.push_str("</style>\n</head>\n<body>\n");
-    header(&mut o, r);
-    o.push_str("<main class=\"wrap\">\n");
-    summary(&mut o, r);
-    timeline(&mut o, r);
-    causes(&mut o, r);
-    hosts(&mut o, r);
-    jobs(&mut o, r);
-    updates(&mut o, r);
-    inputs(&mut o, r);
-    o.push_str("</main>\n<footer class=\"wrap\">");
-    let _ = write!(
-        o,
-        "Generated by bitsdoctor {} · report schema {}",
-        escape(env!("CARGO_PKG_VERSION")),
-        escape(r.schema)
-    );
-    o.push_str("</footer>\n</body>\n</html>\n");
-    o
+    // Failures and configuration are the troubleshooting cards; the security lens's findings
+    // have a section of their own.
+    let (security, rest): (Vec<&Diagnosis>, Vec<&Diagnosis>) = r
+        .diagnoses
+        .iter()
+        .partition(|d| d.category == Category::Security);
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8"; "\n"
+                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                // No network: scripts, styles, images and fonts may only come from this
+                // document.
+                meta http-equiv="Content-Security-Policy"
+                    content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"; "\n"
+                title {
+                    "bitsdoctor: " (bundle_name(r)) " (" (r.summary.hosts) " host(s), "
+                    (r.diagnoses.len()) " diagnosis(es))"
+                }
+                "\n"
+                style { (PreEscaped(CSS)) }
+                "\n"
+            }
+            "\n"
+            body {
+                "\n"
+                (header(r, !security.is_empty()))
+                main class="wrap" {
+                    "\n"
+                    (summary(r))
+                    (timeline(r))
+                    (causes(&rest, security.len()))
+                    (security_section(&security))
+                    (hosts(r))
+                    (jobs(r))
+                    (updates(r))
+                    (inputs(r))
+                }
+                "\n"
+                footer class="wrap" {
+                    "Generated by bitsdoctor " (env!("CARGO_PKG_VERSION"))
+                    " · report schema " (r.schema)
+                }
+                "\n"
+            }
+            "\n"
+        }
+        "\n"
+    };
+    safe_text(page.into_string())
 }
 
 /// What the report is about, for the page title: the folder or zip the inputs share (their
@@ -220,96 +240,88 @@ fn bundle_name(r: &Report) -> String {
         .unwrap_or_else(|| "no inputs".to_string())
 }
 
-fn header(o: &mut String, r: &Report) {
+fn header(r: &Report, security: bool) -> Markup {
     let s = &r.summary;
-    let _ = write!(
-        o,
-        "<header class=\"top\"><div class=\"wrap\"><div class=\"brand\">bitsdoctor</div>\
-         <h1>BITS / Windows Update download diagnosis</h1>\
-         <p class=\"sub\">{} input(s) · {} host(s) · {} job(s) · {} diagnosis(es)</p><nav>",
-        s.inputs,
-        s.hosts,
-        s.jobs,
-        r.diagnoses.len()
-    );
     let mut links = vec![
         ("summary", "Summary"),
         ("timeline", "Timeline"),
         ("causes", "Root causes"),
-        ("hosts", "Hosts"),
-        ("jobs", "Jobs"),
     ];
+    if security {
+        links.push(("security", "Security"));
+    }
+    links.extend([("hosts", "Hosts"), ("jobs", "Jobs")]);
     if r.updates.iter().any(update_failed) {
         links.push(("updates", "Updates"));
     }
     links.push(("inputs", "Inputs"));
-    for (id, label) in links {
-        let _ = write!(o, "<a href=\"#{id}\">{label}</a>");
+    html! {
+        header class="top" { div class="wrap" {
+            div class="brand" { "bitsdoctor" }
+            h1 { "BITS / Windows Update download diagnosis" }
+            p class="sub" {
+                (s.inputs) " input(s) · " (s.hosts) " host(s) · " (s.jobs) " job(s) · "
+                (r.diagnoses.len()) " diagnosis(es)"
+            }
+            nav { @for (id, label) in links { a href={ "#" (id) } { (label) } } }
+        } }
+        "\n"
     }
-    o.push_str("</nav></div></header>\n");
 }
 
 fn count(m: &BTreeMap<&'static str, usize>, k: &str) -> usize {
     m.get(k).copied().unwrap_or(0)
 }
 
-fn summary(o: &mut String, r: &Report) {
+fn summary(r: &Report) -> Markup {
     let s = &r.summary;
-    o.push_str("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">\n");
-    // Diagnoses by severity.
-    let mut sev = String::new();
-    for k in ["critical", "error", "warning", "info"] {
-        let n = count(&s.diagnoses, k);
-        if n > 0 {
-            let _ = write!(sev, "<span class=\"badge b-{k}\">{n} {k}</span> ");
-        }
-    }
-    if sev.is_empty() {
-        sev.push_str("no problems found");
-    }
-    stat(o, r.diagnoses.len(), "Diagnoses", &sev);
-    let failing = count(&s.outcomes, "failing");
-    let mut jobs = String::new();
-    for k in [
+    let severities: Vec<(&str, usize)> = ["critical", "error", "warning", "info"]
+        .into_iter()
+        .map(|k| (k, count(&s.diagnoses, k)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let by_severity = html! {
+        @for (k, n) in &severities { span class={ "badge b-" (k) } { (n) " " (k) } " " }
+        @if severities.is_empty() { "no problems found" }
+    };
+    let jobs = [
         "failing",
         "recovered",
         "in_progress",
         "cancelled",
         "succeeded",
-    ] {
-        let n = count(&s.outcomes, k);
-        if n > 0 {
-            let _ = write!(jobs, "{n} {} · ", k.replace('_', " "));
-        }
-    }
-    let jobs = jobs.trim_end_matches(" · ").to_string();
-    stat(o, s.jobs, "BITS jobs", &jobs);
-    stat(o, failing, "Jobs failing", "errors and no later success");
+    ]
+    .into_iter()
+    .map(|k| (k, count(&s.outcomes, k)))
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+    .collect::<Vec<_>>()
+    .join(" · ");
     let affected = r.hosts.iter().filter(|h| !h.diagnoses.is_empty()).count();
-    stat(o, s.hosts, "Hosts", &format!("{affected} with a diagnosis"));
     let by_status = |st: Status| r.inputs.iter().filter(|i| i.status == st).count();
-    stat(
-        o,
-        s.inputs,
-        "Inputs",
-        &format!(
-            "{} read · {} partial · {} skipped",
-            by_status(Status::Ok),
-            by_status(Status::Partial),
-            by_status(Status::Skipped)
-        ),
-    );
-    stat(o, s.warnings, "Warnings", "inputs or lines not fully read");
-    o.push_str("</div></section>\n");
+    html! {
+        section id="summary" { h2 { "Summary" } div class="cards" {
+            "\n"
+            (stat(r.diagnoses.len(), "Diagnoses", by_severity))
+            (stat(s.jobs, "BITS jobs", html! { (jobs) }))
+            (stat(count(&s.outcomes, "failing"), "Jobs failing", html! { "errors and no later success" }))
+            (stat(s.hosts, "Hosts", html! { (affected) " with a diagnosis" }))
+            (stat(s.inputs, "Inputs", html! {
+                (by_status(Status::Ok)) " read · " (by_status(Status::Partial)) " partial · "
+                (by_status(Status::Skipped)) " skipped"
+            }))
+            (stat(s.warnings, "Warnings", html! { "inputs or lines not fully read" }))
+        } }
+        "\n"
+    }
 }
 
-/// A summary card. `detail` is trusted markup built here (numbers and fixed words only).
-fn stat(o: &mut String, n: usize, label: &str, detail: &str) {
-    let _ = writeln!(
-        o,
-        "<div class=\"stat\"><div class=\"l\">{}</div><div class=\"n\">{n}</div><div class=\"d\">{detail}</div></div>",
-        escape(label)
-    );
+/// A summary card.
+fn stat(n: usize, label: &str, detail: Markup) -> Markup {
+    html! {
+        div class="stat" { div class="l" { (label) } div class="n" { (n) } div class="d" { (detail) } }
+        "\n"
+    }
 }
 
 /// Words a fix step that is a bare command starts with.
@@ -343,150 +355,140 @@ fn is_command(s: &str) -> bool {
         })
 }
 
+/// A command to copy: a click selects all of it.
+fn command(cmd: &str) -> Markup {
+    html! { code class="cmd" title="click to select" { (cmd) } }
+}
+
 /// Fix steps quote commands in backticks: those become `<code class="cmd">` (click selects the
 /// whole command). A step that is a bare command (`sc start bits`, maybe followed by a
 /// parenthesised remark) is one command.
-fn step(s: &str) -> String {
+fn step(s: &str) -> Markup {
     if !s.contains('`') && is_command(s) {
         let (cmd, rest) = match s.find(" (") {
             Some(i) => s.split_at(i),
             None => (s, ""),
         };
-        return format!(
-            "<code class=\"cmd\" title=\"click to select\">{}</code>{}",
-            escape(cmd),
-            escape(rest)
-        );
+        return html! { (command(cmd)) (rest) };
     }
-    let mut out = String::new();
-    for (i, part) in s.split('`').enumerate() {
-        if i % 2 == 1 && !part.is_empty() {
-            let _ = write!(
-                out,
-                "<code class=\"cmd\" title=\"click to select\">{}</code>",
-                escape(part)
-            );
-        } else {
-            out.push_str(&escape(part));
+    html! {
+        @for (i, part) in s.split('`').enumerate() {
+            @if i % 2 == 1 && !part.is_empty() { (command(part)) } @else { (part) }
         }
     }
-    out
 }
 
 /// The first `shown` items, the rest behind a "+N more" box.
-fn capped_list<'a>(items: impl IntoIterator<Item = &'a str>, mono: bool, shown: usize) -> String {
+fn capped_list<'a>(items: impl IntoIterator<Item = &'a str>, mono: bool, shown: usize) -> Markup {
     let all: Vec<&str> = items.into_iter().collect();
-    let item = |s: &str| {
-        if mono {
-            format!("<span class=\"chip mono\">{}</span>", escape(s))
-        } else {
-            format!("<span class=\"chip\">{}</span>", escape(s))
+    let class = if mono { "chip mono" } else { "chip" };
+    let rest = all.get(shown..).unwrap_or_default();
+    html! {
+        @for s in all.iter().take(shown) { span class=(class) { (s) } }
+        @if !rest.is_empty() {
+            details {
+                summary { "+" (rest.len()) " more" }
+                @for s in rest.iter().take(DETAILS_CAP) { span class=(class) { (s) } }
+                @if rest.len() > DETAILS_CAP {
+                    span class="small" {
+                        " +" (rest.len() - DETAILS_CAP) " more (see the JSON or CSV report)"
+                    }
+                }
+            }
         }
-    };
-    let mut out: String = all.iter().take(shown).map(|s| item(s)).collect();
-    if all.len() > shown {
-        let rest = &all[shown..];
-        let _ = write!(out, "<details><summary>+{} more</summary>", rest.len());
-        for s in rest.iter().take(DETAILS_CAP) {
-            out.push_str(&item(s));
-        }
-        if rest.len() > DETAILS_CAP {
-            let _ = write!(
-                out,
-                "<span class=\"small\"> +{} more (see the JSON or CSV report)</span>",
-                rest.len() - DETAILS_CAP
-            );
-        }
-        out.push_str("</details>");
     }
-    out
 }
 
-fn causes(o: &mut String, r: &Report) {
-    let _ = writeln!(
-        o,
-        "<section id=\"causes\"><h2>Root causes<span class=\"count\">{} diagnosis(es), most important first</span></h2>",
-        r.diagnoses.len()
-    );
-    if r.diagnoses.is_empty() {
-        o.push_str("<div class=\"panel\">No problems found in the inputs.</div>");
+/// Links to diagnoses by id, comma-separated.
+fn diagnosis_links<'a>(ids: impl IntoIterator<Item = &'a String>) -> Markup {
+    html! {
+        @for (i, id) in ids.into_iter().enumerate() {
+            @if i > 0 { ", " }
+            a href={ "#" (id) } { (id) }
+        }
     }
-    for d in &r.diagnoses {
-        diagnosis(o, d);
-    }
-    o.push_str("</section>\n");
 }
 
-fn diagnosis(o: &mut String, d: &Diagnosis) {
+/// The troubleshooting cards: failures and configuration, most important first.
+fn causes(diagnoses: &[&Diagnosis], security: usize) -> Markup {
+    html! {
+        section id="causes" {
+            h2 {
+                "Root causes"
+                span class="count" { (diagnoses.len()) " diagnosis(es), most important first" }
+            }
+            "\n"
+            @if diagnoses.is_empty() {
+                div class="panel" {
+                    @if security == 0 {
+                        "No problems found in the inputs."
+                    } @else {
+                        "No transfer, service or configuration problems found in the inputs."
+                    }
+                }
+            }
+            @for d in diagnoses { (diagnosis(d)) }
+        }
+        "\n"
+    }
+}
+
+/// The security lens's findings (MITRE ATT&CK T1197, BITS Jobs): jobs that look like abuse,
+/// apart from the troubleshooting cards. Left out when there are none.
+fn security_section(findings: &[&Diagnosis]) -> Markup {
+    if findings.is_empty() {
+        return html! {};
+    }
+    html! {
+        section id="security" {
+            h2 {
+                "Security"
+                span class="count" { (findings.len()) " finding(s), MITRE ATT&CK T1197 (BITS Jobs)" }
+            }
+            p class="note" {
+                "BITS jobs that look like abuse rather than a failed download: not a fault to "
+                "fix, but something to check with whoever owns the host."
+            }
+            "\n"
+            @for d in findings { (diagnosis(d)) }
+        }
+        "\n"
+    }
+}
+
+fn diagnosis(d: &Diagnosis) -> Markup {
     let sev = d.severity.as_str();
-    let _ = write!(
-        o,
-        "<article class=\"dx s-{sev}\" id=\"{}\"><div class=\"meta\"><span class=\"badge b-{sev}\">{}</span> <b>{}</b> · {} · {} · rule <span class=\"mono\">{}</span></div>",
-        escape(&d.id),
-        sev.to_uppercase(),
-        escape(&d.id),
-        scope_str(d),
-        category_str(d),
-        escape(d.rule),
-    );
-    let _ = write!(o, "<h3>{}</h3>", escape(&d.title));
-    if let Some(code) = d.code {
-        let _ = write!(o, "<div class=\"code\"><code>{code}</code>");
-        if let Some(sym) = &d.symbol {
-            let _ = write!(o, " <span class=\"mono\">{}</span>", escape(sym));
-        }
-        o.push_str("</div>");
-    }
-    if !d.cause.is_empty() {
-        let _ = write!(o, "<p>{}</p>", escape(&d.cause));
-    }
-    if !d.fix.is_empty() {
-        o.push_str("<div class=\"fix\"><h4>Fix</h4><ol>");
-        for s in &d.fix {
-            let _ = write!(o, "<li>{}</li>", step(s));
-        }
-        o.push_str("</ol></div>");
-    }
-    o.push_str("<dl class=\"facts\">");
-    let mut fact = |label: &str, html: String| {
-        if !html.is_empty() {
-            let _ = write!(o, "<dt>{label}</dt><dd>{html}</dd>");
-        }
-    };
-    fact("Proof", step(&d.proof));
-    fact("Next check", step(&d.next_check));
-    fact(
-        "Hosts",
-        capped_list(d.hosts.iter().map(|s| s.as_str()), false, LIST_CAP),
-    );
+    let mut facts: Vec<(&str, Markup)> = vec![
+        ("Proof", step(&d.proof)),
+        ("Next check", step(&d.next_check)),
+        (
+            "Hosts",
+            capped_list(d.hosts.iter().map(|s| s.as_str()), false, LIST_CAP),
+        ),
+    ];
     if !d.jobs.is_empty() {
-        fact(
+        facts.push((
             "Jobs",
-            format!(
-                "{} job(s) {}",
-                d.jobs.len(),
-                capped_list(d.jobs.iter().map(|s| s.as_str()), true, 4)
-            ),
-        );
+            html! {
+                (d.jobs.len()) " job(s) "
+                (capped_list(d.jobs.iter().map(|s| s.as_str()), true, 4))
+            },
+        ));
     }
-    fact(
+    facts.push((
         "Servers",
         capped_list(d.servers.iter().map(|s| s.as_str()), true, LIST_CAP),
-    );
-    fact(
+    ));
+    facts.push((
         "Proxies",
         capped_list(d.proxies.iter().map(|s| s.as_str()), true, LIST_CAP),
-    );
+    ));
     let when = seen(&d.first_seen, &d.last_seen);
-    fact(
+    facts.push((
         "Seen",
-        if when.is_empty() {
-            format!("{} time(s)", d.occurrences)
-        } else {
-            format!("{} time(s), {}", d.occurrences, escape(&when))
-        },
-    );
-    let ev: Vec<String> = d
+        html! { (d.occurrences) " time(s)" @if !when.is_empty() { ", " (when) } },
+    ));
+    let evidence: Vec<String> = d
         .evidence
         .iter()
         .map(|e| match e.at {
@@ -494,27 +496,40 @@ fn diagnosis(o: &mut String, d: &Diagnosis) {
             Locator::Line(n) => format!("{}:{n}", e.path),
         })
         .collect();
-    fact(
+    facts.push((
         "Evidence",
-        capped_list(ev.iter().map(|s| s.as_str()), true, 3),
-    );
+        capped_list(evidence.iter().map(|s| s.as_str()), true, 3),
+    ));
     if let Some(by) = &d.explained_by {
-        fact(
-            "Explained by",
-            format!("<a href=\"#{0}\">{0}</a>", escape(by)),
-        );
+        facts.push(("Explained by", diagnosis_links([by])));
     }
-    if !d.explains.is_empty() {
-        fact(
-            "Explains",
-            d.explains
-                .iter()
-                .map(|id| format!("<a href=\"#{0}\">{0}</a>", escape(id)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+    facts.push(("Explains", diagnosis_links(&d.explains)));
+    html! {
+        article class={ "dx s-" (sev) } id=(d.id) {
+            div class="meta" {
+                span class={ "badge b-" (sev) } { (sev.to_uppercase()) } " "
+                b { (d.id) } " · " (scope_str(d)) " · " (category_str(d)) " · rule "
+                span class="mono" { (d.rule) }
+            }
+            h3 { (d.title) }
+            @if let Some(code) = d.code {
+                div class="code" {
+                    code { (code) }
+                    @if let Some(sym) = &d.symbol { " " span class="mono" { (sym) } }
+                }
+            }
+            @if !d.cause.is_empty() { p { (d.cause) } }
+            @if !d.fix.is_empty() {
+                div class="fix" { h4 { "Fix" } ol { @for s in &d.fix { li { (step(s)) } } } }
+            }
+            dl class="facts" {
+                @for (label, body) in facts.iter().filter(|f| !f.1 .0.is_empty()) {
+                    dt { (label) } dd { (body) }
+                }
+            }
+        }
+        "\n"
     }
-    o.push_str("</dl></article>\n");
 }
 
 fn scope_str(d: &Diagnosis) -> &'static str {
@@ -527,9 +542,9 @@ fn scope_str(d: &Diagnosis) -> &'static str {
 
 fn category_str(d: &Diagnosis) -> &'static str {
     match d.category {
-        crate::diagnose::Category::Failure => "failure",
-        crate::diagnose::Category::Config => "config",
-        crate::diagnose::Category::Security => "security",
+        Category::Failure => "failure",
+        Category::Config => "config",
+        Category::Security => "security",
     }
 }
 
@@ -571,8 +586,7 @@ const BUCKETS: [(i64, &str); 16] = [
     (5 * 365 * 86400, "5 years"),
 ];
 
-fn timeline(o: &mut String, r: &Report) {
-    o.push_str("<section id=\"timeline\"><h2>Failures over time</h2><div class=\"panel chart\">");
+fn timeline(r: &Report) -> Markup {
     let utc: Vec<&FailurePoint> = r
         .failures
         .iter()
@@ -588,25 +602,30 @@ fn timeline(o: &mut String, r: &Report) {
     } else {
         (utc, false)
     };
-    if points.is_empty() {
-        o.push_str(if r.failures.is_empty() {
-            "<p class=\"note\">No failed transfers in the inputs.</p>"
-        } else {
-            "<p class=\"note\">The failures in the inputs carry no time: nothing to chart.</p>"
-        });
-        o.push_str("</div></section>\n");
-        return;
-    }
-    let _ = write!(o, "{}", chart(&points, local, &code_symbols(r)));
     let left_out = r.failures.len() - points.len();
-    if left_out > 0 {
-        let _ = write!(
-            o,
-            "<p class=\"note\">{left_out} failure(s) with {} times are not charted.</p>",
-            if local { "unknown" } else { "local or unknown" }
-        );
+    html! {
+        section id="timeline" { h2 { "Failures over time" } div class="panel chart" {
+            @if points.is_empty() {
+                p class="note" {
+                    @if r.failures.is_empty() {
+                        "No failed transfers in the inputs."
+                    } @else {
+                        "The failures in the inputs carry no time: nothing to chart."
+                    }
+                }
+            } @else {
+                (chart(&points, local, &code_symbols(r)))
+                @if left_out > 0 {
+                    p class="note" {
+                        (left_out) " failure(s) with "
+                        (if local { "unknown" } else { "local or unknown" })
+                        " times are not charted."
+                    }
+                }
+            }
+        } }
+        "\n"
     }
-    o.push_str("</div></section>\n");
 }
 
 /// Symbols for the codes the diagnoses name.
@@ -617,11 +636,30 @@ fn code_symbols(r: &Report) -> BTreeMap<HResult, String> {
         .collect()
 }
 
+/// One stacked piece of a bar in the timeline.
+struct Bar {
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+    colour: &'static str,
+    title: String,
+}
+
+/// One host's lane in the timeline.
+struct Lane {
+    y0: f64,
+    name: String,
+    shown_name: String,
+    total: usize,
+    bars: Vec<Bar>,
+}
+
 /// One lane per host, bars stacked by code. `points` is not empty.
-fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, String>) -> String {
+fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, String>) -> Markup {
     let secs: Vec<i64> = points.iter().filter_map(|p| seconds(&p.time)).collect();
     let (Some(&t0), Some(&t1)) = (secs.iter().min(), secs.iter().max()) else {
-        return String::new();
+        return html! {};
     };
     let span = t1 - t0;
     let (size, size_label) = BUCKETS
@@ -641,8 +679,13 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
     }
     let mut codes: Vec<(HResult, usize)> = by_code.into_iter().collect();
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let coloured: Vec<HResult> = codes.iter().take(CHART_CODES).map(|c| c.0).collect();
-    let slot = |c: HResult| coloured.iter().position(|x| *x == c).unwrap_or(CHART_CODES);
+    let coloured: Vec<(HResult, usize)> = codes.iter().take(CHART_CODES).copied().collect();
+    let slot = |c: HResult| {
+        coloured
+            .iter()
+            .position(|x| x.0 == c)
+            .unwrap_or(CHART_CODES)
+    };
     let mut hosts: Vec<(&str, usize)> = by_host.into_iter().collect();
     hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let shown: Vec<&str> = hosts.iter().take(CHART_HOSTS).map(|h| h.0).collect();
@@ -680,196 +723,160 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
     };
     let zone = if local { " (local time)" } else { " UTC" };
     let step = n.div_ceil(6).max(1);
-
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"failures per host over time\" font-family=\"system-ui,Segoe UI,Arial,sans-serif\" font-size=\"12\">"
-    );
-    // Zebra lanes and faint grid lines under the bars.
     let axis_y = top + lanes as f64 * lane_h;
-    for lane in (0..lanes).step_by(2) {
-        let y0 = top + lane as f64 * lane_h;
-        let _ = write!(
-            s,
-            "<rect x=\"0\" y=\"{y0}\" width=\"{width}\" height=\"{lane_h}\" fill=\"#f6f8fb\"/>"
-        );
-    }
-    for b in (0..=n).step_by(step) {
-        let x = label_w + b as f64 * bw;
-        let _ = write!(
-            s,
-            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{axis_y}\" stroke=\"#dde2ea\" stroke-dasharray=\"3 3\"/>"
-        );
-    }
-    for (lane, row) in counts.iter().enumerate() {
-        let y0 = top + lane as f64 * lane_h;
-        let name = match shown.get(lane) {
-            Some(h) => h.to_string(),
-            None => format!("{other_hosts} other host(s)"),
-        };
-        let total: usize = row.iter().map(|b| b.iter().sum::<usize>()).sum();
-        let shown_name = if name.chars().count() > 28 {
-            format!("{}…", name.chars().take(27).collect::<String>())
-        } else {
-            name.clone()
-        };
-        let _ = write!(
-            s,
-            "<text x=\"8\" y=\"{:.1}\" fill=\"#1d2433\"><title>{}</title>{}</text>",
-            y0 + lane_h / 2.0 + 4.0,
-            escape(&name),
-            escape(&shown_name)
-        );
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#5b6577\">{total}</text>",
-            width - 8.0,
-            y0 + lane_h / 2.0 + 4.0
-        );
-        let base = y0 + lane_h - 4.0;
-        let scale = (lane_h - 8.0) / peak as f64;
-        for (b, slots) in row.iter().enumerate() {
-            let x = label_w + b as f64 * bw + gap / 2.0;
-            let mut y = base;
-            for (k, &c) in slots.iter().enumerate() {
-                if c == 0 {
-                    continue;
+
+    let lanes: Vec<Lane> = counts
+        .iter()
+        .enumerate()
+        .map(|(lane, row)| {
+            let y0 = top + lane as f64 * lane_h;
+            let name = match shown.get(lane) {
+                Some(h) => h.to_string(),
+                None => format!("{other_hosts} other host(s)"),
+            };
+            let shown_name = if name.chars().count() > 28 {
+                format!("{}…", name.chars().take(27).collect::<String>())
+            } else {
+                name.clone()
+            };
+            let base = y0 + lane_h - 4.0;
+            let scale = (lane_h - 8.0) / peak as f64;
+            let mut bars = Vec::new();
+            for (b, slots) in row.iter().enumerate() {
+                let x = label_w + b as f64 * bw + gap / 2.0;
+                let mut y = base;
+                for (k, &c) in slots.iter().enumerate().filter(|(_, &c)| c > 0) {
+                    let height = (c as f64 * scale).max(1.5);
+                    y -= height;
+                    let code = match coloured.get(k) {
+                        Some((code, _)) => code.to_string(),
+                        None => "other codes".to_string(),
+                    };
+                    bars.push(Bar {
+                        x,
+                        y,
+                        width: (bw - gap).max(0.5),
+                        height,
+                        colour: PALETTE.get(k).copied().unwrap_or(OTHER_COLOUR),
+                        title: format!(
+                            "{name}: {c} × {code} from {}{zone}",
+                            fmt(start + b as i64 * size)
+                        ),
+                    });
                 }
-                let h = (c as f64 * scale).max(1.5);
-                y -= h;
-                let code = if k < coloured.len() {
-                    coloured[k].to_string()
-                } else {
-                    "other codes".to_string()
-                };
-                let colour = PALETTE.get(k).copied().unwrap_or(OTHER_COLOUR);
-                let from = start + b as i64 * size;
-                let _ = write!(
-                    s,
-                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{colour}\"><title>{}: {c} × {} from {}{zone}</title></rect>",
-                    (bw - gap).max(0.5),
-                    escape(&name),
-                    escape(&code),
-                    escape(&fmt(from)),
-                );
+            }
+            Lane {
+                y0,
+                total: row.iter().map(|b| b.iter().sum::<usize>()).sum(),
+                name,
+                shown_name,
+                bars,
+            }
+        })
+        .collect();
+    let ticks: Vec<(f64, &str, String)> = (0..=n)
+        .step_by(step)
+        .map(|b| {
+            let anchor = if b == 0 {
+                "start"
+            } else if b == n {
+                "end"
+            } else {
+                "middle"
+            };
+            (
+                label_w + b as f64 * bw,
+                anchor,
+                fmt(start + b as i64 * size),
+            )
+        })
+        .collect();
+    let other_codes = codes.len().saturating_sub(CHART_CODES);
+    let other_total: usize = codes.iter().skip(CHART_CODES).map(|c| c.1).sum();
+
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (width) " " (height) }
+            width=(width) height=(height) role="img" aria-label="failures per host over time"
+            font-family="system-ui,Segoe UI,Arial,sans-serif" font-size="12" {
+            // Zebra lanes and faint grid lines under the bars.
+            @for lane in lanes.iter().step_by(2) {
+                rect x="0" y=(lane.y0) width=(width) height=(lane_h) fill="#f6f8fb" {}
+            }
+            @for (x, _, _) in &ticks {
+                line x1=(f1(*x)) y1=(top) x2=(f1(*x)) y2=(axis_y) stroke="#dde2ea"
+                    stroke-dasharray="3 3" {}
+            }
+            @for lane in &lanes {
+                text x="8" y=(f1(lane.y0 + lane_h / 2.0 + 4.0)) fill="#1d2433" {
+                    title { (lane.name) } (lane.shown_name)
+                }
+                text x=(f1(width - 8.0)) y=(f1(lane.y0 + lane_h / 2.0 + 4.0))
+                    text-anchor="end" fill="#5b6577" { (lane.total) }
+                @for bar in &lane.bars {
+                    rect x=(f1(bar.x)) y=(f1(bar.y)) width=(f1(bar.width))
+                        height=(f1(bar.height)) fill=(bar.colour) { title { (bar.title) } }
+                }
+            }
+            // Axis: a line and about six labels on bucket boundaries.
+            line x1=(label_w) y1=(axis_y) x2=(f1(label_w + plot_w)) y2=(axis_y)
+                stroke="#9aa3b2" {}
+            @for (x, anchor, label) in &ticks {
+                line x1=(f1(*x)) y1=(axis_y) x2=(f1(*x)) y2=(f1(axis_y + 4.0))
+                    stroke="#9aa3b2" {}
+                text x=(f1(*x)) y=(f1(axis_y + 18.0)) text-anchor=(anchor) fill="#5b6577" {
+                    (label)
+                }
             }
         }
+        div class="legend" {
+            @for (k, (code, total)) in coloured.iter().enumerate() {
+                span {
+                    span class="sw" style={ "background:" (PALETTE[k]) } {}
+                    code { (code) } " " (symbols.get(code).map(String::as_str).unwrap_or(""))
+                    " " span class="small" { "(" (total) ")" }
+                }
+            }
+            @if other_codes > 0 {
+                span {
+                    span class="sw" style={ "background:" (OTHER_COLOUR) } {}
+                    (other_codes) " other code(s) " span class="small" { "(" (other_total) ")" }
+                }
+            }
+        }
+        p class="note" {
+            (points.len()) " failed attempt(s) on " (hosts.len()) " host(s), " (fmt(t0)) " to "
+            (fmt(t1)) (zone) "; one bar per " (size_label)
+            "; lanes share one scale (tallest bar: " (peak) ")."
+        }
     }
-    // Axis: a line and about six labels on bucket boundaries.
-    let _ = write!(
-        s,
-        "<line x1=\"{label_w}\" y1=\"{axis_y}\" x2=\"{:.1}\" y2=\"{axis_y}\" stroke=\"#9aa3b2\"/>",
-        label_w + plot_w
-    );
-    for b in (0..=n).step_by(step) {
-        let x = label_w + b as f64 * bw;
-        let anchor = if b == 0 {
-            "start"
-        } else if b == n {
-            "end"
-        } else {
-            "middle"
-        };
-        let _ = write!(
-            s,
-            "<line x1=\"{x:.1}\" y1=\"{axis_y}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#9aa3b2\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" fill=\"#5b6577\">{}</text>",
-            axis_y + 4.0,
-            axis_y + 18.0,
-            escape(&fmt(start + b as i64 * size))
-        );
-    }
-    s.push_str("</svg>");
-
-    let mut legend = String::from("<div class=\"legend\">");
-    for (k, code) in coloured.iter().enumerate() {
-        let total = codes
-            .iter()
-            .find(|c| c.0 == *code)
-            .map(|c| c.1)
-            .unwrap_or(0);
-        let _ = write!(
-            legend,
-            "<span><span class=\"sw\" style=\"background:{}\"></span><code>{code}</code> {} <span class=\"small\">({total})</span></span>",
-            PALETTE[k],
-            symbols.get(code).map(|s| escape(s)).unwrap_or_default()
-        );
-    }
-    if codes.len() > CHART_CODES {
-        let rest: usize = codes.iter().skip(CHART_CODES).map(|c| c.1).sum();
-        let _ = write!(
-            legend,
-            "<span><span class=\"sw\" style=\"background:{OTHER_COLOUR}\"></span>{} other code(s) <span class=\"small\">({rest})</span></span>",
-            codes.len() - CHART_CODES
-        );
-    }
-    legend.push_str("</div>");
-    let _ = write!(
-        s,
-        "{legend}<p class=\"note\">{} failed attempt(s) on {} host(s), {} to {}{zone}; one bar per {size_label}; lanes share one scale (tallest bar: {peak}).</p>",
-        points.len(),
-        hosts.len(),
-        escape(&fmt(t0)),
-        escape(&fmt(t1)),
-    );
-    s
 }
 
-fn hosts(o: &mut String, r: &Report) {
-    let _ = writeln!(
-        o,
-        "<section id=\"hosts\"><h2>Hosts<span class=\"count\">{}</span></h2><div class=\"hosts\">",
-        r.hosts.len()
-    );
+/// A coordinate with one decimal.
+fn f1(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+fn hosts(r: &Report) -> Markup {
     // Hosts with findings first, then by name.
     let mut order: Vec<&HostRow> = r.hosts.iter().collect();
     order.sort_by_key(|h| (h.diagnoses.is_empty(), h.name.as_str()));
-    for h in order.iter().take(HOST_CARD_CAP) {
-        host(o, h);
+    html! {
+        section id="hosts" {
+            h2 { "Hosts" span class="count" { (r.hosts.len()) } }
+            "\n"
+            div class="hosts" { @for h in order.iter().take(HOST_CARD_CAP) { (host(h)) } }
+            @if order.len() > HOST_CARD_CAP {
+                p class="note" {
+                    (order.len() - HOST_CARD_CAP)
+                    " more host(s) not shown here: report.json lists every host."
+                }
+            }
+        }
+        "\n"
     }
-    o.push_str("</div>");
-    if order.len() > HOST_CARD_CAP {
-        let _ = write!(
-            o,
-            "<p class=\"note\">{} more host(s) not shown here: report.json lists every host.</p>",
-            order.len() - HOST_CARD_CAP
-        );
-    }
-    o.push_str("</section>\n");
 }
 
-fn host(o: &mut String, h: &HostRow) {
-    let flag = if h.diagnoses.is_empty() { "" } else { " flag" };
-    let _ = write!(
-        o,
-        "<div class=\"host{flag}\"><h3>{}</h3><div>",
-        escape(&h.name)
-    );
-    let _ = write!(o, "<span class=\"chip\">{} job(s)</span>", h.jobs);
-    for (k, n) in &h.outcomes {
-        let _ = write!(
-            o,
-            "<span class=\"badge b-{0}\">{n} {1}</span> ",
-            escape(k),
-            escape(&k.replace('_', " "))
-        );
-    }
-    o.push_str("</div><table class=\"kv\">");
-    let mut kv = |k: &str, v: String| {
-        if !v.is_empty() {
-            let _ = write!(o, "<tr><td>{}</td><td>{v}</td></tr>", escape(k));
-        }
-    };
-    if !h.diagnoses.is_empty() {
-        kv(
-            "diagnoses",
-            h.diagnoses
-                .iter()
-                .map(|id| format!("<a href=\"#{0}\">{0}</a>", escape(id)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-    }
+fn host(h: &HostRow) -> Markup {
     let service = [
         (h.service_start_failures, "start failure(s)"),
         (h.service_crashes, "crash(es)"),
@@ -881,43 +888,41 @@ fn host(o: &mut String, h: &HostRow) {
     .map(|(n, l)| format!("{n} {l}"))
     .collect::<Vec<_>>()
     .join(", ");
-    kv("BITS service", service);
-    kv(
-        "WinHTTP proxy",
-        h.winhttp_proxy.as_deref().map(escape).unwrap_or_default(),
-    );
-    kv(
-        "logs cleared",
-        h.logs_cleared
-            .iter()
-            .map(|l| escape(l))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    o.push_str("</table>");
-    for (label, values) in [
-        ("service configuration", &h.config),
-        ("BITS policy", &h.policy),
-    ] {
-        if values.is_empty() {
-            continue;
+    let rows: Vec<(&str, Markup)> = [
+        ("diagnoses", diagnosis_links(&h.diagnoses)),
+        ("BITS service", html! { (service) }),
+        (
+            "WinHTTP proxy",
+            html! { (h.winhttp_proxy.as_deref().unwrap_or("")) },
+        ),
+        ("logs cleared", html! { (h.logs_cleared.join(", ")) }),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.0.is_empty())
+    .collect();
+    html! {
+        div class=(if h.diagnoses.is_empty() { "host" } else { "host flag" }) {
+            h3 { (h.name) }
+            div {
+                span class="chip" { (h.jobs) " job(s)" }
+                @for (k, n) in &h.outcomes {
+                    span class={ "badge b-" (k) } { (n) " " (k.replace('_', " ")) } " "
+                }
+            }
+            table class="kv" { @for (k, v) in &rows { tr { td { (k) } td { (v) } } } }
+            @for (label, values) in [("service configuration", &h.config), ("BITS policy", &h.policy)] {
+                @if !values.is_empty() {
+                    details {
+                        summary { (label) " (" (values.len()) " value(s))" }
+                        table class="kv" {
+                            @for (k, v) in values { tr { td { (k) } td class="mono" { (v) } } }
+                        }
+                    }
+                }
+            }
         }
-        let _ = write!(
-            o,
-            "<details><summary>{label} ({} value(s))</summary><table class=\"kv\">",
-            values.len()
-        );
-        for (k, v) in values {
-            let _ = write!(
-                o,
-                "<tr><td>{}</td><td class=\"mono\">{}</td></tr>",
-                escape(k),
-                escape(v)
-            );
-        }
-        o.push_str("</table></details>");
+        "\n"
     }
-    o.push_str("</div>\n");
 }
 
 fn outcome_rank(o: Outcome) -> u8 {
@@ -930,84 +935,88 @@ fn outcome_rank(o: Outcome) -> u8 {
     }
 }
 
-fn jobs(o: &mut String, r: &Report) {
-    let _ = writeln!(
-        o,
-        "<section id=\"jobs\"><h2>Jobs<span class=\"count\">{} job(s), failing first</span></h2>",
-        r.jobs.len()
-    );
-    if r.jobs.is_empty() {
-        o.push_str("<div class=\"panel\">No BITS jobs in the inputs.</div></section>\n");
-        return;
+/// Error codes with their counts, one per line.
+fn error_counts<N: std::fmt::Display>(errors: &BTreeMap<HResult, N>) -> Markup {
+    html! {
+        @for (i, (code, n)) in errors.iter().enumerate() {
+            @if i > 0 { br; }
+            (code) (PreEscaped("&nbsp;")) "×" (n)
+        }
     }
+}
+
+fn jobs(r: &Report) -> Markup {
     let mut order: Vec<&JobRow> = r.jobs.iter().collect();
     order.sort_by_key(|j| outcome_rank(j.outcome));
-    o.push_str("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>Outcome</th><th>Host</th><th>Job</th><th>Owner</th><th>Errors</th><th>URLs</th><th>Seen</th><th>Diagnoses</th></tr></thead><tbody>\n");
-    for j in order.iter().take(JOB_TABLE_CAP) {
-        let outcome = j.outcome.as_str();
-        let _ = writeln!(
-            o,
-            "<tr><td><span class=\"badge b-{outcome}\">{}</span>{}</td><td>{}</td><td>{}<div class=\"small mono\">{}</div></td><td>{}</td><td class=\"mono nowrap\">{}</td><td class=\"mono url\">{}</td><td class=\"small nowrap\">{}</td><td>{}</td></tr>",
-            outcome.replace('_', " "),
-            j.state
-                .as_ref()
-                .map(|s| format!("<div class=\"small\">{}</div>", escape(s)))
-                .unwrap_or_default(),
-            escape(&j.host),
-            escape(&j.name),
-            escape(j.id.as_deref().unwrap_or("(no id)")),
-            escape(&j.owner),
-            j.errors
-                .iter()
-                .map(|(c, n)| format!("{c}&nbsp;×{n}"))
-                .collect::<Vec<_>>()
-                .join("<br>"),
-            url_cell(&j.urls),
-            seen_cell(&j.first_seen, &j.last_seen),
-            j.diagnoses
-                .iter()
-                .map(|id| format!("<a href=\"#{0}\">{0}</a>", escape(id)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+    html! {
+        section id="jobs" {
+            h2 { "Jobs" span class="count" { (r.jobs.len()) " job(s), failing first" } }
+            "\n"
+            @if r.jobs.is_empty() {
+                div class="panel" { "No BITS jobs in the inputs." }
+            } @else {
+                div class="scroll" { table class="grid" {
+                    thead { tr {
+                        th { "Outcome" } th { "Host" } th { "Job" } th { "Owner" } th { "Errors" }
+                        th { "URLs" } th { "Seen" } th { "Diagnoses" }
+                    } }
+                    tbody {
+                        "\n"
+                        @for j in order.iter().take(JOB_TABLE_CAP) { (job(j)) }
+                    }
+                } }
+                @if r.jobs.len() > JOB_TABLE_CAP {
+                    p class="note" {
+                        (r.jobs.len() - JOB_TABLE_CAP)
+                        " more job(s) not listed here: jobs.csv and the JSON report list every job."
+                    }
+                }
+            }
+        }
+        "\n"
     }
-    o.push_str("</tbody></table></div>");
-    if r.jobs.len() > JOB_TABLE_CAP {
-        let _ = write!(
-            o,
-            "<p class=\"note\">{} more job(s) not listed here: jobs.csv and the JSON report list every job.</p>",
-            r.jobs.len() - JOB_TABLE_CAP
-        );
+}
+
+fn job(j: &JobRow) -> Markup {
+    let outcome = j.outcome.as_str();
+    html! {
+        tr {
+            td {
+                span class={ "badge b-" (outcome) } { (outcome.replace('_', " ")) }
+                @if let Some(state) = &j.state { div class="small" { (state) } }
+            }
+            td { (j.host) }
+            td { (j.name) div class="small mono" { (j.id.as_deref().unwrap_or("(no id)")) } }
+            td { (j.owner) }
+            td class="mono nowrap" { (error_counts(&j.errors)) }
+            td class="mono url" { (url_cell(&j.urls)) }
+            td class="small nowrap" { (seen_cell(&j.first_seen, &j.last_seen)) }
+            td { (diagnosis_links(&j.diagnoses)) }
+        }
+        "\n"
     }
-    o.push_str("</section>\n");
 }
 
 /// First and last time on two lines (one when they are the same).
-fn seen_cell(first: &When, last: &When) -> String {
+fn seen_cell(first: &When, last: &When) -> Markup {
     let (f, l) = (when(first), when(last));
-    if f.is_empty() || l.is_empty() || f == l {
-        escape(if f.is_empty() { &l } else { &f })
-    } else {
-        format!("{}<br>{}", escape(&f), escape(&l))
+    html! {
+        @if f.is_empty() || l.is_empty() || f == l {
+            (if f.is_empty() { &l } else { &f })
+        } @else {
+            (f) br; (l)
+        }
     }
 }
 
-fn url_cell(urls: &[String]) -> String {
+fn url_cell(urls: &[String]) -> Markup {
     const SHOWN: usize = 3;
-    let mut out = urls
-        .iter()
-        .take(SHOWN)
-        .map(|u| escape(u))
-        .collect::<Vec<_>>()
-        .join("<br>");
-    if urls.len() > SHOWN {
-        let _ = write!(
-            out,
-            "<br><span class=\"small\">+{} more</span>",
-            urls.len() - SHOWN
-        );
+    html! {
+        @for (i, u) in urls.iter().take(SHOWN).enumerate() { @if i > 0 { br; } (u) }
+        @if urls.len() > SHOWN {
+            br; span class="small" { "+" (urls.len() - SHOWN) " more" }
+        }
     }
-    out
 }
 
 fn update_failed(u: &crate::correlate::Update) -> bool {
@@ -1018,48 +1027,51 @@ fn update_failed(u: &crate::correlate::Update) -> bool {
     ) || !u.errors.is_empty()
 }
 
-fn updates(o: &mut String, r: &Report) {
+fn updates(r: &Report) -> Markup {
     let failed: Vec<_> = r.updates.iter().filter(|u| update_failed(u)).collect();
     if failed.is_empty() {
-        return;
+        return html! {};
     }
-    let _ = writeln!(
-        o,
-        "<section id=\"updates\"><h2>Updates with errors<span class=\"count\">{} of {} update(s)</span></h2>\n<table class=\"grid\"><thead><tr><th>Host</th><th>Update</th><th>Outcome</th><th>Errors</th><th>Seen</th><th>Diagnoses</th></tr></thead><tbody>",
-        failed.len(),
-        r.updates.len()
-    );
-    for u in failed {
-        let stage = serde_json::to_value(u.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"small nowrap\">{}</td><td>{}</td></tr>",
-            escape(&u.host),
-            escape(&u.title),
-            u.kb.as_ref()
-                .map(|kb| format!(" <span class=\"chip\">{}</span>", escape(kb)))
-                .unwrap_or_default(),
-            escape(&stage.replace('_', " ")),
-            u.errors
-                .iter()
-                .map(|(c, n)| format!("{c}&nbsp;×{n}"))
-                .collect::<Vec<_>>()
-                .join("<br>"),
-            seen_cell(&u.first_seen, &u.last_seen),
-            u.diagnoses
-                .iter()
-                .map(|id| format!("<a href=\"#{0}\">{0}</a>", escape(id)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+    html! {
+        section id="updates" {
+            h2 {
+                "Updates with errors"
+                span class="count" { (failed.len()) " of " (r.updates.len()) " update(s)" }
+            }
+            "\n"
+            table class="grid" {
+                thead { tr {
+                    th { "Host" } th { "Update" } th { "Outcome" } th { "Errors" } th { "Seen" }
+                    th { "Diagnoses" }
+                } }
+                tbody {
+                    "\n"
+                    @for u in failed {
+                        @let stage = serde_json::to_value(u.outcome)
+                            .ok()
+                            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                            .unwrap_or_default();
+                        tr {
+                            td { (u.host) }
+                            td {
+                                (u.title)
+                                @if let Some(kb) = &u.kb { " " span class="chip" { (kb) } }
+                            }
+                            td { (stage) }
+                            td class="mono" { (error_counts(&u.errors)) }
+                            td class="small nowrap" { (seen_cell(&u.first_seen, &u.last_seen)) }
+                            td { (diagnosis_links(&u.diagnoses)) }
+                        }
+                        "\n"
+                    }
+                }
+            }
+        }
+        "\n"
     }
-    o.push_str("</tbody></table></section>\n");
 }
 
-fn inputs(o: &mut String, r: &Report) {
+fn inputs(r: &Report) -> Markup {
     // Inputs read completely are counted, not listed (report.json lists every input): on a
     // large bundle their rows were most of the page.
     let ok = r.inputs.iter().filter(|i| i.status == Status::Ok).count();
@@ -1069,61 +1081,67 @@ fn inputs(o: &mut String, r: &Report) {
     }
     let kinds = kinds
         .iter()
-        .map(|(k, n)| format!("{n} {}", escape(k)))
+        .map(|(k, n)| format!("{n} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
     let problems: Vec<_> = r.inputs.iter().filter(|i| i.status != Status::Ok).collect();
-    let _ = writeln!(
-        o,
-        "<section id=\"inputs\"><h2>Inputs<span class=\"count\">{}</span></h2>\n<p class=\"note\">{ok} read completely, {} not fully read ({kinds}); every input is listed in report.json.</p>",
-        r.inputs.len(),
-        problems.len()
-    );
-    if !problems.is_empty() {
-        o.push_str("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>Status</th><th>Kind</th><th>Path</th><th>Host</th><th class=\"num\">Observations</th><th class=\"num\">Records / lines</th><th>Note</th></tr></thead><tbody>");
-    }
-    for i in problems {
-        let status = match i.status {
-            Status::Ok => "ok",
-            Status::Partial => "partial",
-            Status::Skipped => "skipped",
-        };
-        let _ = writeln!(
-            o,
-            "<tr><td><span class=\"badge b-{status}\">{status}</span></td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"small\">{}</td></tr>",
-            escape(&i.kind),
-            escape(&i.path),
-            escape(&i.host.replace(';', ", ")),
-            i.observations,
-            i.records,
-            escape(i.reason.as_deref().unwrap_or("")),
-        );
-    }
-    if r.inputs.iter().any(|i| i.status != Status::Ok) {
-        o.push_str("</tbody></table></div>\n");
-    }
-    if !r.warnings.is_empty() {
-        let _ = write!(
-            o,
-            "<h2 style=\"margin-top:20px\">Warnings<span class=\"count\">{}</span></h2><div class=\"panel\"><ul class=\"warn\">",
-            r.warnings.len()
-        );
-        for w in &r.warnings {
-            let at = match w.at {
-                Some(Locator::Record(n)) => format!(" record {n}"),
-                Some(Locator::Line(n)) => format!(":{n}"),
-                None => String::new(),
-            };
-            let _ = write!(
-                o,
-                "<li><span class=\"mono\">{}</span>: {}</li>",
-                escape(&format!("{}{at}", w.path)),
-                escape(&w.message)
-            );
+    html! {
+        section id="inputs" {
+            h2 { "Inputs" span class="count" { (r.inputs.len()) } }
+            "\n"
+            p class="note" {
+                (ok) " read completely, " (problems.len()) " not fully read (" (kinds)
+                "); every input is listed in report.json."
+            }
+            "\n"
+            @if !problems.is_empty() {
+                div class="scroll" { table class="grid" {
+                    thead { tr {
+                        th { "Status" } th { "Kind" } th { "Path" } th { "Host" }
+                        th class="num" { "Observations" } th class="num" { "Records / lines" }
+                        th { "Note" }
+                    } }
+                    tbody {
+                        @for i in &problems {
+                            @let status = match i.status {
+                                Status::Ok => "ok",
+                                Status::Partial => "partial",
+                                Status::Skipped => "skipped",
+                            };
+                            tr {
+                                td { span class={ "badge b-" (status) } { (status) } }
+                                td { (i.kind) }
+                                td class="mono" { (i.path) }
+                                td { (i.host.replace(';', ", ")) }
+                                td class="num" { (i.observations) }
+                                td class="num" { (i.records) }
+                                td class="small" { (i.reason.as_deref().unwrap_or("")) }
+                            }
+                            "\n"
+                        }
+                    }
+                } }
+                "\n"
+            }
+            @if !r.warnings.is_empty() {
+                h2 style="margin-top:20px" {
+                    "Warnings" span class="count" { (r.warnings.len()) }
+                }
+                div class="panel" { ul class="warn" {
+                    @for w in &r.warnings {
+                        @let at = match w.at {
+                            Some(Locator::Record(n)) => format!(" record {n}"),
+                            Some(Locator::Line(n)) => format!(":{n}"),
+                            None => String::new(),
+                        };
+                        li { span class="mono" { (w.path) (at) } ": " (w.message) }
+                    }
+                } }
+                "\n"
+            }
         }
-        o.push_str("</ul></div>\n");
+        "\n"
     }
-    o.push_str("</section>\n");
 }
 
 #[cfg(test)]
@@ -1131,17 +1149,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escape_covers_text_and_attributes() {
+    fn the_page_is_made_safe_after_maud_escaped_it() {
+        let page = html! { p title=(r#"<a href="x" onclick='y'>&</a>"#) { "<b>&" } };
         assert_eq!(
-            escape(r#"<a href="x" onclick='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+            page.into_string(),
+            r#"<p title="&lt;a href=&quot;x&quot; onclick='y'&gt;&amp;&lt;/a&gt;">&lt;b&gt;&amp;</p>"#
         );
-        assert_eq!(escape("bell\u{7}"), "bell\u{FFFD}");
-        assert_eq!(escape("a\u{202e}b\u{2066}"), "a\\u202eb\\u2066");
+        assert_eq!(
+            safe_text("bell\u{7}\r\ttab\n".into()),
+            "bell\u{FFFD}\u{FFFD}\ttab\n"
+        );
+        assert_eq!(safe_text("a\u{202e}b\u{2066}".into()), "a\\u202eb\\u2066");
+        assert_eq!(safe_text("Zürich 北京".into()), "Zürich 北京");
     }
 
     #[test]
     fn fix_steps_quote_commands() {
+        let step = |s: &str| super::step(s).into_string();
         assert_eq!(
             step("Run `sc config bits obj= LocalSystem` then <reboot>"),
             "Run <code class=\"cmd\" title=\"click to select\">sc config bits obj= LocalSystem</code> then &lt;reboot&gt;"
@@ -1160,5 +1184,21 @@ mod tests {
         );
         assert_eq!(step("Set the proxy"), "Set the proxy");
         assert_eq!(step("Check-in first"), "Check-in first");
+    }
+
+    #[test]
+    fn lists_are_capped_with_a_pointer_to_the_files() {
+        let items: Vec<String> = (0..60).map(|i| format!("h{i}")).collect();
+        let out = capped_list(items.iter().map(String::as_str), false, 8).into_string();
+        assert_eq!(
+            out.matches("<span class=\"chip\">").count(),
+            8 + DETAILS_CAP
+        );
+        assert!(out.contains("<summary>+52 more</summary>"), "{out}");
+        assert!(
+            out.contains(" +12 more (see the JSON or CSV report)"),
+            "{out}"
+        );
+        assert_eq!(capped_list([], true, 3).into_string(), "");
     }
 }

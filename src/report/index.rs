@@ -7,9 +7,11 @@
 //! `report.html`, relative to the index).
 
 use super::csv::cell;
-use super::html::escape;
+use super::html::safe_text;
 use super::Report;
 use crate::diagnose::Severity;
+use crate::term::escape;
+use maud::{html, PreEscaped, DOCTYPE};
 use serde::Serialize;
 
 /// One case of a batch.
@@ -105,7 +107,7 @@ pub fn text(rows: &[CaseRow]) -> String {
         let worst = r.worst_severity.map(|s| s.as_str()).unwrap_or("-");
         o.push_str(&format!(
             "{}: {}, {} host(s), {} job(s), {} failing, {} diagnosis(es), worst {}{}\n",
-            clean(&r.case),
+            escape(&r.case),
             r.status,
             r.hosts,
             r.jobs,
@@ -114,68 +116,72 @@ pub fn text(rows: &[CaseRow]) -> String {
             worst,
             r.top_root_cause
                 .as_deref()
-                .map(|t| format!(": {}", clean(t)))
+                .map(|t| format!(": {}", escape(t)))
                 .unwrap_or_default()
         ));
     }
     o
 }
 
-/// Text from an input made safe for a terminal: control characters (C0, C1) and bidi
-/// overrides become U+FFFD.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
+/// The index page's style sheet.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
+th{background:#f3f3f3}.critical,.error{color:#b00020}.warning{color:#8a5a00}";
 
 /// `index.html`: a self-contained page with one row per case, linking each case's report.
+/// Built like the report page: maud escapes every value, [`safe_text`] the control and bidi
+/// characters.
 pub fn html(rows: &[CaseRow]) -> String {
-    let mut o = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>bitsdoctor cases</title><style>\
-         body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
-         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
-         th{background:#f3f3f3}.critical,.error{color:#b00020}.warning{color:#8a5a00}\
-         </style></head><body>\n",
-    );
-    o.push_str(&format!(
-        "<h1>bitsdoctor: {} case(s)</h1>\n<table>\n<tr><th>case</th><th>status</th><th>hosts</th>\
-         <th>jobs</th><th>failing jobs</th><th>diagnoses</th><th>worst</th><th>top root cause</th></tr>\n",
-        rows.len()
-    ));
-    for r in rows {
-        let name = if r.report.is_empty() {
-            escape(&r.case)
-        } else {
-            format!(
-                "<a href=\"{}\">{}</a>",
-                escape(&link(&r.report)),
-                escape(&r.case)
-            )
-        };
-        let worst = r.worst_severity.map(|s| s.as_str()).unwrap_or("");
-        o.push_str(&format!(
-            "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"{worst}\">{worst}</td><td>{}</td></tr>\n",
-            r.status,
-            r.hosts,
-            r.jobs,
-            r.failing_jobs,
-            r.diagnoses,
-            escape(r.top_root_cause.as_deref().unwrap_or(""))
-        ));
-    }
-    o.push_str("</table>\n</body></html>\n");
-    o
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="Content-Security-Policy"
+                    content="default-src 'none'; style-src 'unsafe-inline'";
+                title { "bitsdoctor cases" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                "\n"
+                h1 { "bitsdoctor: " (rows.len()) " case(s)" }
+                "\n"
+                table {
+                    "\n"
+                    tr {
+                        th { "case" } th { "status" } th { "hosts" } th { "jobs" }
+                        th { "failing jobs" } th { "diagnoses" } th { "worst" }
+                        th { "top root cause" }
+                    }
+                    "\n"
+                    @for r in rows {
+                        @let worst = r.worst_severity.map(|s| s.as_str()).unwrap_or("");
+                        tr {
+                            td {
+                                @if r.report.is_empty() {
+                                    (r.case)
+                                } @else {
+                                    a href=(link(&r.report)) { (r.case) }
+                                }
+                            }
+                            td { (r.status) }
+                            td { (r.hosts) }
+                            td { (r.jobs) }
+                            td { (r.failing_jobs) }
+                            td { (r.diagnoses) }
+                            td class=(worst) { (worst) }
+                            td { (r.top_root_cause.as_deref().unwrap_or("")) }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+        }
+        "\n"
+    };
+    safe_text(page.into_string())
 }
 
 /// A relative link: every byte outside unreserved characters and `/` percent-encoded.
@@ -218,5 +224,11 @@ mod tests {
         let h = html(&rows);
         assert!(h.contains("href=\"CASE%201%20%3Cx%3E/report.html\""), "{h}");
         assert!(h.contains("CASE 1 &lt;x&gt;") && !h.contains("<b>"), "{h}");
+        assert!(h.contains("Content-Security-Policy"), "{h}");
+        let t = text(&[row("CASE\u{1b}[2J\u{202e}2")]);
+        assert!(
+            t.starts_with("bitsdoctor: 1 case(s)\nCASE\\x1b[2J\\u202e2: ok,"),
+            "{t}"
+        );
     }
 }
