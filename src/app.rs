@@ -805,6 +805,8 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config, cut: Option<u64>) -> Input
     }
     let lines = decoded.text.lines().count() as u64;
     let partial = !parsed.warnings.is_empty();
+    // One warning stands for all the lines not understood.
+    let not_understood = parsed.warnings.len() as u64 + parsed.unread_lines.saturating_sub(1);
     InputResult {
         row: InputRow {
             path: o.display.to_string(),
@@ -813,14 +815,11 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config, cut: Option<u64>) -> Input
             status: if partial { Status::Partial } else { Status::Ok },
             reason: partial.then(|| match kind {
                 Kind::Manifest => format!("{} capture(s) not collected", parsed.warnings.len()),
-                _ => format!(
-                    "{} line(s) or value(s) not understood",
-                    parsed.warnings.len()
-                ),
+                _ => format!("{not_understood} line(s) or value(s) not understood"),
             }),
             observations: parsed.observations.len() as u64,
             records: lines,
-            skipped_records: 0,
+            skipped_records: parsed.unread_lines,
             provider_records: BTreeMap::new(),
         },
         observations: parsed.observations,

@@ -213,3 +213,167 @@ fn sc_query_state_is_the_hosts_current_service_state() {
     assert_eq!(state["win32_exit_code"], 1067);
     assert_eq!(state["evidence"], "sc-query-stopped.txt:5");
 }
+
+/// `analyze --format json` of whole folders (host folders keep their own names).
+fn analyze_paths(paths: &[&Path]) -> Value {
+    let out = Command::cargo_bin("bitsdoctor")
+        .unwrap()
+        .arg("analyze")
+        .args(paths)
+        .args(["--text-host", "HOST1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const TEXT_KINDS: [&str; 6] = ["bitsadmin", "powershell", "sc", "reg", "netsh", "wulog"];
+
+/// Every real-shaped capture (samples/, tests/captures/, the shared corpus's text files) has
+/// no line that is not understood: banners, prompts, blank lines, headers, transcripts, help
+/// and acknowledgements are all part of a capture. The only `partial` ones are partial for a
+/// reason of their own.
+#[test]
+fn real_captures_have_no_line_not_understood() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = vec![root.join("samples"), root.join("tests/captures")];
+    match std::env::var_os("BITSDOCTOR_CORPUS") {
+        Some(c) => paths.push(Path::new(&c).join("text")),
+        None => eprintln!("BITSDOCTOR_CORPUS is not set: the corpus's text files are not checked"),
+    }
+    let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let r = analyze_paths(&paths);
+    let mut partial = Vec::new();
+    let mut seen = 0;
+    for row in r["inputs"].as_array().unwrap() {
+        if !TEXT_KINDS.contains(&row["kind"].as_str().unwrap()) {
+            continue;
+        }
+        seen += 1;
+        assert_eq!(row["skipped_records"], 0, "{row:#}");
+        if row["status"] != "ok" {
+            let path = row["path"].as_str().unwrap();
+            partial.push(
+                Path::new(path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    assert!(seen >= 60, "{seen} text captures");
+    let warnings = r["warnings"].to_string();
+    assert!(!warnings.contains("not understood"), "{warnings}");
+    partial.sort();
+    // The cp850 guess is named (legacy decodings are `partial`), a cut value could not be
+    // completed, the transcription's GUID is blurred.
+    let mut expected = vec!["netsh-fr-cp850.txt", "ps-tables-cut.txt"];
+    if std::env::var_os("BITSDOCTOR_CORPUS").is_some() {
+        expected.push("bitsadmin.png.TRANSCRIPTION.txt");
+    }
+    expected.sort();
+    assert_eq!(partial, expected);
+}
+
+/// A capture of each kind with garbage after it keeps everything it read, and is `partial`
+/// with the count of lines not understood.
+#[test]
+fn a_capture_followed_by_garbage_keeps_what_it_read_and_is_partial() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = [
+        "samples/WS-FIN-01/bitsadmin.txt",
+        "samples/WS-FIN-01/sc-qc-bits.txt",
+        "samples/WS-FIN-01/sc-qfailure-bits.txt",
+        "samples/SRV-FILE-02/reg-query-bits.txt",
+        "samples/WS-FIN-01/bits-policy.reg",
+        "samples/WS-FIN-01/winhttp-proxy.txt",
+        "tests/captures/WindowsUpdate-legacy.log",
+        "tests/captures/WindowsUpdate-etl.log",
+        "tests/captures/ps-tables-cut.txt",
+        "tests/captures/netsh-ja.txt",
+        "tests/captures/bitsadmin-transfer.txt",
+    ];
+    let garbage =
+        "\r\n\u{1}q7#@ garbage line\r\n%$ \u{7f} more garbage, with a job in it\r\nKEY: value\r\n";
+    let clean = tempfile::tempdir().unwrap();
+    let dirty = tempfile::tempdir().unwrap();
+    for (i, s) in sources.iter().enumerate() {
+        let bytes = std::fs::read(root.join(s)).unwrap();
+        let name = format!(
+            "{i:02}-{}",
+            Path::new(s).file_name().unwrap().to_string_lossy()
+        );
+        std::fs::write(clean.path().join(&name), &bytes).unwrap();
+        let mut bytes = bytes;
+        if bytes.starts_with(&[0xFF, 0xFE]) {
+            bytes.extend(garbage.encode_utf16().flat_map(u16::to_le_bytes));
+        } else {
+            bytes.extend(garbage.as_bytes());
+        }
+        std::fs::write(dirty.path().join(&name), &bytes).unwrap();
+    }
+    let rows = |r: &Value| -> Vec<Value> {
+        let mut rows = r["inputs"].as_array().unwrap().clone();
+        rows.sort_by_key(|row| {
+            let p = row["path"].as_str().unwrap();
+            Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        });
+        rows
+    };
+    let (a, b) = (
+        analyze_paths(&[clean.path()]),
+        analyze_paths(&[dirty.path()]),
+    );
+    let (ra, rb) = (rows(&a), rows(&b));
+    assert_eq!(ra.len(), sources.len());
+    for (ca, cb) in ra.iter().zip(&rb) {
+        assert_eq!(ca["kind"], cb["kind"], "{cb:#}");
+        assert_eq!(ca["observations"], cb["observations"], "{cb:#}");
+        assert!(ca["observations"].as_u64().unwrap() > 0, "{ca:#}");
+        assert_eq!(ca["skipped_records"], 0, "{ca:#}");
+        assert_eq!(cb["status"], "partial", "{cb:#}");
+        assert_eq!(cb["skipped_records"], 3, "{cb:#}");
+        let reason = cb["reason"].as_str().unwrap();
+        let before: u64 = match ca["reason"].as_str() {
+            Some(r) => r.split(' ').next().unwrap().parse().unwrap(),
+            None => 0,
+        };
+        assert_eq!(
+            reason,
+            format!("{} line(s) or value(s) not understood", before + 3)
+        );
+    }
+    // The jobs, hosts and findings are the same (paths aside).
+    let same = |key: &str| {
+        let x = a[key]
+            .to_string()
+            .replace(&*clean.path().to_string_lossy(), "DIR");
+        let y = b[key]
+            .to_string()
+            .replace(&*dirty.path().to_string_lossy(), "DIR");
+        assert_eq!(x, y, "{key}");
+    };
+    same("jobs");
+    same("hosts");
+    same("diagnoses");
+    let said = b["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| {
+            w["message"].as_str().unwrap().ends_with(
+                "3 line(s) not understood and not read, the first: `\u{1}q7#@ garbage line`",
+            )
+        })
+        .count();
+    assert_eq!(said, sources.len(), "{:#}", b["warnings"]);
+}

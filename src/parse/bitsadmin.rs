@@ -21,7 +21,7 @@ use nom::combinator::{map, map_opt, map_res, opt, recognize, rest};
 use nom::sequence::{preceded, separated_pair};
 use nom::{IResult, Parser};
 
-use super::{Parsed, Source};
+use super::{is_console_noise, NotUnderstood, Parsed, Source};
 use crate::model::{Evidence, Fact, Guid, HResult, JobSnapshot, Locator, Observation, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
@@ -461,6 +461,42 @@ fn classify(line: &str) -> Class {
     }
 }
 
+/// A line bitsadmin prints to acknowledge a command that changes jobs (`/create`, `/reset`,
+/// `/addfile`, `/resume` ...): `Created job {GUID}.`, `{GUID} canceled.`, `2 out of 2 jobs
+/// canceled.`, `Job resumed.`, `Added URL -> FILE to job.`. They give nothing to read.
+fn is_acknowledgement(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    if lower.starts_with("created job {") {
+        return true;
+    }
+    if let Ok((rest, _)) = guid_braced(t) {
+        // `{GUID} canceled.`: one word and a full stop.
+        let rest = rest.trim();
+        return rest.ends_with('.') && !rest.contains(' ') && rest.len() > 1;
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    match words.as_slice() {
+        [n, "out", "of", m, "jobs", last] => {
+            n.parse::<u64>().is_ok() && m.parse::<u64>().is_ok() && last.ends_with('.')
+        }
+        ["Job", last] => last.ends_with('.'),
+        ["Added", .., "to", "job."] => true,
+        _ => false,
+    }
+}
+
+/// A bitsadmin command line shown without a prompt (`bitsadmin /list /allusers /verbose`).
+fn is_command(t: &str) -> bool {
+    let w = t.split_whitespace().next().unwrap_or("");
+    w.eq_ignore_ascii_case("bitsadmin") || w.eq_ignore_ascii_case("bitsadmin.exe")
+}
+
+/// The first line of bitsadmin's help screen (`/?`, or a command it could not read).
+fn is_help_start(t: &str) -> bool {
+    t.get(..16)
+        .is_some_and(|h| h.eq_ignore_ascii_case("USAGE: BITSADMIN"))
+}
+
 /// A job block being read.
 #[derive(Default)]
 struct Block {
@@ -471,19 +507,38 @@ struct Block {
     error_only: bool,
 }
 
-/// Parse bitsadmin output. Never fails; unreadable values inside a job block become warnings.
+/// Parse bitsadmin output. Never fails; unreadable values inside a job block become warnings,
+/// and lines that are neither bitsadmin output nor console text are counted as not understood.
 pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut out = Parsed::default();
     let mut it = lines(text).map(|(n, l)| (n, l, classify(l))).peekable();
     let mut block: Option<Block> = None;
     let mut monitor = false;
     let mut command_guid: Option<Guid> = None;
+    let mut unread = NotUnderstood::default();
+    // Inside the help screen: its lines are read as help until the next prompt or banner.
+    let mut help = false;
 
     let mut after_blank = false;
 
     while let Some((n, line, class)) = it.next() {
         if class == Class::Blank {
             after_blank = true;
+            continue;
+        }
+        if !matches!(class, Class::Other | Class::Label) {
+            unread.start();
+        }
+        if help {
+            if matches!(class, Class::Prompt | Class::Banner) {
+                help = false;
+            } else {
+                continue;
+            }
+        }
+        if block.is_none() && is_help_start(line.trim()) {
+            unread.start();
+            help = true;
             continue;
         }
         let was_blank = std::mem::replace(&mut after_blank, false);
@@ -524,12 +579,12 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             }
         }
         if class == Class::Summary {
-            if monitor {
+            if monitor || is_acknowledgement(line.trim()) {
                 continue;
             }
             let mut logical = Cow::Borrowed(line);
             let mut prev_len = width(line);
-            let mut joined = 0;
+            let mut joined = Vec::new();
             loop {
                 if let Ok((_, snap)) = summary_line(&logical) {
                     let fact = Fact::JobSnapshot(Box::new(snap));
@@ -539,13 +594,19 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 }
                 // A summary line wrapped by the console: try joining the next line once or twice.
                 match it.peek() {
-                    Some(&(_, next, Class::Other)) if joined < 2 => {
+                    Some(&(m, next, Class::Other)) if joined.len() < 2 => {
                         logical = Cow::Owned(join(&logical, prev_len, next));
                         prev_len = width(next);
                         it.next();
-                        joined += 1;
+                        joined.push((m, next));
                     }
-                    _ => break,
+                    _ => {
+                        unread.line(n, line);
+                        for (m, next) in joined {
+                            unread.line(m, next);
+                        }
+                        break;
+                    }
                 }
             }
             continue;
@@ -563,6 +624,12 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                     command_guid = Some(g);
                 }
             }
+            let t = line.trim();
+            if class == Class::Prompt || is_acknowledgement(t) || is_command(t) {
+                unread.start();
+            } else if !is_console_noise(t) {
+                unread.line(n, line);
+            }
             continue;
         }
         if class == Class::Label && block.is_none() {
@@ -577,7 +644,9 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                     },
                     ..Block::default()
                 });
+                unread.start();
             } else {
+                unread.line(n, line);
                 continue;
             }
         }
@@ -613,6 +682,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     if let Some(b) = block.take() {
         finish(b, src, &mut out);
     }
+    unread.report("bitsadmin", src, &mut out);
     out
 }
 
@@ -1273,5 +1343,73 @@ ERROR CONTEXT: 0x00000005 - The error occurred while the remote file was being p
             }]
         );
         assert!(p.warnings.is_empty());
+    }
+
+    const GARBAGE: &str =
+        "\n\u{1}\u{7f}x9!kq garbage\n\u{fffd}\u{fffd}more garbage\nWEIRD: thing\n";
+
+    #[test]
+    fn a_job_followed_by_garbage_keeps_the_job_and_counts_the_lines() {
+        let clean = parse(DOC, &SRC);
+        let p = parse(&format!("{DOC}{GARBAGE}"), &SRC);
+        assert_eq!(p.observations, clean.observations);
+        assert_eq!(p.unread_lines, 3);
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert_eq!(p.warnings[0].at, Some(Locator::Line(18)));
+        assert!(p.warnings[0].message.contains("3 line(s) not understood"));
+        // A summary line that does not read as one is counted too.
+        let p = parse(
+            "{6AF46E48-41D3-453F-B7AF-A694BBC823F7} job1 SUSPENDED 0 / 0 0 / 0\n{6AF46E48-41D3-453F-B7AF-A694BBC823F7} ???\n",
+            &SRC,
+        );
+        assert_eq!((snaps(&p).len(), p.unread_lines), (1, 1));
+    }
+
+    #[test]
+    fn console_text_around_a_capture_is_understood() {
+        let text = format!(
+            "Here is what the server shows:
+**********************
+Windows PowerShell transcript start
+Start time: 20240301093000
+Username: CONTOSO\\admin
+Machine: WS01 (Microsoft Windows NT 10.0.19045.0)
+**********************
+Transcript started, output file is C:\\t\\x.txt
+PS C:\\> bitsadmin /create myjob
+
+BITSADMIN version 3.0
+BITS administration utility.
+(C) Copyright Microsoft Corp.
+
+Created job {{C775D194-090F-431F-B5FB-8334D00D1CB6}}.
+PS C:\\> bitsadmin /reset
+{{DC61A20C-44AB-4768-B175-8000D02545B9}} canceled.
+2 out of 2 jobs canceled.
+bitsadmin /resume myjob
+Job resumed.
+Added https://srv/a.zip -> C:\\a.zip to job.
+PS C:\\> bitsadmin /info myjob /verbose
+
+{DOC}
+PS C:\\> bitsadmin /?
+
+USAGE: BITSADMIN [/RAWRETURN] [/WRAP | /NOWRAP] command
+The following commands are available:
+
+/LIST    [/ALLUSERS] [/VERBOSE]     List the jobs
+/INFO <job> [/VERBOSE]                   Displays information about the job
+**********************
+Windows PowerShell transcript end
+End time: 20240301093010
+**********************
+"
+        );
+        let p = parse(&text, &SRC);
+        assert_eq!(p.unread_lines, 0, "{:?}", p.warnings);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        assert_eq!(snaps(&p).len(), 1);
+        // Never sliced inside a character (found by the proptest in tests/text_corpus.rs).
+        assert!(!is_help_start("¤𐹠@Ýj~\u{fffd}𝋈🕴.|"));
     }
 }

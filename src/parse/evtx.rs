@@ -292,6 +292,7 @@ fn read_chunk(
                 at: None,
                 message,
             }],
+            unread_lines: 0,
         },
         lost_chunks: 1,
         ..EvtxOutcome::default()

@@ -17,7 +17,7 @@
 //! `(aucun)`, `(なし)`, `(无)`) means empty.
 
 use super::bitsadmin::{is_prompt, lines, observation};
-use super::{Parsed, Source};
+use super::{is_console_noise, NotUnderstood, Parsed, Source};
 use crate::model::{Fact, Locator, When};
 
 /// Header lines seen in published output.
@@ -112,17 +112,19 @@ fn finish(b: Block, src: &Source, out: &mut Parsed) {
         .push(observation(src, b.line, When::Unknown, fact));
 }
 
-/// Parse `netsh winhttp show proxy` output. Never fails; unknown lines inside the settings
-/// block become warnings.
+/// Parse `netsh winhttp show proxy` output. Never fails; lines that are neither netsh output
+/// nor console text are counted as not understood (one warning names the first).
 pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut out = Parsed::default();
     let mut block: Option<Block> = None;
+    let mut unread = NotUnderstood::default();
     for (n, line) in lines(text) {
         let t = line.trim();
         if t.is_empty() {
             continue;
         }
         if header(t).is_some() {
+            unread.start();
             if let Some(b) = block.take() {
                 finish(b, src, &mut out);
             }
@@ -136,12 +138,18 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             continue;
         }
         if is_prompt(t) {
+            unread.start();
             if let Some(b) = block.take() {
                 finish(b, src, &mut out);
             }
             continue;
         }
-        let Some(b) = block.as_mut() else { continue };
+        let Some(b) = block.as_mut() else {
+            if !is_console_noise(t) {
+                unread.line(n, line);
+            }
+            continue;
+        };
         match labelled(t) {
             Some((label, v)) if PROXY_LABELS.contains(&label) => {
                 b.proxy = none_or(v);
@@ -163,19 +171,14 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             // The one sentence of direct access (`Direct access (no proxy server).`,
             // `直接アクセス (プロキシ サーバーなし)。` ...): no label, nothing else in the block.
             None if b.labels == 0 && !b.direct => b.direct = true,
-            _ => out.warn(
-                src,
-                Some(Locator::Line(n)),
-                format!(
-                    "netsh: unexpected line in the WinHTTP proxy settings `{}`",
-                    t.chars().take(100).collect::<String>()
-                ),
-            ),
+            _ if is_console_noise(t) => {}
+            _ => unread.line(n, line),
         }
     }
     if let Some(b) = block.take() {
         finish(b, src, &mut out);
     }
+    unread.report("netsh", src, &mut out);
     out
 }
 
@@ -332,6 +335,23 @@ mod tests {
     #[test]
     fn nothing_outside_a_block() {
         let p = parse("Proxy Server(s) :  x\n", &SRC);
-        assert!(p.observations.is_empty() && p.warnings.is_empty());
+        assert!(p.observations.is_empty());
+        assert_eq!(p.unread_lines, 1);
+    }
+
+    #[test]
+    fn settings_followed_by_garbage_keep_the_proxy_and_count_the_lines() {
+        let text = "Current WinHTTP proxy settings:\n\n    Direct access (no proxy server).\n\n";
+        let clean = parse(text, &SRC);
+        let p = parse(&format!("{text}\u{1b}[2J junk\njunk two\n"), &SRC);
+        assert_eq!(p.observations, clean.observations);
+        assert_eq!((p.unread_lines, p.warnings.len()), (2, 1));
+        assert_eq!(p.warnings[0].at, Some(Locator::Line(5)));
+        // A prompt and a header above the paste are not counted.
+        let p = parse(
+            &format!("Proxy of WS01, as asked:\nC:\\Windows\\system32>netsh winhttp show proxy\n\n{text}"),
+            &SRC,
+        );
+        assert_eq!((p.unread_lines, p.warnings.len()), (0, 0));
     }
 }

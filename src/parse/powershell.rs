@@ -19,7 +19,7 @@ use nom::combinator::rest;
 use nom::{IResult, Parser};
 
 use super::bitsadmin::{lines, local_time, norm_state, observation};
-use super::{Parsed, Source};
+use super::{is_console_noise, NotUnderstood, Parsed, Source};
 use crate::model::{Fact, Guid, HResult, JobSnapshot, Locator, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
@@ -118,6 +118,9 @@ struct Record {
     line: u32,
     snap: JobSnapshot,
     is_job: bool,
+    /// The lines it takes, and its first (shown when it is not a job's record).
+    lines: u64,
+    first: String,
 }
 
 /// Apply one `Name : value` pair. Returns false when the value is unreadable.
@@ -184,10 +187,13 @@ fn set(r: &mut Record, name: &str, v: &str) -> bool {
     true
 }
 
-fn finish(r: Record, src: &Source, out: &mut Parsed) {
+fn finish(r: Record, src: &Source, out: &mut Parsed, unread: &mut NotUnderstood) {
     if !r.is_job {
+        // `Name : value` lines that are not a BitsJob's properties.
+        unread.lines(r.line, &r.first, r.lines);
         return;
     }
+    unread.start();
     let s = r.snap;
     let time = s.modification_time;
     let error = s.error_code.map(|hr| Fact::TransferError {
@@ -533,11 +539,12 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut table: Option<Table> = None;
     let mut tables: Vec<Table> = Vec::new();
     let mut width: Option<usize> = None;
+    let mut unread = NotUnderstood::default();
 
     while let Some((n, line)) = it.next() {
         if line.trim().is_empty() {
             if let Some(r) = rec.take() {
-                finish(r, src, &mut out);
+                finish(r, src, &mut out, &mut unread);
             }
             tables.extend(table.take());
             continue;
@@ -549,6 +556,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
         let t = line.trim_start();
         if rec.is_none() && table_header(line, it.peek().map(|x| x.1)) {
             if let Some(&(_, dashes)) = it.peek() {
+                unread.start();
                 table = Some(Table {
                     line: n,
                     header: line,
@@ -560,21 +568,30 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 continue;
             }
         }
-        if t.starts_with("Start-BitsTransfer :")
-            || t.starts_with("Get-BitsTransfer :")
-            || t.starts_with("Resume-BitsTransfer :")
-            || t.starts_with("Complete-BitsTransfer :")
-        {
-            // An error record; its HRESULT may be on a wrapped line further down.
+        if error_record(t).is_some() {
+            // An error record; its HRESULT may be on a wrapped line further down. Its other
+            // lines (`At line:1 char:1`, `+ CategoryInfo ...`) run to the next blank line.
+            unread.start();
             let mut msg = Cow::Borrowed(t);
             while let Some(&(_, next)) = it.peek() {
-                if next.trim().is_empty() || exception_hresult(&msg).is_ok() {
+                if next.trim().is_empty() {
                     break;
                 }
-                msg = Cow::Owned(format!("{} {}", msg.trim_end(), next.trim()));
+                if exception_hresult(&msg).is_err() {
+                    msg = Cow::Owned(format!("{} {}", msg.trim_end(), next.trim()));
+                }
                 it.next();
             }
-            if let Ok((_, hr)) = exception_hresult(&msg) {
+            let bits = error_record(t).is_some_and(|c| {
+                matches!(
+                    c,
+                    "Start-BitsTransfer"
+                        | "Get-BitsTransfer"
+                        | "Resume-BitsTransfer"
+                        | "Complete-BitsTransfer"
+                )
+            });
+            if let (true, Ok((_, hr))) = (bits, exception_hresult(&msg)) {
                 let fact = Fact::TransferError {
                     job: None,
                     title: String::new(),
@@ -588,6 +605,9 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             }
             continue;
         }
+        if rec.is_none() && is_console_noise(t) {
+            continue;
+        }
         let Ok((_, (name, first))) = field(line) else {
             if rec.is_some() {
                 out.warn(
@@ -598,11 +618,14 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                         t.chars().take(100).collect::<String>()
                     ),
                 );
+            } else {
+                unread.line(n, line);
             }
             continue;
         };
         // Continuation lines are indented to the value column.
         let mut value = Cow::Borrowed(first);
+        let mut lines = 1;
         let mut prev_len = line.chars().count();
         while let Some(&(_, next)) = it.peek() {
             if !next.starts_with(' ') || next.trim().is_empty() {
@@ -618,11 +641,14 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             };
             prev_len = next.chars().count();
             it.next();
+            lines += 1;
         }
         let r = rec.get_or_insert_with(|| Record {
             line: n,
+            first: t.chars().take(100).collect(),
             ..Record::default()
         });
+        r.lines += lines;
         if !set(r, name, value.trim()) {
             out.warn(
                 src,
@@ -632,11 +658,25 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
         }
     }
     if let Some(r) = rec.take() {
-        finish(r, src, &mut out);
+        finish(r, src, &mut out, &mut unread);
     }
     tables.extend(table.take());
     finish_tables(tables, src, &mut out);
+    unread.report("powershell", src, &mut out);
     out
+}
+
+/// The cmdlet of a PowerShell error record's first line: `Start-BitsTransfer : message`
+/// (Windows PowerShell) or `Start-BitsTransfer: message` (PowerShell 7).
+fn error_record(t: &str) -> Option<&str> {
+    let (cmdlet, _) = t.split_once(':')?;
+    let cmdlet = cmdlet.trim_end();
+    let (verb, noun) = cmdlet.split_once('-')?;
+    let word = |w: &str| {
+        w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && w.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    (word(verb) && word(noun)).then_some(cmdlet)
 }
 
 #[cfg(test)]
@@ -874,5 +914,64 @@ CONTOSO\\svc-inv     Normal
         assert_eq!(p.warnings.len(), 1);
         assert_eq!(p.warnings[0].at, Some(Locator::Line(2)));
         assert_eq!(p.observations.len(), 1);
+    }
+
+    #[test]
+    fn a_record_followed_by_garbage_keeps_it_and_counts_the_lines() {
+        let clean = parse(FL, &SRC);
+        let p = parse(
+            &format!("{FL}\n\u{1}@@ garbage\nCity : Paris\nCountry : France\n"),
+            &SRC,
+        );
+        assert_eq!(p.observations, clean.observations);
+        // The garbage line, then a record of properties no BitsJob has (two lines).
+        assert_eq!(
+            (p.unread_lines, p.warnings.len()),
+            (3, 1),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn transcripts_prompts_and_error_records_are_understood() {
+        let text = format!(
+            "**********************
+Windows PowerShell transcript start
+Start time: 20240301093000
+Username: CONTOSO\\admin
+PSVersion: 5.1.19041.3803
+**********************
+PS C:\\> Start-BitsTransfer -Source http://srv/x.zip -Destination C:\\x.zip
+Start-BitsTransfer : The server name or address could not be resolved (Exception from
+HRESULT: 0x80072EE7)
+At line:1 char:1
++ Start-BitsTransfer -Source http://srv/x.zip -Destination C:\\x.zip
++ ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+    + CategoryInfo          : InvalidOperation: (:) [Start-BitsTransfer], COMException
+    + FullyQualifiedErrorId : StartBitsTransferCOMException
+
+PS C:\\> Get-Service BITSX
+Get-Service : Cannot find any service with service name 'BITSX'.
+At line:1 char:1
+
+PS C:\\> Get-BitsTransfer -AllUsers | Format-List *
+{FL}
+**********************
+Windows PowerShell transcript end
+End time: 20240301093010
+**********************
+"
+        );
+        let p = parse(&text, &SRC);
+        assert_eq!(p.unread_lines, 0, "{:?}", p.warnings);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        assert!(p.observations.iter().any(|o| matches!(
+            o.fact,
+            Fact::TransferError {
+                hr: HResult(0x8007_2EE7),
+                ..
+            }
+        )));
     }
 }

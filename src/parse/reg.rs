@@ -23,7 +23,7 @@ use nom::sequence::{delimited, preceded, terminated};
 use nom::{IResult, Parser};
 
 use super::bitsadmin::{lines, observation};
-use super::{Parsed, Source};
+use super::{is_console_noise, NotUnderstood, Parsed, Source};
 use crate::model::{ConfigSource, Fact, Locator, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
@@ -348,6 +348,8 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut export = false;
     let mut params_key: Option<u32> = None;
     let mut params_values = 0usize;
+    let mut unread = NotUnderstood::default();
+    let mut key_seen = false;
 
     while let Some((n, line)) = it.next() {
         let line = line.trim_start_matches('\u{FEFF}');
@@ -370,16 +372,21 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 classify_key(path)
             };
             note_key(key, n, &mut params_key);
+            key_seen = true;
+            unread.start();
             continue;
         }
         if line.starts_with("HKEY_") || line.starts_with("HKLM\\") {
             key = classify_key(line);
             note_key(key, n, &mut params_key);
+            key_seen = true;
+            unread.start();
             continue;
         }
         if line.trim() == "REGEDIT4" {
             ansi = true;
             export = true;
+            unread.start();
             continue;
         }
         if line.starts_with('"') || line.starts_with('@') {
@@ -437,8 +444,26 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                     ),
                 ),
             }
+            continue;
+        }
+        // What is left: the export's header, the values of keys bitsdoctor does not read,
+        // comments in a .reg file, reg's own messages (`ERROR: The system was unable to find
+        // the specified registry key or value.`, `End of search: 2 match(es) found.`), console
+        // text; anything else is not understood.
+        let t = line.trim();
+        if t == "Windows Registry Editor Version 5.00" {
+            unread.start();
+        } else if !(t.is_empty()
+            || (key_seen && line.starts_with("    "))
+            || t.starts_with(';')
+            || t.starts_with("ERROR:")
+            || t.starts_with("End of search:")
+            || is_console_noise(t))
+        {
+            unread.line(n, line);
         }
     }
+    unread.report("reg", src, &mut out);
     let has_dll = out
         .observations
         .iter()
@@ -639,5 +664,37 @@ HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Parameters\r\n   
         assert_eq!(p.observations[1].evidence.at, Locator::Line(6));
         assert_eq!(p.warnings.len(), 1);
         assert_eq!(p.warnings[0].at, Some(Locator::Line(11)));
+    }
+
+    #[test]
+    fn keys_followed_by_garbage_keep_their_values_and_count_the_lines() {
+        let query = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\r\n    Start    REG_DWORD    0x2\r\n\r\n";
+        let clean = parse(query, &SRC);
+        let p = parse(&format!("{query}garbage\r\n\u{7f}more\r\n"), &SRC);
+        assert_eq!(p.observations, clean.observations);
+        assert_eq!((p.unread_lines, p.warnings.len()), (2, 1));
+        assert_eq!(p.warnings[0].at, Some(Locator::Line(5)));
+    }
+
+    #[test]
+    fn comments_messages_and_other_keys_are_understood() {
+        let text = "C:\\>reg query HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\BITS
+ERROR: The system was unable to find the specified registry key or value.
+
+C:\\>reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\BITS /s /f Start
+
+HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS
+    Start    REG_DWORD    0x2
+
+HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS\\Performance
+    Library    REG_SZ    bitsperf.dll
+End of search: 2 match(es) found.
+";
+        let p = parse(text, &SRC);
+        assert_eq!(p.unread_lines, 0, "{:?}", p.warnings);
+        let export = "Windows Registry Editor Version 5.00\r\n\r\n; exported on WS01\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\BITS]\r\n\"Start\"=dword:00000002\r\n";
+        let p = parse(export, &SRC);
+        assert_eq!(p.unread_lines, 0, "{:?}", p.warnings);
+        assert_eq!(facts(&p), [f("config", "Start", "2")]);
     }
 }

@@ -16,7 +16,7 @@ use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser};
 
 use super::bitsadmin::{is_prompt, lines, observation};
-use super::{Parsed, Source};
+use super::{is_console_noise, NotUnderstood, Parsed, Source};
 use crate::model::{ConfigSource, Fact, HResult, Locator, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
@@ -307,11 +307,19 @@ fn echoed_service(line: &str) -> Option<&str> {
     words.next()
 }
 
-/// Parse `sc` output. Never fails; unreadable fields of a BITS block become warnings.
+/// Parse `sc` output. Never fails; unreadable fields of a BITS block become warnings, and lines
+/// that are neither sc output nor console text are counted as not understood.
 pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut out = Parsed::default();
     let mut svc: Option<Service> = None;
     let mut echoed: Option<&str> = None;
+    let mut unread = NotUnderstood::default();
+    // After `[SC] ... FAILED nnnn:` sc prints the system's message for the error; after a
+    // service block, sections bitsdoctor does not read (`qtriggerinfo`) are indented; sc's
+    // help screen starts with `DESCRIPTION:` or `USAGE:`.
+    let mut message = false;
+    let mut seen_service = false;
+    let mut help = false;
 
     for (n, line) in lines(text) {
         let t = line.trim();
@@ -322,6 +330,8 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             continue;
         }
         if let Ok((_, (op, code))) = sc_status(t) {
+            unread.start();
+            (message, help) = (code.is_some(), false);
             if let Some(s) = svc.take() {
                 s.finish(src, &mut out);
             }
@@ -349,17 +359,31 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             continue;
         }
         if is_prompt(t) || t.starts_with("sc ") || t.starts_with("sc.exe ") {
+            unread.start();
+            (message, help) = (false, false);
             echoed = echoed_service(t);
             continue;
         }
         if let Some(name) = t.strip_prefix("SERVICE_NAME:") {
+            unread.start();
+            (message, help, seen_service) = (false, false, true);
             if let Some(s) = svc.take() {
                 s.finish(src, &mut out);
             }
             svc = Some(Service::new(name, n));
             continue;
         }
-        let Some(s) = svc.as_mut() else { continue };
+        let Some(s) = svc.as_mut() else {
+            help |= t.starts_with("DESCRIPTION:") || t.starts_with("USAGE:");
+            let understood = message
+                || help
+                || (seen_service && line.starts_with([' ', '\t']))
+                || is_console_noise(t);
+            if !understood {
+                unread.line(n, line);
+            }
+            continue;
+        };
         // Unindented fields of some sc commands.
         let parsed = if !line.starts_with([' ', '\t']) {
             t.split_once(':')
@@ -396,11 +420,14 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                     t.chars().take(100).collect::<String>()
                 ),
             );
+        } else if !ok {
+            unread.line(n, line);
         }
     }
     if let Some(s) = svc.take() {
         s.finish(src, &mut out);
     }
+    unread.report("sc", src, &mut out);
     out
 }
 
@@ -619,5 +646,42 @@ SERVICE_NAME: wuauserv
         let p = parse(text, &SRC);
         assert_eq!(p.warnings.len(), 2);
         assert_eq!(p.warnings[0].at, Some(Locator::Line(3)));
+    }
+
+    #[test]
+    fn a_block_followed_by_garbage_keeps_it_and_counts_the_lines() {
+        let block = "[SC] QueryServiceConfig SUCCESS\n\nSERVICE_NAME: bits\n        TYPE               : 20  WIN32_SHARE_PROCESS\n        START_TYPE         : 3   DEMAND_START\n";
+        let clean = parse(block, &SRC);
+        let p = parse(&format!("{block}\n\u{1}zz garbage\nmore garbage\n"), &SRC);
+        assert_eq!(p.observations, clean.observations);
+        assert_eq!((p.unread_lines, p.warnings.len()), (2, 1));
+        assert_eq!(p.warnings[0].at, Some(Locator::Line(7)));
+    }
+
+    #[test]
+    fn error_messages_help_and_other_sections_are_understood() {
+        let text = "C:\\>sc start bits
+[SC] StartService FAILED 1058:
+
+The service cannot be started, either because it is disabled or because it has no enabled
+devices associated with it.
+
+C:\\>sc qtriggerinfo bits
+[SC] QueryServiceConfig2 SUCCESS
+
+SERVICE_NAME: bits
+
+        START SERVICE
+          NETWORK EVENT              : bc90d167-9470-4139-a9ba-be0bbbf5b74d [RPC INTERFACE EVENT]
+
+C:\\>sc qc
+DESCRIPTION:
+        Queries the configuration information for a service.
+USAGE:
+        sc <server> qc [service name] <bufferSize>
+";
+        let p = parse(text, &SRC);
+        assert_eq!(p.unread_lines, 0, "{:?}", p.warnings);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     }
 }

@@ -31,7 +31,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::bitsadmin::{guid_braced, lines, observation};
-use super::{Parsed, Source};
+use super::{is_console_noise, NotUnderstood, Parsed, Source};
 use crate::model::{Fact, Guid, HResult, UpdateStage, When};
 
 type Res<'a, T> = IResult<&'a str, T>;
@@ -261,7 +261,16 @@ fn split_line(line: &str) -> (When, &str) {
     }
 }
 
-/// Parse a WindowsUpdate.log. Never fails; lines it does not know are skipped.
+/// `[DownloadManager] ...`: a line of an excerpt that names its component.
+fn component_tag(line: &str) -> bool {
+    line.trim_start()
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .is_some_and(|(c, _)| !c.is_empty() && c.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Parse a WindowsUpdate.log. Never fails; log lines about other things are skipped, and lines
+/// that are not log lines at all are counted as not understood.
 pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut out = Parsed::default();
     // update id -> BITS job that last failed for it, and (update, hr) already reported.
@@ -275,15 +284,32 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
     let mut proxy_of_job: HashMap<Guid, String> = HashMap::new();
     let mut update_of_job: HashMap<Guid, (String, Option<u32>)> = HashMap::new();
     let mut job_of_error: HashMap<HResult, Guid> = HashMap::new();
+    let mut unread = NotUnderstood::default();
     for (n, line) in lines(text) {
+        let (time, rest) = split_line(line);
+        // A log line has the time prefix; an excerpt without it, its component in brackets.
+        let log_line = time != When::Unknown || component_tag(line);
+        if log_line {
+            unread.start();
+        }
         // Cheap filter: every line we keep mentions a job or a download.
         if !(line.contains("job") || line.contains("ownload") || line.contains("BITS")) {
+            if !log_line && !line.trim().is_empty() && !is_console_noise(line) {
+                unread.line(n, line);
+            }
             continue;
         }
-        let (time, rest) = split_line(line);
         let obs = |fact| observation(src, n, time, fact);
-        match message(rest) {
-            Line::Nothing => {}
+        let msg = message(rest);
+        if !matches!(msg, Line::Nothing) {
+            unread.start();
+        }
+        match msg {
+            Line::Nothing => {
+                if !log_line && !line.trim().is_empty() && !is_console_noise(line) {
+                    unread.line(n, line);
+                }
+            }
             Line::JobCreated(job) => {
                 current_job = Some(job.clone());
                 out.observations.push(obs(Fact::JobCreated {
@@ -390,6 +416,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             }
         }
     }
+    unread.report("WindowsUpdate.log", src, &mut out);
     out
 }
 
@@ -622,5 +649,20 @@ mod tests {
             }
             f => panic!("{f:?}"),
         }
+    }
+
+    #[test]
+    fn a_log_followed_by_garbage_keeps_its_lines_and_counts_the_rest() {
+        let text = "2020/01/23 15:17:51.1568965 9852  628   DownloadManager BITS job {A4AC06DD-1111-2222-3333-444455556666} hit a transient error, updateId = {D053C08A-1111-2222-3333-444455556666}.200 <NULL>, error = 0x800706D9
+2020/01/23 15:17:52.0000000 9852  628   Agent       * Found 0 updates and 0 categories in search
+";
+        let clean = parse(text, &SRC);
+        let p = parse(&format!("{text}\u{1}garbage\nmore job garbage\n"), &SRC);
+        assert_eq!(p.observations, clean.observations);
+        assert_eq!((p.unread_lines, p.warnings.len()), (2, 1));
+        assert_eq!(p.warnings[0].at, Some(crate::model::Locator::Line(3)));
+        // An excerpt without times, its component in brackets, is read and understood.
+        let p = parse("[DownloadManager] BITS job {A4AC06DD-1111-2222-3333-444455556666} hit a transient error, updateId = {D053C08A-1111-2222-3333-444455556666}.200 <NULL>, error = 0x800706D9\n[Agent] * Found 0 updates\n", &SRC);
+        assert_eq!((p.observations.len(), p.unread_lines), (1, 0));
     }
 }

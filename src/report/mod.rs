@@ -39,7 +39,7 @@ pub struct InputRow {
     pub observations: u64,
     /// evtx: records read; text: lines.
     pub records: u64,
-    /// evtx records that could not be read at all.
+    /// evtx: records that could not be read at all; text: lines not understood.
     pub skipped_records: u64,
     /// evtx: records per provider bitsdoctor reads (Bits-Client, Service Control Manager ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
