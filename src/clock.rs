@@ -4,6 +4,10 @@
 //! local time, with no zone; the event log records the same moments in UTC (Bits-Client 3 "job
 //! created" and 4 "job completed"). Where one job appears in both, the difference is the host's
 //! UTC offset. A host with no such job takes `--timezone`, else its local times stay unplaced.
+//!
+//! The pairs are explicit: a listing's CREATION TIME against the log's event 3 and its
+//! COMPLETION TIME against event 4, never the time a listing was taken (its MODIFICATION
+//! TIME) nor a job's first sighting (which `correlate` sets to its creation).
 
 use crate::model::{Fact, Guid, Observation, When};
 use jiff::tz::{Offset, TimeZone};

@@ -403,6 +403,17 @@ struct JobState {
     files: BTreeSet<JobFile>,
     no_progress_timeout: Option<u64>,
     created: bool,
+    /// The earliest CREATION TIME a listing gave: the job's first sighting unless a log
+    /// recorded its creation (a log's time is exact; a listing prints whole seconds).
+    #[serde(default)]
+    listed_created: When,
+}
+
+/// Keep in `slot` the earliest of the surest class of time (as `When::widen` does for a first
+/// sighting).
+fn earliest(slot: &mut When, t: When) {
+    let mut last = *slot;
+    When::widen(slot, &mut last, t);
 }
 
 impl FleetState {
@@ -765,6 +776,9 @@ impl JobState {
                 if let Some(o) = &s.owner {
                     j.set_owner(o);
                 }
+                if s.creation_time != When::Unknown {
+                    earliest(&mut j.listed_created, s.creation_time);
+                }
                 for (remote, local) in &s.files {
                     j.add_url(remote);
                     if !local.is_empty() {
@@ -852,6 +866,7 @@ impl JobState {
             self.no_progress_timeout = later.no_progress_timeout;
         }
         self.created |= later.created;
+        earliest(&mut self.listed_created, later.listed_created);
     }
 
     fn set_owner(&mut self, owner: &str) {
@@ -882,6 +897,12 @@ impl JobState {
         if !self.name.is_empty() {
             name = self.name;
         }
+        // A job is first seen when it was created: the log's record of that, else the
+        // CREATION TIME a listing gave (listings are taken at their MODIFICATION TIME).
+        let (mut first_seen, mut last_seen) = (self.first_seen, self.last_seen);
+        if !self.created {
+            When::widen(&mut first_seen, &mut last_seen, self.listed_created);
+        }
         let any_error = !self.failures.is_empty() || self.error_step;
         let last_decisive = self.decisive.map(|(_, s)| s);
         let outcome = match last_decisive {
@@ -907,8 +928,8 @@ impl JobState {
             errors,
             urls: self.urls,
             proxies: self.proxies,
-            first_seen: self.first_seen,
-            last_seen: self.last_seen,
+            first_seen,
+            last_seen,
             state: self.snapshot.flatten(),
             process: self.process,
             notify: self.notify,
@@ -1411,5 +1432,54 @@ mod tests {
             Some("KB5032190")
         );
         assert_eq!(kb_of("Definition Update"), None);
+    }
+
+    /// A listing taken at `modified` of job 1, created at `created` (seconds, UTC).
+    fn listed(created: i64, modified: i64) -> Observation {
+        let at = |secs| When::Utc(jiff::Timestamp::from_second(1_600_000_000 + secs).unwrap());
+        let snap = crate::model::JobSnapshot {
+            job: g(1),
+            creation_time: at(created),
+            modification_time: at(modified),
+            ..Default::default()
+        };
+        let mut o = obs("H", modified, 9, Fact::JobSnapshot(Box::new(snap)));
+        o.evidence.at = Locator::Line(1);
+        o
+    }
+
+    #[test]
+    fn a_job_is_first_seen_when_it_was_created() {
+        let t = |secs: i64| When::Utc(jiff::Timestamp::from_second(1_600_000_000 + secs).unwrap());
+        // A listing alone: its CREATION TIME, not the MODIFICATION TIME it was taken at.
+        let f = correlate(&[listed(10, 50)]);
+        assert_eq!((f.jobs[0].first_seen, f.jobs[0].last_seen), (t(10), t(50)));
+        // A log that recorded the creation (exact) wins over the listing's (whole seconds).
+        let created = obs(
+            "H",
+            12,
+            1,
+            Fact::JobCreated {
+                job: g(1),
+                title: "j".into(),
+                owner: "o".into(),
+                process: None,
+            },
+        );
+        let all = [listed(10, 50), created.clone()];
+        let f = correlate(&all);
+        assert_eq!((f.jobs[0].first_seen, f.jobs[0].last_seen), (t(12), t(50)));
+        // In whichever order or split the inputs are folded.
+        let f = correlate(&[created.clone(), listed(10, 50)]);
+        assert_eq!(f.jobs[0].first_seen, t(12));
+        let mut a = FleetState::default();
+        a.add(&listed(10, 50));
+        let mut b = FleetState::default();
+        b.add(&created);
+        a.absorb(b);
+        assert_eq!(a.finish().jobs[0].first_seen, t(12));
+        // Another log event without the creation does not hide the listing's creation.
+        let f = correlate(&[obs("H", 30, 2, err(1, 0x8007_2EE7)), listed(10, 50)]);
+        assert_eq!(f.jobs[0].first_seen, t(10));
     }
 }

@@ -106,6 +106,17 @@ fn bitsadmin_transfer_progress_display_gives_the_job() {
     );
 }
 
+#[test]
+fn bitsadmin_info_verbose_first_seen_is_the_creation_time() {
+    let r = analyze(&["bitsadmin-info-verbose.txt"]);
+    let j = job(&r);
+    assert_eq!(j["id"], "{6A3C1F52-0D7E-4B8A-9C3F-2E5D7A1B9C40}");
+    assert_eq!(j["first_seen"], "2024-03-04T08:15:02");
+    assert_eq!(j["last_seen"], "2024-03-06T16:40:11");
+    assert_eq!(j["outcome"], "failing");
+    assert_eq!(input(&r)["status"], "ok");
+}
+
 /// Every diagnosis title: none shows an empty server (`from  on`) or host (`on ` at the end).
 fn titles(r: &Value) -> Vec<String> {
     let titles: Vec<String> = r["diagnoses"]
@@ -168,6 +179,8 @@ fn format_list_pasted_as_script_comments_is_read() {
     assert_eq!(j["id"], "{5B2F0C1E-8D3A-4E6F-9A7B-1C2D3E4F5A6B}");
     assert_eq!(j["state"], "TRANSIENT_ERROR");
     assert_eq!(j["errors"]["0x80190194"], 1);
+    // First seen at its CreationTime (its ModificationTime is 11:30).
+    assert_eq!(j["first_seen"], "2024-03-01T09:00:00");
 }
 
 #[test]

@@ -239,7 +239,8 @@ fn local_times_of_unknown_offset_say_so_and_timezone_places_them() {
         column(&jobs[0], "first_seen_basis"),
     );
     let row = jobs.iter().find(|r| r[id] == DBF6).unwrap();
-    assert_eq!(row[first], "2024-03-11T08:41:44");
+    // First seen when it was created (the listing's CREATION TIME, not its MODIFICATION TIME).
+    assert_eq!(row[first], "2024-03-11T08:11:32");
     assert_eq!(row[basis], "local-unknown");
 
     let jobs = rows(&out_file(
@@ -248,10 +249,10 @@ fn local_times_of_unknown_offset_say_so_and_timezone_places_them() {
         "jobs.csv",
     ));
     let row = jobs.iter().find(|r| r[id] == DBF6).unwrap();
-    assert_eq!(row[first], "2024-03-11T08:41:44+02:00");
+    assert_eq!(row[first], "2024-03-11T08:11:32+02:00");
     assert_eq!(row[basis], "local-known-offset");
-    // Placed, the window applies to it: 08:41:44+02:00 is 06:41:44Z, before 07:00Z; unplaced,
-    // it cannot be shown to lie outside and is kept.
+    // Placed, the window applies to it: its last sighting, 08:41:44+02:00, is 06:41:44Z, before
+    // 07:00Z; unplaced, it cannot be shown to lie outside and is kept.
     let has = |r: &Value| {
         r["jobs"]
             .as_array()
