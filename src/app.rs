@@ -68,7 +68,12 @@ pub struct Unread {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("no input could be read ({} path(s) given)", .given)]
-    NothingReadable { given: usize, unread: Vec<Unread> },
+    NothingReadable {
+        given: usize,
+        unread: Vec<Unread>,
+        /// The input rows all the same (every one `skipped`), for a report that shows them.
+        summary: Box<Summary>,
+    },
     #[error("cannot start worker threads: {0}")]
     Threads(String),
     #[error("{0}")]
@@ -254,7 +259,26 @@ pub fn collect(
     let unread = unread(cfg, &results);
     if results.iter().all(|r| r.row.status == Status::Skipped) {
         let given = cfg.paths.len();
-        return Err(AppError::NothingReadable { given, unread });
+        let unread = nothing_read(cfg, &results, unread);
+        let mut inputs = Vec::with_capacity(results.len());
+        for r in results {
+            warnings.extend(r.warnings);
+            inputs.push(r.row);
+        }
+        let summary = Box::new(Summary {
+            schema: crate::summary::SCHEMA.to_string(),
+            inputs,
+            warnings,
+            state: FleetState::default(),
+            window: None,
+            clocks: BTreeMap::new(),
+            unread: unread.clone(),
+        });
+        return Err(AppError::NothingReadable {
+            given,
+            unread,
+            summary,
+        });
     }
     assign_hosts(&mut results, cfg.host.as_deref());
     count_records_once(&mut results, &found, cfg, events);
@@ -362,6 +386,37 @@ fn unread(cfg: &Config, results: &[InputResult]) -> Vec<Unread> {
             reason: r.row.reason.clone().unwrap_or_else(|| "not read".into()),
             given,
         });
+    }
+    out
+}
+
+/// When nothing could be read, why, for every path: the faults [`unread`] found, every input
+/// that was skipped (notes and empty files too: they were all there was), and each folder
+/// given that holds no file at all.
+fn nothing_read(cfg: &Config, results: &[InputResult], mut out: Vec<Unread>) -> Vec<Unread> {
+    let named: BTreeSet<String> = cfg
+        .paths
+        .iter()
+        .map(|p| p.to_string_lossy().to_string())
+        .collect();
+    for r in results {
+        if !out.iter().any(|u| u.path == r.row.path) {
+            out.push(Unread {
+                path: r.row.path.clone(),
+                reason: r.row.reason.clone().unwrap_or_else(|| "not read".into()),
+                given: named.contains(&r.row.path),
+            });
+        }
+    }
+    for p in cfg.paths.iter().filter(|p| p.is_dir()) {
+        let shown = p.to_string_lossy().to_string();
+        if !results.iter().any(|r| r.row.path.starts_with(&shown)) {
+            out.push(Unread {
+                path: shown,
+                reason: "a folder with no files in it".into(),
+                given: true,
+            });
+        }
     }
     out
 }

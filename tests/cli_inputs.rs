@@ -629,6 +629,78 @@ fn nothing_readable_says_why_for_each_path() {
 }
 
 #[test]
+fn a_folder_with_nothing_readable_says_why() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(&[empty.path()], &[]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    let folder = format!("{}: a folder with no files in it", empty.path().display());
+    assert!(stderr.contains(&folder), "{stderr}");
+    assert!(stderr.contains("no input could be read (1 path(s) given)"));
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+
+    // Files that are all no capture: each says why, since nothing else was read.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("junk.bin"),
+        [0u8, 159, 146, 150, 1, 255].repeat(500),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
+    let (code, _, stderr) = run(&[dir.path()], &[]);
+    assert_eq!(code, Some(2));
+    let said = |name: &str, why: &str| stderr.lines().any(|l| l.contains(name) && l.contains(why));
+    assert!(
+        said("junk.bin", "not a kind of input bitsdoctor reads"),
+        "{stderr}"
+    );
+    assert!(said("empty.txt", "empty file"), "{stderr}");
+    assert!(stderr.contains("no input could be read (1 path(s) given)"));
+}
+
+#[test]
+fn an_unreadable_input_alone_says_why_and_json_still_has_its_row() {
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.txt", b"", "empty file"),
+        (
+            "junk.bin",
+            &[0, 159, 146, 150, 1, 255, 7, 0, 0, 13],
+            "not a kind of input bitsdoctor reads",
+        ),
+        (
+            "notes.txt",
+            b"Downloads are slow since Monday.\n",
+            "not a kind of input bitsdoctor reads",
+        ),
+        ("System.evtx", b"ElfFile\0 cut short", "truncated evtx file"),
+    ];
+    for (name, bytes, why) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, stdout, stderr) = run(&[&path], &[]);
+        assert_eq!(code, Some(2), "{name}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(name) && first.contains(why),
+            "{name}: {stderr}"
+        );
+
+        let (code, stdout, stderr) = run(&[&path], &["--format", "json"]);
+        assert_eq!(code, Some(2), "{name}");
+        assert!(stderr.contains(why), "{name}: {stderr}");
+        let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rows = r["inputs"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{name}: {rows:?}");
+        assert_eq!(rows[0]["status"], "skipped", "{name}");
+        assert!(rows[0]["path"].as_str().unwrap().ends_with(name));
+        assert!(rows[0]["reason"].as_str().unwrap().contains(why), "{name}");
+        assert_eq!(r["jobs"].as_array().unwrap().len(), 0);
+    }
+}
+
+#[test]
 fn faults_inside_a_folder_are_named_but_do_not_change_the_exit_code() {
     let dir = samples_copy();
     std::fs::write(

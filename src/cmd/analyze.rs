@@ -147,6 +147,22 @@ fn cannot_write(dir: &Path, e: io::Error) -> (String, u8) {
     (String::new(), 2)
 }
 
+/// Why [`analyze_one`] gave no report to write; with nothing readable, the report of the input
+/// rows all the same (for `--format json`).
+struct Failed {
+    message: String,
+    report: Option<Box<Report>>,
+}
+
+impl From<String> for Failed {
+    fn from(message: String) -> Self {
+        Failed {
+            message,
+            report: None,
+        }
+    }
+}
+
 /// Analyse one set of paths as one fleet; with `out`, write the full set there. Returns the
 /// report and, for `--format jsonl`, its `event` lines.
 fn analyze_one(
@@ -155,7 +171,7 @@ fn analyze_one(
     out: Option<&Path>,
     jsonl: bool,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<(Report, Vec<u8>), String> {
+) -> Result<(Report, Vec<u8>), Failed> {
     let spool = match out {
         None => None,
         Some(dir) => Some(
@@ -173,12 +189,20 @@ fn analyze_one(
     };
     let spools: Vec<&Spool> = spool.iter().chain(lines.iter()).collect();
     let (lens, lens_warnings) = app::security_lens(config).map_err(|e| e.to_string())?;
-    let summary = app::collect(config, progress, &spools).map_err(|e| {
-        if let app::AppError::NothingReadable { unread, .. } = &e {
-            refusals(unread);
+    let summary = match app::collect(config, progress, &spools) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut failed = Failed::from(e.to_string());
+            if let app::AppError::NothingReadable {
+                unread, summary, ..
+            } = e
+            {
+                refusals(&unread);
+                failed.report = Some(Box::new((*summary).report(kb, lens.as_ref())));
+            }
+            return Err(failed);
         }
-        e.to_string()
-    })?;
+    };
     if let Some(dir) = out {
         write_summary(dir, &summary).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
     }
@@ -223,10 +247,18 @@ pub fn run(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    match result.map_err(|e| e.to_string()).and_then(|r| r) {
-        Err(e) => {
-            eprintln!("bitsdoctor: {e}");
-            (String::new(), 2)
+    match result
+        .map_err(|e| Failed::from(e.to_string()))
+        .and_then(|r| r)
+    {
+        Err(f) => {
+            eprintln!("bitsdoctor: {}", f.message);
+            // With nothing readable, a machine-readable report still has every input's row.
+            let text = match (f.report, format) {
+                (Some(r), Format::Json) => render(&r, format, text),
+                _ => String::new(),
+            };
+            (text, 2)
         }
         Ok((r, events)) => {
             let mut text = render(&r, format, text);
@@ -282,9 +314,9 @@ pub fn run_each(
                         let failed = fail_on.is_some_and(|l| app::fails(&r, l));
                         Ok((CaseRow::of(&case.name, &r), failed))
                     }
-                    Err(e) if e.starts_with("cannot write") => Err(e),
+                    Err(e) if e.message.starts_with("cannot write") => Err(e.message),
                     Err(e) => {
-                        eprintln!("bitsdoctor: {}: {e}", case.name);
+                        eprintln!("bitsdoctor: {}: {}", case.name, e.message);
                         Ok((CaseRow::unreadable(&case.name), false))
                     }
                 }
