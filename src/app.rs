@@ -760,8 +760,13 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
             folders: &folders,
         };
         let display = origin.display;
-        results.extend(isolated(display, origin.folders, || {
-            vec![read_bytes(&origin, &entry.bytes, cfg, entry.cut)]
+        results.extend(isolated(display, origin.folders, || match entry.log {
+            // An event log, streamed from its temporary file like one on disk.
+            Some(mut file) => {
+                let parsed = parse::evtx::parse_stream(&mut file, display, Reader::Fast);
+                vec![evtx_result(&origin, parsed)]
+            }
+            None => vec![read_bytes(&origin, &entry.bytes, cfg, entry.cut)],
         }));
     });
     let status = if warnings.is_empty() {

@@ -351,3 +351,92 @@ fn entries_of_the_same_name_are_a_warning() {
     assert!(warned.message.contains("same name"), "{w:#?}");
     assert_eq!(e.len(), 1);
 }
+
+/// An event log in a bundle is streamed to a temporary file, not held in memory: the entry
+/// carries only its first bytes, and the log reads exactly as the same file on disk does.
+#[test]
+fn an_event_log_entry_is_streamed_and_read_like_the_file() {
+    use std::io::Read;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/WS-FIN-01");
+    let name = "Microsoft-Windows-Bits-Client%4Operational.evtx";
+    let log = std::fs::read(root.join(name)).unwrap();
+    let text = std::fs::read(root.join("bitsadmin.txt")).unwrap();
+    let z = build(&[
+        (&format!("WS-FIN-01/{name}"), &log[..]),
+        ("WS-FIN-01/bitsadmin.txt", &text[..]),
+    ]);
+    let (e, w) = entries_from_bytes(&z, "b.zip", &ZipLimits::default());
+    assert!(w.is_empty(), "{w:#?}");
+    assert_eq!(e.len(), 2);
+    let evtx = e.iter().find(|e| e.display.ends_with(".evtx")).unwrap();
+    assert_eq!(evtx.bytes, b"ElfFile\0");
+    let mut spooled = Vec::new();
+    evtx.log
+        .as_ref()
+        .unwrap()
+        .read_to_end(&mut spooled)
+        .unwrap();
+    assert!(spooled == log, "the temporary file holds the entry");
+    let txt = e.iter().find(|e| e.display.ends_with(".txt")).unwrap();
+    assert!(txt.log.is_none());
+    assert_eq!(txt.bytes, text);
+
+    // A log whose size lies is still caught when streamed.
+    let mut lying = z.clone();
+    let entry = format!("WS-FIN-01/{name}");
+    let (local, central) = headers(&lying, &entry);
+    let small = (log.len() - 4096) as u32;
+    put_u32(&mut lying, local + 22, small);
+    put_u32(&mut lying, central + 24, small);
+    let (e, w) = entries_from_bytes(&lying, "b.zip", &ZipLimits::default());
+    assert_eq!(e.len(), 1, "{:?}", names(&e));
+    let why = &warned(&w, &format!("b.zip!{entry}")).message;
+    assert!(why.contains("declared size"), "{why}");
+
+    // Through analyze: the zip gives the rows and jobs the folder gives.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("WS-FIN-01.zip");
+    std::fs::write(&bundle, &z).unwrap();
+    let folder = dir.path().join("WS-FIN-01");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join(name), &log).unwrap();
+    std::fs::write(folder.join("bitsadmin.txt"), &text).unwrap();
+    let json = |p: &std::path::Path| -> serde_json::Value {
+        let out = assert_cmd::Command::cargo_bin("bitsdoctor")
+            .unwrap()
+            .args(["analyze", "--format", "json"])
+            .arg(p)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (a, b) = (json(&bundle), json(&folder));
+    let row = |r: &serde_json::Value| {
+        r["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "evtx")
+            .unwrap()
+            .clone()
+    };
+    let (ra, rb) = (row(&a), row(&b));
+    for k in [
+        "status",
+        "records",
+        "observations",
+        "skipped_records",
+        "host",
+    ] {
+        assert_eq!(ra[k], rb[k], "{k}: {ra:#} {rb:#}");
+    }
+    assert_eq!(ra["status"], "ok");
+    assert_eq!(
+        a["jobs"].as_array().unwrap().len(),
+        b["jobs"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        a["diagnoses"].as_array().unwrap().len(),
+        b["diagnoses"].as_array().unwrap().len()
+    );
+}

@@ -1,5 +1,7 @@
-//! `.zip` bundles, read in place: entries are decompressed into memory one at a time and never
-//! written to disk.
+//! `.zip` bundles, read in place: entries are decompressed into memory one at a time, except
+//! event logs, which are streamed to an anonymous temporary file (removed when it is closed)
+//! and read from there a window of chunks at a time, as event logs on disk are: memory stays
+//! bounded whatever the size of the log.
 //!
 //! Folders inside the zip are walked like folders on disk, and a zip inside the zip is opened
 //! too, one level deep (a zip inside that is reported, not opened). Hostile archives are
@@ -57,7 +59,7 @@ impl Default for ZipLimits {
 }
 
 /// One file read from a bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct ZipEntry {
     /// `bundle.zip!HOST/bits.txt`: the bundle's display name, `!`, the entry's name.
     pub display: String,
@@ -66,9 +68,12 @@ pub struct ZipEntry {
     pub folders: Vec<String>,
     /// The host those folders name alone (`ingest::host::nearest`).
     pub host_hint: Option<String>,
+    /// The entry's bytes; for an event log in `log`, only its first bytes (`ElfFile\0`).
     pub bytes: Vec<u8>,
     /// Set when only the first `max_text_bytes` of a larger text entry were read: its size.
     pub cut: Option<u64>,
+    /// An event log, whole, in an anonymous temporary file positioned at its start.
+    pub log: Option<std::fs::File>,
 }
 
 /// Does `head` start like a zip archive (a local file header, or the end record of an empty
@@ -131,6 +136,40 @@ pub fn entries_from_bytes(
     let warnings = visit_bytes(bytes, display, limits, &mut |e| out.push(e));
     out.sort_by(|a, b| a.display.cmp(&b.display));
     (out, warnings)
+}
+
+/// Bytes of an entry read before deciding what it is (and of text, before reading on).
+const HEAD: u64 = 64 * 1024;
+
+/// Copy an event log entry (`head`, then up to `rest` bytes of `f`) to an anonymous temporary
+/// file, rewound; `size` counts the bytes copied (also when the copy fails). `None` when no
+/// temporary file can be made.
+fn spool(
+    head: &[u8],
+    f: &mut impl Read,
+    rest: u64,
+    size: &mut u64,
+) -> std::io::Result<Option<std::fs::File>> {
+    use std::io::Write;
+    let Ok(mut file) = tempfile::tempfile() else {
+        return Ok(None);
+    };
+    file.write_all(head)?;
+    *size = head.len() as u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut f = f.take(rest);
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        file.write_all(&buf[..n])?;
+        *size += n as u64;
+    }
+    file.rewind()?;
+    Ok(Some(file))
 }
 
 /// The last part of a display name without its extension: `x/WS01.zip` -> `WS01`.
@@ -297,34 +336,51 @@ impl<'a> Reader<'a> {
                 continue;
             }
             let text_cap = self.limits.max_text_bytes;
-            let mut bytes = Vec::with_capacity(declared.min(text_cap) as usize);
+            let mut bytes = Vec::with_capacity(declared.min(text_cap).min(HEAD) as usize);
             let mut cut = None;
+            let mut log = None;
+            // Bytes read: one more than declared tells a lying size from an honest one.
+            let mut size = 0u64;
             let read = match zip.by_index(i) {
-                // One byte more than declared tells a lying size from an honest one. Text is
-                // read up to its cap; an event log or a zip whole.
+                // The first bytes say what the entry is. Text is read up to its cap; a zip
+                // whole; an event log whole, into a temporary file.
                 Ok(mut f) => (&mut f)
-                    .take(declared.saturating_add(1).min(text_cap))
+                    .take(declared.saturating_add(1).min(HEAD).min(text_cap.max(8)))
                     .read_to_end(&mut bytes)
                     .and_then(|_| {
-                        if bytes.starts_with(b"ElfFile\0") || is_zip(&bytes) {
-                            let rest = declared.saturating_add(1) - bytes.len() as u64;
-                            f.take(rest).read_to_end(&mut bytes)
-                        } else {
-                            if declared > text_cap {
-                                cut = Some(declared);
+                        let rest = declared.saturating_add(1) - bytes.len() as u64;
+                        if bytes.starts_with(b"ElfFile\0") {
+                            match spool(&bytes, &mut f, rest, &mut size)? {
+                                Some(file) => {
+                                    log = Some(file);
+                                    bytes.truncate(8);
+                                    return Ok(0);
+                                }
+                                // No temporary file to be had: read it into memory.
+                                None => return f.take(rest).read_to_end(&mut bytes),
                             }
-                            Ok(0)
                         }
+                        if is_zip(&bytes) {
+                            return f.take(rest).read_to_end(&mut bytes);
+                        }
+                        let more = declared.saturating_add(1).min(text_cap);
+                        let more = more.saturating_sub(bytes.len() as u64);
+                        (&mut f).take(more).read_to_end(&mut bytes)?;
+                        if declared > text_cap {
+                            cut = Some(declared);
+                        }
+                        Ok(0)
                     }),
                 Err(e) => {
                     self.warn(&shown, format!("cannot be read: {e}"));
                     continue;
                 }
             };
+            size = size.max(bytes.len() as u64);
             if let Err(e) = read {
                 // The zip reader checks sizes too: an error once the declared size is reached is
                 // the same lie caught one step earlier.
-                let msg = if bytes.len() as u64 >= declared && declared > 0 {
+                let msg = if size >= declared && declared > 0 {
                     format!("inflates beyond its declared size of {declared} bytes ({e}), a zip bomb: not read")
                 } else {
                     format!("corrupt: {e}: not read")
@@ -332,7 +388,7 @@ impl<'a> Reader<'a> {
                 self.warn(&shown, msg);
                 continue;
             }
-            if bytes.len() as u64 > declared {
+            if size > declared {
                 let msg = format!(
                     "inflates beyond its declared size of {declared} bytes, a zip bomb: not read"
                 );
@@ -360,7 +416,7 @@ impl<'a> Reader<'a> {
                 self.archive(std::io::Cursor::new(&bytes), &shown, &dirs, depth + 1);
                 continue;
             }
-            self.bytes_left -= bytes.len() as u64;
+            self.bytes_left -= size;
             let folders: Vec<String> = self.bundle_stem.iter().cloned().chain(dirs).collect();
             (self.visit)(ZipEntry {
                 display: shown,
@@ -368,6 +424,7 @@ impl<'a> Reader<'a> {
                 folders,
                 bytes,
                 cut,
+                log,
             });
         }
     }
