@@ -2,6 +2,7 @@
 # Peak RSS of `bitsdoctor analyze` on inputs that are inside every limit but large:
 #   1. a zip of ~1.6 MB holding 256 MiB of bitsadmin lines (one entry, deflated ~170:1)
 #   2. a 512 MiB text file of a kind bitsdoctor does not read
+#   3. a zip holding a 256 MiB event log (a sample's chunk over and over, deflated ~10:1)
 # Each must stay under 256 MiB. Inputs are generated in a temporary folder and removed.
 # Usage: benches/hostile_memory.sh [path/to/bitsdoctor]   (default: a release build)
 set -euo pipefail
@@ -36,6 +37,20 @@ with zipfile.ZipFile(os.path.join(tmp, "bundle.zip"), "w", zipfile.ZIP_DEFLATED,
         while n < target:
             f.write(b)
             n += len(b)
+# A 256 MiB event log: the file header of a sample, then its chunk 4096 times (the header's
+# chunk count and checksum set to match), in a zip.
+import struct, zlib
+log = open("samples/WS-FIN-01/System.evtx", "rb").read()
+header, chunk = bytearray(log[:4096]), log[4096:4096 + 65536]
+n = (256 << 20) // 65536
+struct.pack_into("<QQ", header, 8, 0, n - 1)
+struct.pack_into("<H", header, 42, n)
+struct.pack_into("<I", header, 124, zlib.crc32(bytes(header[:120])))
+with zipfile.ZipFile(os.path.join(tmp, "logs.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    with z.open("WS01/System.evtx", "w", force_zip64=True) as f:
+        f.write(bytes(header))
+        for _ in range(n):
+            f.write(chunk)
 # 512 MiB of text bitsdoctor does not read.
 line = b"lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor\n"
 with open(os.path.join(tmp, "notes.txt"), "wb") as f:
@@ -59,4 +74,5 @@ measure() {
 }
 measure "zip: 256 MiB of bitsadmin" "$TMP/bundle.zip"
 measure "512 MiB unknown text" "$TMP/notes.txt"
+measure "zip: 256 MiB event log" "$TMP/logs.zip"
 exit $status
