@@ -130,6 +130,25 @@ pub struct Update {
     pub evidence: Vec<Evidence>,
 }
 
+impl Update {
+    /// `HOST/GUID`, or `HOST/"title"` for an update known only by its title.
+    pub fn key(&self) -> String {
+        match &self.guid {
+            Some(g) => format!("{}/{g}", self.host),
+            None => format!("{}/\"{}\"", self.host, self.title),
+        }
+    }
+
+    /// A name for people: the title, else the GUID.
+    pub fn name(&self) -> &str {
+        if self.title.is_empty() {
+            self.guid.as_deref().unwrap_or("(unnamed update)")
+        } else {
+            &self.title
+        }
+    }
+}
+
 /// What happened to the BITS service on one host.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceHistory {

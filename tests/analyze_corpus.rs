@@ -248,7 +248,10 @@ fn whole_corpus_gives_no_false_root_causes() {
                 "transfer-failure",
                 "transfer-recovered",
                 "log-cleared",
-                "service-health"
+                "service-health",
+                // Updates the corpus logs as failed (WindowsUpdateClient 20/31): real failures.
+                "update-failure",
+                "update-recovered"
             ]
             .contains(&rule),
             "{d}"
@@ -262,4 +265,85 @@ fn whole_corpus_gives_no_false_root_causes() {
             }
         }
     }
+}
+
+/// The code table's entry for `code`, as `bitsdoctor codes --format json` prints it.
+fn table_entry(code: &str) -> Value {
+    let out = Command::cargo_bin("bitsdoctor")
+        .unwrap()
+        .args(["codes", "--format", "json"])
+        .output()
+        .unwrap();
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = all
+        .as_array()
+        .or_else(|| all["codes"].as_array())
+        .expect("a list of codes");
+    rows.iter()
+        .find(|e| e["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("{code} is not in the code table"))
+}
+
+#[test]
+fn corpus_update_failures_each_become_a_diagnosis_with_the_wu_symbol_and_fix() {
+    let Some(c) = corpus() else { return };
+    let r = analyze_json(std::slice::from_ref(&c));
+    let expected: BTreeMap<&str, &str> = [
+        ("0x80248007", "WU_E_DS_NODATA"),
+        ("0x80246013", "WU_E_DM_UPDATEREMOVED"),
+        ("0x8024001E", "WU_E_SERVICE_STOP"),
+    ]
+    .into();
+    let diagnoses = r["diagnoses"].as_array().unwrap();
+    let mut seen_codes = std::collections::BTreeSet::new();
+    let mut failing = 0;
+    for u in r["updates"].as_array().unwrap() {
+        for code in u["errors"].as_object().unwrap().keys() {
+            failing += 1;
+            seen_codes.insert(code.clone());
+            let key = format!(
+                "{}/{}",
+                u["host"].as_str().unwrap(),
+                u["guid"].as_str().unwrap()
+            );
+            let d = diagnoses
+                .iter()
+                .find(|d| {
+                    d["code"] == code.as_str()
+                        && d["updates"]
+                            .as_array()
+                            .is_some_and(|us| us.iter().any(|k| k == key.as_str()))
+                })
+                .unwrap_or_else(|| panic!("no diagnosis for {code} on update {key}"));
+            let rule = d["rule"].as_str().unwrap();
+            assert!(rule.starts_with("update-"), "{rule}");
+            if let Some(sym) = expected.get(code.as_str()) {
+                assert_eq!(d["symbol"], *sym, "{code}");
+            }
+            let entry = table_entry(code);
+            assert_eq!(d["symbol"], entry["symbol"], "{code}");
+            assert_eq!(d["fix"], entry["fix"], "{code}: the table's fix");
+            assert!(!d["fix"].as_array().unwrap().is_empty());
+            // The update points back at its diagnosis.
+            assert!(
+                u["diagnoses"].as_array().unwrap().contains(&d["id"]),
+                "{key} does not list {}",
+                d["id"]
+            );
+            // Still failing is an error; installed later is information.
+            let installed = u["outcome"] == "installed" || u["outcome"] == "downloaded";
+            assert_eq!(rule == "update-recovered", installed, "{key}");
+            assert_eq!(d["severity"] == "info", installed, "{key}");
+        }
+    }
+    // The corpus holds these three codes (see MANIFEST.md: System.evtx samples with
+    // WindowsUpdateClient 20 and the Operational channels).
+    for code in expected.keys() {
+        assert!(
+            seen_codes.contains(*code),
+            "{code} missing from the corpus updates"
+        );
+    }
+    assert!(failing >= 4, "{failing}");
 }

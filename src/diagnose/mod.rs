@@ -11,6 +11,7 @@ mod fold;
 mod network;
 pub mod security;
 mod service;
+mod updates;
 pub mod version;
 
 use crate::correlate::{Fleet, Job, Outcome};
@@ -101,6 +102,9 @@ pub struct Diagnosis {
     pub hosts: BTreeSet<String>,
     /// Job keys (`HOST/{GUID}`).
     pub jobs: BTreeSet<String>,
+    /// Update keys (`HOST/GUID`, or `HOST/"title"` without a GUID) this diagnosis is about.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub updates: BTreeSet<String>,
     pub servers: BTreeSet<String>,
     pub proxies: BTreeSet<String>,
     pub occurrences: u64,
@@ -155,6 +159,7 @@ impl Diagnosis {
             next_check: String::new(),
             hosts: BTreeSet::new(),
             jobs: BTreeSet::new(),
+            updates: BTreeSet::new(),
             servers: BTreeSet::new(),
             proxies: BTreeSet::new(),
             occurrences: 0,
@@ -264,8 +269,10 @@ pub fn diagnose(fleet: &Fleet, kb: &Knowledge, lens: Option<&security::Lens>) ->
     if let Some(lens) = lens {
         security::run(fleet, lens, &mut out);
     }
+    updates::run(fleet, kb, &mut out);
     fleet::merge(&mut out);
     fold::fold(&mut out);
+    updates::place(&mut out);
     rank(&mut out);
     out
 }

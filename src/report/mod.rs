@@ -267,6 +267,12 @@ impl Report {
             }
         }
         failures.sort();
+        let mut by_update: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for d in &diagnoses {
+            for u in &d.updates {
+                by_update.entry(u.as_str()).or_default().push(d.id.clone());
+            }
+        }
         let mut updates = fleet.updates;
         for u in &mut updates {
             let keys: Vec<String> = u.jobs.iter().map(|g| format!("{}/{}", u.host, g)).collect();
@@ -275,6 +281,13 @@ impl Report {
                 .filter_map(|k| by_job.get(k))
                 .flatten()
                 .cloned()
+                .chain(
+                    by_update
+                        .get(u.key().as_str())
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                )
                 .collect();
             ids.sort_by_key(|id| id.trim_start_matches('D').parse::<u32>().unwrap_or(0));
             ids.dedup();

@@ -1,0 +1,290 @@
+//! Update failures as diagnoses: one per (update, code), scoped like the transfer failures
+//! (fleet when two or more hosts fail the same update with the same code, else host), with the
+//! Windows Update agent code's meaning and fix. An update whose download went through BITS jobs
+//! that a transfer diagnosis covers is placed under that diagnosis (`explained_by`): the BITS
+//! root cause is what to fix first.
+
+use super::{Category, Diagnosis, Scope, Severity};
+use crate::correlate::{Fleet, Update};
+use crate::knowledge::{Knowledge, Transient};
+use crate::model::{HResult, UpdateStage, When};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rule name of an update that still fails.
+pub const FAILURE: &str = "update-failure";
+/// Rule name of an update that failed and got through later.
+pub const RECOVERED: &str = "update-recovered";
+
+/// Did the update get through after its failures (last seen downloaded or installed)?
+fn got_through(u: &Update) -> bool {
+    matches!(u.outcome, UpdateStage::Installed | UpdateStage::Downloaded)
+}
+
+/// What the update was doing when it failed, for titles.
+fn verb(stage: UpdateStage) -> &'static str {
+    match stage {
+        UpdateStage::DownloadStarted | UpdateStage::DownloadFailed | UpdateStage::Downloaded => {
+            "download"
+        }
+        UpdateStage::InstallStarted | UpdateStage::InstallFailed | UpdateStage::Installed => {
+            "install"
+        }
+        UpdateStage::ScanFailed => "scan",
+    }
+}
+
+pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
+    // (update identity, code, got through later) -> the updates (one per host)
+    let mut groups: BTreeMap<(String, HResult, bool), Vec<&Update>> = BTreeMap::new();
+    for u in &fleet.updates {
+        let id = u.guid.clone().unwrap_or_else(|| u.title.clone());
+        for hr in u.errors.keys() {
+            groups
+                .entry((id.clone(), *hr, got_through(u)))
+                .or_default()
+                .push(u);
+        }
+    }
+    for ((_, hr, recovered), ups) in groups {
+        out.push(diagnosis(kb, hr, recovered, &ups));
+    }
+}
+
+fn diagnosis(kb: &Knowledge, hr: HResult, recovered: bool, ups: &[&Update]) -> Diagnosis {
+    let hosts: BTreeSet<&str> = ups.iter().map(|u| u.host.as_str()).collect();
+    let scope = if hosts.len() >= 2 {
+        Scope::Fleet
+    } else {
+        Scope::Host
+    };
+    let e = kb.explain(hr);
+    let severity = if recovered {
+        Severity::Info
+    } else if e.transient == Transient::Yes {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let rule = if recovered { RECOVERED } else { FAILURE };
+    let mut d = Diagnosis::new(rule, Category::Failure, severity, scope);
+    d.symptom = Some(format!("update:{hr}"));
+    // The name and KB of the update: the first record that has a title.
+    let named = ups.iter().find(|u| !u.title.is_empty()).unwrap_or(&ups[0]);
+    let name = match &named.kb {
+        Some(k) if !named.title.contains(k.as_str()) => format!("{} ({k})", named.name()),
+        _ => named.name().to_string(),
+    };
+    // The stage the failure stopped at: the last failing stage of the first update that failed
+    // (all of one group share the code, so they failed at the same step).
+    let stage = ups
+        .iter()
+        .map(|u| u.outcome)
+        .find(|s| {
+            matches!(
+                s,
+                UpdateStage::DownloadFailed | UpdateStage::InstallFailed | UpdateStage::ScanFailed
+            )
+        })
+        .unwrap_or(UpdateStage::InstallFailed);
+    let mut occurrences = 0u64;
+    for u in ups {
+        d.hosts.insert(u.host.clone());
+        d.updates.insert(u.key());
+        for j in &u.jobs {
+            d.jobs.insert(format!("{}/{j}", u.host));
+        }
+        When::widen(&mut d.first_seen, &mut d.last_seen, u.first_seen);
+        When::widen(&mut d.first_seen, &mut d.last_seen, u.last_seen);
+        occurrences += u64::from(u.errors.get(&hr).copied().unwrap_or(0));
+        d.evidence.extend(u.evidence.iter().cloned());
+    }
+    d.occurrences = occurrences;
+    let what = e.symbol.clone().unwrap_or_else(|| "unknown code".into());
+    let where_ = match scope {
+        Scope::Fleet => format!("{} hosts", hosts.len()),
+        _ => hosts.iter().next().copied().unwrap_or("").to_string(),
+    };
+    d.title = if recovered {
+        format!("{hr} {what}: {name} on {where_}: got through later")
+    } else {
+        format!("{hr} {what}: {name} failed to {} on {where_}", verb(stage))
+    };
+    let hostlist = super::capped_list(&hosts.iter().map(|h| h.to_string()).collect());
+    d.proof = format!(
+        "{occurrences} failure(s) with {hr} reported by Windows Update for {name} on {hostlist}{}",
+        if recovered {
+            "; the update was downloaded or installed afterwards on every one of them".to_string()
+        } else {
+            format!("; the last thing seen is a failed {}", verb(stage))
+        }
+    );
+    d.next_check = if recovered {
+        "Nothing to do unless it recurs: a later capture with the same code and no install \
+         would make it a finding"
+            .into()
+    } else {
+        format!(
+            "After the fix, retry on one host (`UsoClient StartScan` on Windows 10 and later, \
+             `wuauclt /detectnow` before) and read `Get-WindowsUpdateLog` (or \
+             %windir%\\WindowsUpdate.log): the update installing shows it resolved; {hr} again \
+             shows the cause is elsewhere"
+        )
+    };
+    d.with_code(kb, hr)
+}
+
+/// Place each update diagnosis whose BITS jobs a transfer diagnosis covers under it (the one
+/// covering most of its jobs; ties to the earlier one). Runs after [`super::fold::fold`] gave
+/// every diagnosis its tag. The jobs then leave the update diagnosis: a job is explained by
+/// one diagnosis (the update's own record still lists its jobs).
+pub(super) fn place(out: &mut [Diagnosis]) {
+    for c in 0..out.len() {
+        if !out[c].rule.starts_with("update-") {
+            continue;
+        }
+        let jobs = std::mem::take(&mut out[c].jobs);
+        if jobs.is_empty() || out[c].under.is_some() {
+            continue;
+        }
+        let best = out
+            .iter()
+            .filter(|p| p.rule == "transfer-failure" || p.rule == "host-network")
+            .map(|p| (p.jobs.intersection(&jobs).count(), p.tag))
+            .filter(|(n, _)| *n > 0)
+            .min_by_key(|(n, tag)| (std::cmp::Reverse(*n), *tag));
+        if let Some((_, tag)) = best {
+            out[c].under = Some(tag);
+            let keys = out[c].updates.clone();
+            if let Some(p) = out.iter_mut().find(|p| p.tag == tag) {
+                p.updates.extend(keys);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Evidence, Guid, Locator};
+
+    fn up(host: &str, title: &str, outcome: UpdateStage, hr: u32, job: Option<&str>) -> Update {
+        let t = When::Utc(jiff::Timestamp::from_second(1_600_000_000).unwrap());
+        Update {
+            host: host.into(),
+            title: title.into(),
+            kb: crate::correlate::kb_of(title),
+            guid: Some("A4D96D35-FFA1-45B3-B2F1-927F03DB4D1D".into()),
+            revision: Some(201),
+            outcome,
+            errors: BTreeMap::from([(HResult(hr), 2)]),
+            jobs: job.and_then(Guid::parse).into_iter().collect(),
+            first_seen: t,
+            last_seen: t,
+            diagnoses: Vec::new(),
+            evidence: vec![Evidence {
+                path: format!("{host}.evtx").into(),
+                at: Locator::Record(7),
+            }],
+        }
+    }
+
+    fn fleet(updates: Vec<Update>) -> Fleet {
+        Fleet {
+            updates,
+            ..Default::default()
+        }
+    }
+
+    const CU: &str = "2024-01 Cumulative Update for Windows 11 (KB5034441)";
+
+    #[test]
+    fn same_update_and_code_on_two_hosts_is_one_fleet_diagnosis() {
+        let kb = Knowledge::builtin();
+        let f = fleet(vec![
+            up("PC1", CU, UpdateStage::InstallFailed, 0x8024_8007, None),
+            up("PC2", CU, UpdateStage::InstallFailed, 0x8024_8007, None),
+            up("PC3", CU, UpdateStage::InstallFailed, 0x8024_6013, None),
+        ]);
+        let mut out = Vec::new();
+        run(&f, &kb, &mut out);
+        assert_eq!(out.len(), 2);
+        let fleet_d = out.iter().find(|d| d.scope == Scope::Fleet).unwrap();
+        assert_eq!(fleet_d.rule, FAILURE);
+        assert_eq!(fleet_d.symbol.as_deref(), Some("WU_E_DS_NODATA"));
+        assert_eq!(fleet_d.hosts.len(), 2);
+        assert_eq!(fleet_d.occurrences, 4);
+        assert!(fleet_d.title.contains("KB5034441"), "{}", fleet_d.title);
+        assert!(fleet_d.title.contains("failed to install on 2 hosts"));
+        assert!(!fleet_d.fix.is_empty());
+        let host_d = out.iter().find(|d| d.scope == Scope::Host).unwrap();
+        assert_eq!(host_d.symbol.as_deref(), Some("WU_E_DM_UPDATEREMOVED"));
+        assert_eq!(host_d.hosts.iter().next().unwrap(), "PC3");
+    }
+
+    #[test]
+    fn an_update_installed_after_its_failure_is_recovered_info() {
+        let kb = Knowledge::builtin();
+        let f = fleet(vec![up(
+            "PC1",
+            CU,
+            UpdateStage::Installed,
+            0x8024_001E,
+            None,
+        )]);
+        let mut out = Vec::new();
+        run(&f, &kb, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].rule, RECOVERED);
+        assert_eq!(out[0].severity, Severity::Info);
+        assert_eq!(out[0].symbol.as_deref(), Some("WU_E_SERVICE_STOP"));
+        assert!(out[0]
+            .updates
+            .contains("PC1/A4D96D35-FFA1-45B3-B2F1-927F03DB4D1D"));
+    }
+
+    #[test]
+    fn an_update_whose_job_a_transfer_diagnosis_covers_is_placed_under_it() {
+        let kb = Knowledge::builtin();
+        let job = "0A0F1B98-4B97-4FB3-A7CD-7EB5AD8B9D3E";
+        let f = fleet(vec![up(
+            "PC1",
+            CU,
+            UpdateStage::DownloadFailed,
+            0x8024_6009,
+            Some(job),
+        )]);
+        let mut out = Vec::new();
+        let mut bits = Diagnosis::new(
+            "transfer-failure",
+            Category::Failure,
+            Severity::Error,
+            Scope::Job,
+        );
+        bits.jobs
+            .insert(format!("PC1/{}", Guid::parse(job).unwrap()));
+        let other = Diagnosis::new(
+            "transfer-failure",
+            Category::Failure,
+            Severity::Error,
+            Scope::Job,
+        );
+        out.push(other);
+        out.push(bits);
+        run(&f, &kb, &mut out);
+        for (i, d) in out.iter_mut().enumerate() {
+            d.tag = i;
+        }
+        assert_eq!(out[2].jobs.iter().next(), out[1].jobs.iter().next());
+        place(&mut out);
+        assert_eq!(out[2].under, Some(1));
+        assert!(
+            out[2].jobs.is_empty(),
+            "the job is the transfer diagnosis's"
+        );
+        assert!(out[2].title.contains("failed to download"));
+        assert!(out[1]
+            .updates
+            .contains("PC1/A4D96D35-FFA1-45B3-B2F1-927F03DB4D1D"));
+        assert!(out[0].updates.is_empty());
+    }
+}
