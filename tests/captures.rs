@@ -147,7 +147,7 @@ fn legacy_windowsupdate_log_gives_url_proxy_and_update() {
     assert_eq!(j["proxies"], serde_json::json!(["proxy.contoso.com:8080"]));
     let updates = r["updates"].as_array().unwrap();
     assert_eq!(updates.len(), 1, "{updates:?}");
-    assert_eq!(updates[0]["guid"], "{6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2}");
+    assert_eq!(updates[0]["guid"], "6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2");
     assert_eq!(updates[0]["revision"], 201);
     assert!(updates[0]["jobs"].to_string().contains("082DB2AF"));
     let titles = titles(&r);
@@ -164,7 +164,7 @@ fn get_windowsupdatelog_transient_error_names_its_update() {
     let r = analyze(&["WindowsUpdate-etl.log"]);
     let updates = r["updates"].as_array().unwrap();
     assert_eq!(updates.len(), 1, "{updates:?}");
-    assert_eq!(updates[0]["guid"], "{D053C08A-2B4C-4D6E-8F01-23456789ABCD}");
+    assert_eq!(updates[0]["guid"], "D053C08A-2B4C-4D6E-8F01-23456789ABCD");
     assert_eq!(updates[0]["revision"], 200);
     assert_eq!(updates[0]["outcome"], "download_failed");
     titles(&r);

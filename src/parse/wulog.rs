@@ -98,7 +98,9 @@ fn code_after(m: &str, key: &str) -> Option<HResult> {
     None
 }
 
-/// `updateId = {E6EC40C4-...}.201` or `4FED3B54-....200` -> (canonical GUID, revision).
+/// `updateId = {E6EC40C4-...}.201` or `4FED3B54-....200` -> (GUID, revision). The GUID is
+/// upper-case without braces, as the WindowsUpdateClient events' `updateGuid` is read, so the
+/// log and the events make one record per update.
 fn update_id(i: &str) -> Res<'_, (String, Option<u32>)> {
     let i = i.trim_start();
     let (i, raw) = take_while1(|c: char| c.is_ascii_hexdigit() || c == '-' || c == '{' || c == '}')
@@ -110,7 +112,7 @@ fn update_id(i: &str) -> Res<'_, (String, Option<u32>)> {
         )));
     };
     let (i, rev) = opt(preceded(char('.'), map_res(digit1, str::parse::<u32>))).parse(i)?;
-    Ok((i, (g.to_string(), rev)))
+    Ok((i, (g.as_str().trim_matches(['{', '}']).to_string(), rev)))
 }
 
 fn update_after(m: &str, key: &str) -> Option<(String, Option<u32>)> {
@@ -478,7 +480,7 @@ mod tests {
             message("BITS job {0A0F1B98-4B97-4FB3-A7CD-7EB5AD8B9D3E} failed, updateId = 4FED3B54-C444-49B9-950F-301402B8B6B2.200, hr = 0x80190194. File URL = http://wsus:8530/Content/12/ABC.cab, local path = C:\\Windows\\SoftwareDistribution\\Download\\x"),
             Line::JobFailed {
                 job: g("0A0F1B98-4B97-4FB3-A7CD-7EB5AD8B9D3E"),
-                update: Some(("{4FED3B54-C444-49B9-950F-301402B8B6B2}".into(), Some(200))),
+                update: Some(("4FED3B54-C444-49B9-950F-301402B8B6B2".into(), Some(200))),
                 hr: HResult(0x8019_0194),
                 url: Some("http://wsus:8530/Content/12/ABC.cab"),
             }
@@ -487,7 +489,7 @@ mod tests {
             message("[DownloadManager] BITS job {A4AC06DD-1111-2222-3333-444455556666} hit a transient error, updateId = {D053C08A-1111-2222-3333-444455556666}.200 <NULL>, error = 0x800706D9"),
             Line::JobTransient {
                 job: g("A4AC06DD-1111-2222-3333-444455556666"),
-                update: Some(("{D053C08A-1111-2222-3333-444455556666}".into(), Some(200))),
+                update: Some(("D053C08A-1111-2222-3333-444455556666".into(), Some(200))),
                 hr: HResult(0x8007_06D9)
             }
         );
@@ -503,7 +505,7 @@ mod tests {
         );
         assert_eq!(
             message(" 9852  628   DownloadManager *FAILED* [80244019] Error occurred while downloading update 4FED3B54-C444-49B9-950F-301402B8B6B2.200; notifying dependent calls."),
-            Line::DownloadFailed { update: Some(("{4FED3B54-C444-49B9-950F-301402B8B6B2}".into(), Some(200))), hr: HResult(0x8024_4019) }
+            Line::DownloadFailed { update: Some(("4FED3B54-C444-49B9-950F-301402B8B6B2".into(), Some(200))), hr: HResult(0x8024_4019) }
         );
         assert_eq!(
             message("DownloadManager    Error 0x800706d9 occurred while downloading update; notifying dependent calls."),
@@ -604,7 +606,7 @@ mod tests {
             &Fact::Update {
                 stage: UpdateStage::DownloadStarted,
                 title: String::new(),
-                guid: Some("{6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2}".into()),
+                guid: Some("6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2".into()),
                 revision: Some(201),
                 hr: None,
                 job: job.clone(),
@@ -641,7 +643,7 @@ mod tests {
                 assert_eq!(*stage, UpdateStage::DownloadFailed);
                 assert_eq!(
                     guid.as_deref(),
-                    Some("{D053C08A-1111-2222-3333-444455556666}")
+                    Some("D053C08A-1111-2222-3333-444455556666")
                 );
                 assert_eq!(*revision, Some(200));
                 assert_eq!(job, &Some(g("A4AC06DD-1111-2222-3333-444455556666")));
