@@ -81,7 +81,8 @@ pub enum Command {
         /// Report format on stdout.
         #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
         format: ReportFormatArg,
-        /// Also write report.json, diagnoses.csv, jobs.csv, events.csv and report.html into DIR.
+        /// Also write report.json, diagnoses.csv, jobs.csv, updates.csv, events.csv and report.html
+        /// into DIR.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Only analyse what happened at or after TIME: 2024-03-11, 2024-03-11T09:00,
@@ -141,8 +142,8 @@ pub enum Command {
         /// Report format on stdout.
         #[arg(long, value_enum, default_value_t = ReportFormatArg::Text)]
         format: ReportFormatArg,
-        /// Also write report.json, diagnoses.csv, jobs.csv, report.html and the merged
-        /// summary.json into DIR.
+        /// Also write report.json, diagnoses.csv, jobs.csv, updates.csv, report.html and the
+        /// merged summary.json into DIR.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Exit with code 1 when a diagnosis at or above this severity is found.

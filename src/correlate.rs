@@ -122,6 +122,10 @@ pub struct Update {
     pub outcome: UpdateStage,
     pub errors: BTreeMap<HResult, u32>,
     pub jobs: BTreeSet<Guid>,
+    /// How each job in `jobs` was linked (see [`crate::link`]); filled when the fleet is
+    /// finished.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<Guid, crate::link::LinkMethod>,
     pub first_seen: When,
     pub last_seen: When,
     /// Filled by the diagnosis stage.
@@ -483,6 +487,7 @@ impl FleetState {
         }
         // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently.
         fleet.jobs.sort_by_key(|j| j.key());
+        crate::link::link(&mut fleet);
         fleet
     }
 }
@@ -1185,6 +1190,7 @@ fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
         outcome: *stage,
         errors: BTreeMap::new(),
         jobs: BTreeSet::new(),
+        links: BTreeMap::new(),
         first_seen: obs.time,
         last_seen: obs.time,
         diagnoses: Vec::new(),

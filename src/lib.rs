@@ -14,6 +14,7 @@ pub mod diagnose;
 pub mod hostfilter;
 pub mod ingest;
 pub mod knowledge;
+pub mod link;
 pub mod model;
 pub mod parse;
 pub mod probe;

@@ -15,10 +15,11 @@ fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
 }
 
-const SET: [&str; 5] = [
+const SET: [&str; 6] = [
     "report.json",
     "diagnoses.csv",
     "jobs.csv",
+    "updates.csv",
     "events.csv",
     "report.html",
 ];

@@ -92,6 +92,7 @@ fn each_case_is_its_own_fleet() {
             "report.json",
             "diagnoses.csv",
             "jobs.csv",
+            "updates.csv",
             "events.csv",
             "report.html",
             "summary.json",

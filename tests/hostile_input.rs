@@ -400,10 +400,11 @@ fn a_file_header_bit_flip_fails_its_checksum() {
 
 // ---- --out: symlinks, one set, errors naming the file ------------------------------------
 
-const SET: [&str; 5] = [
+const SET: [&str; 6] = [
     "report.json",
     "diagnoses.csv",
     "jobs.csv",
+    "updates.csv",
     "events.csv",
     "report.html",
 ];
@@ -481,7 +482,8 @@ fn a_failed_out_leaves_the_old_set_and_names_the_file() {
             "jobs.csv",
             "report.html",
             "report.json",
-            "summary.json"
+            "summary.json",
+            "updates.csv"
         ],
         "no temporary file is left"
     );

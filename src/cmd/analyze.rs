@@ -120,6 +120,9 @@ fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()>
         written.push(put(dir, "jobs.csv", |w| {
             w.write_all(report::csv::jobs(r).as_bytes())
         })?);
+        written.push(put(dir, "updates.csv", |w| {
+            w.write_all(report::csv::updates(r).as_bytes())
+        })?);
         if let Some(spool) = events {
             written.push(put(dir, "events.csv", |w| spool.finish(w))?);
         }

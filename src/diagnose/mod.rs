@@ -11,7 +11,7 @@ mod fold;
 mod network;
 pub mod security;
 mod service;
-mod updates;
+pub mod updates;
 pub mod version;
 
 use crate::correlate::{Fleet, Job, Outcome};
@@ -105,6 +105,10 @@ pub struct Diagnosis {
     /// Update keys (`HOST/GUID`, or `HOST/"title"` without a GUID) this diagnosis is about.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub updates: BTreeSet<String>,
+    /// For a BITS root cause: the updates whose downloads went through its jobs and did not get
+    /// through, one entry per update with the hosts where it is stuck and how it was linked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<updates::BlockedUpdate>,
     pub servers: BTreeSet<String>,
     pub proxies: BTreeSet<String>,
     pub occurrences: u64,
@@ -160,6 +164,7 @@ impl Diagnosis {
             hosts: BTreeSet::new(),
             jobs: BTreeSet::new(),
             updates: BTreeSet::new(),
+            blocks: Vec::new(),
             servers: BTreeSet::new(),
             proxies: BTreeSet::new(),
             occurrences: 0,
@@ -273,6 +278,7 @@ pub fn diagnose(fleet: &Fleet, kb: &Knowledge, lens: Option<&security::Lens>) ->
     fleet::merge(&mut out);
     fold::fold(&mut out);
     updates::place(&mut out);
+    updates::blocks(fleet, &mut out);
     rank(&mut out);
     out
 }

@@ -7,8 +7,10 @@
 use super::{Category, Diagnosis, Scope, Severity};
 use crate::correlate::{Fleet, Update};
 use crate::knowledge::{Knowledge, Transient};
+use crate::link::LinkMethod;
 use crate::model::{HResult, UpdateStage, When};
-use std::collections::{BTreeMap, BTreeSet};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Rule name of an update that still fails.
 pub const FAILURE: &str = "update-failure";
@@ -16,7 +18,7 @@ pub const FAILURE: &str = "update-failure";
 pub const RECOVERED: &str = "update-recovered";
 
 /// Did the update get through after its failures (last seen downloaded or installed)?
-fn got_through(u: &Update) -> bool {
+pub fn got_through(u: &Update) -> bool {
     matches!(u.outcome, UpdateStage::Installed | UpdateStage::Downloaded)
 }
 
@@ -162,6 +164,104 @@ pub(super) fn place(out: &mut [Diagnosis]) {
     }
 }
 
+/// One update a BITS diagnosis stops.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedUpdate {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kb: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// The hosts where the update did not get through.
+    pub hosts: BTreeSet<String>,
+    /// How its jobs were linked to it (`job_guid`, `content_hash`).
+    pub links: BTreeSet<LinkMethod>,
+}
+
+/// How many blocked updates a diagnosis's proof names (the JSON lists them all).
+const PROOF_CAP: usize = 5;
+
+/// Give every BITS diagnosis (a failure that names jobs, not an update diagnosis) the updates
+/// that went through its jobs and did not get through: `blocks`, and their keys in `updates`.
+pub(super) fn blocks(fleet: &Fleet, out: &mut [Diagnosis]) {
+    // Job key -> (update, how linked), for updates that did not get through.
+    let mut of_job: HashMap<String, Vec<(&Update, LinkMethod)>> = HashMap::new();
+    for u in fleet.updates.iter().filter(|u| !got_through(u)) {
+        for (g, m) in &u.links {
+            of_job
+                .entry(format!("{}/{g}", u.host))
+                .or_default()
+                .push((u, *m));
+        }
+    }
+    if of_job.is_empty() {
+        return;
+    }
+    for d in out.iter_mut() {
+        if d.rule.starts_with("update-") || d.category == Category::Security {
+            continue;
+        }
+        // Identity (GUID, else title) -> the update; a title from any host's record.
+        let mut found: BTreeMap<&str, BlockedUpdate> = BTreeMap::new();
+        for (u, m) in d.jobs.iter().filter_map(|j| of_job.get(j)).flatten() {
+            let id = u.guid.as_deref().unwrap_or(&u.title);
+            let b = found.entry(id).or_insert_with(|| BlockedUpdate {
+                title: String::new(),
+                kb: None,
+                guid: u.guid.clone(),
+                hosts: BTreeSet::new(),
+                links: BTreeSet::new(),
+            });
+            if b.title.is_empty() && !u.title.is_empty() {
+                b.title = u.title.clone();
+                b.kb = u.kb.clone();
+            }
+            b.hosts.insert(u.host.clone());
+            b.links.insert(*m);
+            d.updates.insert(u.key());
+        }
+        if found.is_empty() {
+            continue;
+        }
+        d.blocks = found.into_values().collect();
+        d.blocks
+            .sort_by(|a, b| (&a.title, &a.guid).cmp(&(&b.title, &b.guid)));
+        let names: Vec<String> = d
+            .blocks
+            .iter()
+            .map(|b| {
+                let name = if b.title.is_empty() {
+                    b.guid.clone().unwrap_or_default()
+                } else {
+                    b.title.clone()
+                };
+                let kb = match &b.kb {
+                    Some(k) if !name.contains(k.as_str()) => format!(" ({k})"),
+                    _ => String::new(),
+                };
+                format!("{name}{kb} on {} host(s)", b.hosts.len())
+            })
+            .collect();
+        let more = names.len().saturating_sub(PROOF_CAP);
+        d.proof = format!(
+            "{}{}It blocks {} update(s): {}{}.",
+            d.proof,
+            match d.proof.chars().last() {
+                None => "",
+                Some('.') => " ",
+                Some(_) => ". ",
+            },
+            names.len(),
+            names[..names.len().min(PROOF_CAP)].join("; "),
+            if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +278,7 @@ mod tests {
             outcome,
             errors: BTreeMap::from([(HResult(hr), 2)]),
             jobs: job.and_then(Guid::parse).into_iter().collect(),
+            links: BTreeMap::new(),
             first_seen: t,
             last_seen: t,
             diagnoses: Vec::new(),

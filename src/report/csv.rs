@@ -59,6 +59,23 @@
 //! | `diagnoses` | ids of the diagnoses that name this job, one per line |
 //! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
 //!
+//! `updates.csv`, one row per update per host (host, then title), as the JSON `updates` list:
+//!
+//! | column | content |
+//! |---|---|
+//! | `host` | the host |
+//! | `title` | the update's title (empty when only WindowsUpdate.log named it, by GUID) |
+//! | `kb` | the KB number the title names (`KB5034441`), if any |
+//! | `guid` | the update id, if known |
+//! | `revision` | the update revision, if known |
+//! | `outcome` | the last stage seen: `download_started`, `download_failed`, `downloaded`, `install_started`, `install_failed`, `installed` or `scan_failed` |
+//! | `errors` | failures per code, one per line: `0x80200013=2` |
+//! | `jobs` | the BITS jobs that carried its download, as job GUIDs, one per line |
+//! | `links` | how each job was linked, one per line: `{GUID}=job_guid` (the update's record names the job) or `{GUID}=content_hash` (same content file, near in time) |
+//! | `diagnoses` | ids of the diagnoses about it or its jobs, one per line |
+//! | `first_seen`, `last_seen` | times |
+//! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
+//!
 //! `events.csv`, the normalized timeline: one row per observation read from the inputs, in time
 //! order where times are comparable: rows without a time first, then local times of unknown
 //! offset (ordered among themselves only), then every UTC time and local time of known offset
@@ -121,6 +138,24 @@ pub const JOBS_HEADER: [&str; 14] = [
     "first_seen",
     "last_seen",
     "diagnoses",
+    "first_seen_basis",
+    "last_seen_basis",
+];
+
+/// The header of `updates.csv`.
+pub const UPDATES_HEADER: [&str; 14] = [
+    "host",
+    "title",
+    "kb",
+    "guid",
+    "revision",
+    "outcome",
+    "errors",
+    "jobs",
+    "links",
+    "diagnoses",
+    "first_seen",
+    "last_seen",
     "first_seen_basis",
     "last_seen_basis",
 ];
@@ -308,6 +343,30 @@ pub fn jobs(r: &Report) -> String {
             list(&j.diagnoses),
             j.first_seen.basis().as_str().to_string(),
             j.last_seen.basis().as_str().to_string(),
+        ]);
+    }
+    t.finish()
+}
+
+/// `updates.csv`: one row per update per host, in report order.
+pub fn updates(r: &Report) -> String {
+    let mut t = Table::new(&UPDATES_HEADER);
+    for u in &r.updates {
+        t.row([
+            u.host.clone(),
+            u.title.clone(),
+            u.kb.clone().unwrap_or_default(),
+            u.guid.clone().unwrap_or_default(),
+            u.revision.map(|v| v.to_string()).unwrap_or_default(),
+            enum_str(&u.outcome),
+            list(u.errors.iter().map(|(c, n)| format!("{c}={n}"))),
+            list(u.jobs.iter().map(|g| g.to_string())),
+            list(u.links.iter().map(|(g, m)| format!("{g}={}", m.as_str()))),
+            list(&u.diagnoses),
+            time(&u.first_seen),
+            time(&u.last_seen),
+            u.first_seen.basis().as_str().to_string(),
+            u.last_seen.basis().as_str().to_string(),
         ]);
     }
     t.finish()

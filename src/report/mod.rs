@@ -10,9 +10,10 @@ pub mod text;
 
 use crate::correlate::{Fleet, Job, Outcome, Update};
 use crate::diagnose::{Diagnosis, Severity};
-use crate::model::{HResult, TimeBasis, Warning, When};
+use crate::link::LinkMethod;
+use crate::model::{HResult, TimeBasis, UpdateStage, Warning, When};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const SCHEMA: &str = "bitsdoctor/report/v1";
 
@@ -324,6 +325,74 @@ impl Report {
     pub fn worst(&self) -> Option<Severity> {
         self.diagnoses.iter().map(|d| d.severity).max()
     }
+}
+
+/// One update across the fleet, for the update tables: where it failed and got through, its
+/// codes, the diagnoses that name it or its jobs, and how its jobs were linked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateLine<'a> {
+    /// The title (from any host's record), else the GUID.
+    pub name: &'a str,
+    pub kb: Option<&'a str>,
+    pub failed: BTreeSet<&'a str>,
+    pub succeeded: BTreeSet<&'a str>,
+    /// Hosts where it was last seen started, neither failed nor through.
+    pub pending: BTreeSet<&'a str>,
+    /// Failures per code, over all hosts.
+    pub codes: BTreeMap<HResult, u32>,
+    /// Diagnosis ids, in rank order.
+    pub diagnoses: Vec<&'a str>,
+    pub links: BTreeSet<LinkMethod>,
+}
+
+/// The report's updates grouped by update (GUID, else title): the ones that failed on most
+/// hosts first, then by name.
+pub fn update_lines(r: &Report) -> Vec<UpdateLine<'_>> {
+    let mut by_id: BTreeMap<&str, UpdateLine> = BTreeMap::new();
+    for u in &r.updates {
+        let id = u.guid.as_deref().unwrap_or(&u.title);
+        let line = by_id.entry(id).or_insert_with(|| UpdateLine {
+            name: u.name(),
+            kb: None,
+            failed: BTreeSet::new(),
+            succeeded: BTreeSet::new(),
+            pending: BTreeSet::new(),
+            codes: BTreeMap::new(),
+            diagnoses: Vec::new(),
+            links: BTreeSet::new(),
+        });
+        if line.kb.is_none() && !u.title.is_empty() {
+            line.name = &u.title;
+            line.kb = u.kb.as_deref();
+        }
+        let host = u.host.as_str();
+        match u.outcome {
+            UpdateStage::DownloadFailed | UpdateStage::InstallFailed | UpdateStage::ScanFailed => {
+                line.failed.insert(host)
+            }
+            UpdateStage::Downloaded | UpdateStage::Installed => line.succeeded.insert(host),
+            UpdateStage::DownloadStarted | UpdateStage::InstallStarted => line.pending.insert(host),
+        };
+        for (c, n) in &u.errors {
+            *line.codes.entry(*c).or_default() += n;
+        }
+        line.diagnoses
+            .extend(u.diagnoses.iter().map(String::as_str));
+        line.links.extend(u.links.values().copied());
+    }
+    let mut lines: Vec<UpdateLine> = by_id.into_values().collect();
+    for l in &mut lines {
+        l.diagnoses
+            .sort_by_key(|id| id.trim_start_matches('D').parse::<u32>().unwrap_or(0));
+        l.diagnoses.dedup();
+    }
+    lines.sort_by(|a, b| {
+        b.failed
+            .len()
+            .cmp(&a.failed.len())
+            .then_with(|| a.name.cmp(b.name))
+    });
+    lines
 }
 
 fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static str, usize> {

@@ -17,6 +17,9 @@ use std::fmt::Write;
 /// [`Detail::Verbose`]).
 const LIST_CAP: usize = 5;
 
+/// How many failing updates the updates table shows (all with [`Detail::Verbose`]).
+const UPDATES_CAP: usize = 10;
+
 /// Width of the label column of a diagnosis (`    cause:    `).
 const LABEL: usize = 14;
 
@@ -67,6 +70,7 @@ pub fn render_with(r: &Report, opt: &Options) -> String {
     if opt.detail == Detail::Quiet {
         return o.s;
     }
+    updates(&mut o, r);
     jobs(&mut o, r);
     inputs(&mut o, r);
     warnings(&mut o, r);
@@ -312,6 +316,71 @@ fn diagnosis(o: &mut Out, d: &Diagnosis) {
     o.field("seen", &seen);
     let evidence = o.capped(d.evidence.iter().map(|e| e.to_string()));
     o.field("evidence", &evidence);
+}
+
+/// The updates that failed somewhere, most hosts first: where, with which codes, and the
+/// diagnoses that explain them with how their BITS jobs were linked.
+fn updates(o: &mut Out, r: &Report) {
+    let lines: Vec<_> = super::update_lines(r)
+        .into_iter()
+        .filter(|l| !l.failed.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    let cap = if o.opt.detail == Detail::Verbose {
+        usize::MAX
+    } else {
+        UPDATES_CAP
+    };
+    o.heading(&format!(
+        "Updates that failed: {} (most hosts first):",
+        lines.len()
+    ));
+    for l in lines.iter().take(cap) {
+        let name = match l.kb {
+            Some(kb) if !l.name.contains(kb) => format!("{} ({kb})", shown(l.name)),
+            _ => shown(l.name).into_owned(),
+        };
+        let name = o.paint(Style::new().bold(), &name).into_owned();
+        o.line("\n  ", 2, &name, 4);
+        let failed = format!("{} host(s): {}", l.failed.len(), o.capped(&l.failed));
+        o.field("failed", &failed);
+        if !l.succeeded.is_empty() {
+            let ok = format!("{} host(s): {}", l.succeeded.len(), o.capped(&l.succeeded));
+            o.field("through", &ok);
+        }
+        if !l.pending.is_empty() {
+            let p = format!("{} host(s): {}", l.pending.len(), o.capped(&l.pending));
+            o.field("pending", &p);
+        }
+        let codes = l
+            .codes
+            .iter()
+            .map(|(c, n)| format!("{c} x{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !codes.is_empty() {
+            o.field("codes", &codes);
+        }
+        if !l.diagnoses.is_empty() {
+            o.field("findings", &l.diagnoses.join(", "));
+        }
+        let links = if l.links.is_empty() {
+            "no BITS job linked".to_string()
+        } else {
+            let how: Vec<&str> = l.links.iter().map(|m| m.as_str()).collect();
+            format!("BITS jobs linked by {}", how.join(", "))
+        };
+        o.field("jobs", &links);
+    }
+    if lines.len() > cap {
+        let _ = writeln!(
+            o.s,
+            "\n  +{} more failing update(s): updates.csv and the JSON report list every one.",
+            lines.len() - cap
+        );
+    }
 }
 
 fn jobs(o: &mut Out, r: &Report) {

@@ -14,6 +14,9 @@ pub const BITS_DISPLAY_NAME: &str = "Background Intelligent Transfer Service";
 pub const EVENTLOG_PROVIDER: &str = "Microsoft-Windows-Eventlog";
 pub const EVENTLOG_GUID: &str = "{fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148}";
 pub const SYSTEM_SID: &str = "S-1-5-18";
+pub const WU_PROVIDER: &str = "Microsoft-Windows-WindowsUpdateClient";
+pub const WU_GUID: &str = "{945a8954-c147-4acd-923f-40c45405a658}";
+pub const WU_CHANNEL: &str = "Microsoft-Windows-WindowsUpdateClient/Operational";
 
 /// A job as the capture time sees it.
 #[derive(Debug, Clone)]
@@ -39,6 +42,8 @@ pub(crate) struct BuiltJob {
 pub(crate) struct Built {
     pub bits: Vec<Event>,
     pub system: Vec<Event>,
+    /// WindowsUpdateClient/Operational (only when the host has updates).
+    pub wu: Vec<Event>,
     pub jobs: Vec<BuiltJob>,
     pub service_running: bool,
     pub config: ConfigSpec,
@@ -830,16 +835,94 @@ pub(crate) fn build_host(
             queued.push((rng.guid(), owner.clone(), state.clone(), created));
         }
     }
+    let mut wu = Vec::new();
+    if !host.updates.is_empty() && !host.windows_update_log {
+        update_events(host, &jobs, rng, &mut system, &mut wu);
+    }
     bits.sort_by_key(|e| e.time);
     system.sort_by_key(|e| e.time);
+    wu.sort_by_key(|e| e.time);
     Ok(Built {
         bits,
         system,
+        wu,
         jobs,
         service_running: running,
         config,
         queued,
     })
+}
+
+/// A WindowsUpdateClient event (v1 field names; `errorCode` as HexInt32).
+fn wu_event(
+    computer: &str,
+    id: u16,
+    level: u8,
+    time: Timestamp,
+    pid: u32,
+    channel: &str,
+    data: Vec<(&str, Value)>,
+) -> Event {
+    Event {
+        provider: WU_PROVIDER.into(),
+        provider_guid: Some(WU_GUID.into()),
+        event_id: id,
+        version: 1,
+        level,
+        keywords: 0x8000_0000_0000_0000,
+        time,
+        process_id: pid,
+        thread_id: pid + 4,
+        channel: channel.into(),
+        computer: computer.into(),
+        user_sid: Some(SYSTEM_SID.into()),
+        data: data.into_iter().map(|(n, v)| (n.to_string(), v)).collect(),
+        ..Event::default()
+    }
+}
+
+/// Each update's WindowsUpdateClient events, following the job that downloads it: 44 just
+/// before the job is created; 31 with the job's error after its last failed attempt; 41, 43
+/// and 19 after it completes.
+fn update_events(
+    host: &HostSpec,
+    jobs: &[BuiltJob],
+    rng: &mut Rng,
+    system: &mut Vec<Event>,
+    wu: &mut Vec<Event>,
+) {
+    let pc = host.name.as_str();
+    let pid = rng.range(1000, 9000) as u32 & !3;
+    for u in &host.updates {
+        let Some(j) = jobs.get(u.job) else { continue };
+        let named = || {
+            vec![
+                ("updateTitle", s(&u.title)),
+                ("updateGuid", g(&u.guid)),
+                ("updateRevisionNumber", Value::U32(u.revision)),
+            ]
+        };
+        system.push(wu_event(
+            pc,
+            44,
+            4,
+            j.created - micros(rng.range(200_000, 900_000)),
+            pid,
+            "System",
+            named(),
+        ));
+        if let Some(done) = j.completed {
+            let t = done + micros(rng.range(100_000, 900_000));
+            wu.push(wu_event(pc, 41, 4, t, pid, WU_CHANNEL, named()));
+            system.push(wu_event(pc, 43, 4, t + secs(60), pid, "System", named()));
+            system.push(wu_event(pc, 19, 4, t + secs(240), pid, "System", named()));
+        } else if let Some((hr, _)) = j.error {
+            let mut data = named();
+            data.insert(1, ("errorCode", Value::HexInt32(hr)));
+            let t = j.modified + micros(rng.range(100_000, 900_000));
+            wu.push(wu_event(pc, 31, 2, t, pid, WU_CHANNEL, data));
+        }
+    }
 }
 
 /// Whether BITS retries the job by itself after `hr` (TRANSIENT_ERROR) or stops (ERROR).

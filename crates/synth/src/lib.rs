@@ -38,6 +38,7 @@ pub use prng::Rng;
 /// File names inside a host folder.
 pub const BITS_LOG: &str = "Microsoft-Windows-Bits-Client%4Operational.evtx";
 pub const SYSTEM_LOG: &str = "System.evtx";
+pub const WU_LOG: &str = "Microsoft-Windows-WindowsUpdateClient%4Operational.evtx";
 
 /// A whole bundle: several hosts, one start time, one seed.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +78,30 @@ pub struct HostSpec {
     /// The BITS file version the `bitsadmin` banner shows in brackets on older Windows
     /// (`7.0.6002` on Vista SP2); `None` = a banner without one, as on Windows 10.
     pub bits_version: Option<String>,
+    /// Windows updates whose downloads go through the host's jobs: WindowsUpdateClient events
+    /// (44 download started in the System log; then 31 download failed in
+    /// `Microsoft-Windows-WindowsUpdateClient%4Operational.evtx` when the job ends in an error,
+    /// or 41 downloaded, 43 and 19 installed when it completes).
+    pub updates: Vec<UpdateSpec>,
+    /// Write the updates into a legacy `WindowsUpdate.log` (naming each update's BITS job: `New
+    /// download job [UpdateId = ...]`, `BITS job initialized, JobId = ...`, `Downloading from
+    /// URL`, `BITS job {G} failed, updateId = ..., hr = ...` or `completed successfully`)
+    /// instead of WindowsUpdateClient events, as a bundle that holds the log but not the
+    /// update events.
+    pub windows_update_log: bool,
+}
+
+/// A Windows update downloaded through one of the host's jobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateSpec {
+    /// The title as WindowsUpdateClient events give it, e.g. `2024-05 Cumulative Update for
+    /// Windows 11 Version 23H2 for x64-based Systems (KB5037771)`.
+    pub title: String,
+    /// The update id, without braces.
+    pub guid: String,
+    pub revision: u32,
+    /// The index in [`HostSpec::jobs`] of the job that downloads it.
+    pub job: usize,
 }
 
 impl HostSpec {
@@ -96,6 +121,8 @@ impl HostSpec {
             queued_jobs: Vec::new(),
             sc_errors: Vec::new(),
             bits_version: None,
+            updates: Vec::new(),
+            windows_update_log: false,
         }
     }
 }
@@ -469,6 +496,9 @@ pub fn write_bundle(s: &Scenario, out: &Path) -> io::Result<BundleSummary> {
             (BITS_LOG.into(), events::evtx_bytes(&built.bits)?),
             (SYSTEM_LOG.into(), events::evtx_bytes(&built.system)?),
         ];
+        if !built.wu.is_empty() {
+            files.push((WU_LOG.into(), events::evtx_bytes(&built.wu)?));
+        }
         files.extend(text::captures(host, &built, i));
         for (name, bytes) in files {
             std::fs::write(dir.join(&name), bytes)?;

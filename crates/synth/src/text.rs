@@ -57,6 +57,75 @@ pub(crate) fn captures(host: &HostSpec, built: &Built, _index: usize) -> Vec<(St
             ascii(&netsh(host.winhttp_proxy.as_deref())),
         ));
     }
+    if host.windows_update_log {
+        out.push((
+            "WindowsUpdate.log".into(),
+            ascii(&windows_update_log(host, built)),
+        ));
+    }
+    out
+}
+
+/// A legacy (Windows 7 / 8.1) `WindowsUpdate.log`: `date<TAB>time:ms<TAB>pid<TAB>tid<TAB>
+/// component<TAB>text`, the machine's local time (the hosts' clocks are on UTC).
+fn windows_update_log(host: &HostSpec, built: &Built) -> String {
+    let mut lines: Vec<(Timestamp, String)> = Vec::new();
+    for u in &host.updates {
+        let (Some(j), Some(spec)) = (built.jobs.get(u.job), host.jobs.get(u.job)) else {
+            continue;
+        };
+        let id = j.id.to_ascii_uppercase();
+        let ms = jiff::SignedDuration::from_millis;
+        lines.push((
+            j.created - ms(16),
+            format!(
+                "***********  DnldMgr: New download job [UpdateId = {{{}}}.{}]  ***********",
+                u.guid.to_ascii_uppercase(),
+                u.revision
+            ),
+        ));
+        lines.push((j.created, format!("  * BITS job initialized, JobId = {id}")));
+        lines.push((
+            j.created + ms(3),
+            format!(
+                "  * Downloading from {} to {} (full file).",
+                spec.url, spec.local_path
+            ),
+        ));
+        if let Some(p) = &spec.proxy {
+            lines.push((
+                j.created + ms(16),
+                format!("BITS job {id} using proxy = {p}, bypass = <NULL>"),
+            ));
+        }
+        if let Some(done) = j.completed {
+            lines.push((done, format!("BITS job {id} completed successfully")));
+        } else if let Some((hr, _)) = j.error {
+            lines.push((
+                j.modified,
+                format!(
+                    "BITS job {id} failed, updateId = {{{}}}.{}, hr = 0x{hr:08X}. File URL = {}, local path = {}",
+                    u.guid.to_ascii_uppercase(),
+                    u.revision,
+                    spec.url,
+                    spec.local_path
+                ),
+            ));
+        }
+    }
+    lines.sort_by_key(|l| l.0);
+    let mut out = String::new();
+    for (t, text) in lines {
+        let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+        out.push_str(&format!(
+            "{}\t{:02}:{:02}:{:02}:{:03}\t1160\t3ca0\tDnldMgr\t{text}\r\n",
+            dt.date(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            dt.subsec_nanosecond() / 1_000_000
+        ));
+    }
     out
 }
 
