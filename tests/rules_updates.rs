@@ -154,6 +154,31 @@ fn one_proxy_without_range_support_blocks_two_updates_on_three_hosts() {
             "{entry}"
         );
     }
+
+    // The HTML updates table: one row per update with the same facts, and the fleet card
+    // names the updates it blocks.
+    let html = report::html::render(&r);
+    let at = html
+        .find("<section id=\"updates\">")
+        .expect("updates section");
+    let section = &html[at..at + html[at..].find("</section>").unwrap()];
+    let rows: Vec<&str> = section.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{section}");
+    for (row, title) in rows.iter().zip([NET, CU]) {
+        let title = title.replace('&', "&amp;");
+        assert!(row.contains(&title[..40]), "{row}");
+        assert!(row.contains("<b>3</b>"), "failed on 3 hosts: {row}");
+        assert!(row.contains(&format!("href=\"#{}\"", d.id)), "{row}");
+        assert!(row.contains("job_guid<br>content_hash"), "{row}");
+        assert!(row.contains("0x80200013"), "{row}");
+    }
+    let card = &html[html.find(&format!("id=\"{}\"", d.id)).unwrap()..];
+    let card = &card[..card.find("</article>").unwrap()];
+    assert!(card.contains("Blocks updates"), "{card}");
+    assert!(
+        card.contains("(KB5037768): 3 host(s), linked by job_guid, content_hash"),
+        "{card}"
+    );
 }
 
 /// Split CSV text into rows of cells (the `'` formula guard taken off).

@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 
 /// Jobs listed in the job table at most (the rest are counted; jobs.csv has them all).
 pub const JOB_TABLE_CAP: usize = 200;
+/// Updates listed in the updates table at most (updates.csv has them all).
+pub const UPDATE_TABLE_CAP: usize = 200;
 /// Items a diagnosis lists (jobs, evidence ...) before "+N more".
 const LIST_CAP: usize = 8;
 /// Items a diagnosis lists inside its "+N more" box at most.
@@ -251,7 +253,7 @@ fn header(r: &Report, security: bool) -> Markup {
         links.push(("security", "Security"));
     }
     links.extend([("hosts", "Hosts"), ("jobs", "Jobs")]);
-    if r.updates.iter().any(update_failed) {
+    if !update_rows(r).is_empty() {
         links.push(("updates", "Updates"));
     }
     links.push(("inputs", "Inputs"));
@@ -482,6 +484,31 @@ fn diagnosis(d: &Diagnosis) -> Markup {
     facts.push((
         "Proxies",
         capped_list(d.proxies.iter().map(|s| s.as_str()), true, LIST_CAP),
+    ));
+    let blocked: Vec<String> = d
+        .blocks
+        .iter()
+        .map(|b| {
+            let name = if b.title.is_empty() {
+                b.guid.as_deref().unwrap_or("(unnamed update)")
+            } else {
+                &b.title
+            };
+            let kb = match &b.kb {
+                Some(k) if !name.contains(k.as_str()) => format!(" ({k})"),
+                _ => String::new(),
+            };
+            let how: Vec<&str> = b.links.iter().map(|m| m.as_str()).collect();
+            format!(
+                "{name}{kb}: {} host(s), linked by {}",
+                b.hosts.len(),
+                how.join(", ")
+            )
+        })
+        .collect();
+    facts.push((
+        "Blocks updates",
+        capped_list(blocked.iter().map(|s| s.as_str()), false, LIST_CAP),
     ));
     let when = seen(&d.first_seen, &d.last_seen);
     facts.push((
@@ -1019,51 +1046,81 @@ fn url_cell(urls: &[String]) -> Markup {
     }
 }
 
-fn update_failed(u: &crate::correlate::Update) -> bool {
-    use crate::model::UpdateStage as S;
-    matches!(
-        u.outcome,
-        S::DownloadFailed | S::InstallFailed | S::ScanFailed
-    ) || !u.errors.is_empty()
+/// The updates the updates table shows: failed somewhere, or with error codes.
+fn update_rows(r: &Report) -> Vec<super::UpdateLine<'_>> {
+    super::update_lines(r)
+        .into_iter()
+        .filter(|l| !l.failed.is_empty() || !l.codes.is_empty())
+        .collect()
 }
 
+/// A host count and the first hosts, the rest behind "+N more".
+fn host_cell(hosts: &std::collections::BTreeSet<&str>) -> Markup {
+    html! {
+        @if !hosts.is_empty() {
+            b { (hosts.len()) } " "
+            (capped_list(hosts.iter().copied(), false, 3))
+        }
+    }
+}
+
+/// One row per update (all hosts together): where it failed and got through, its codes, the
+/// diagnoses that explain it, and how its BITS jobs were linked to it.
 fn updates(r: &Report) -> Markup {
-    let failed: Vec<_> = r.updates.iter().filter(|u| update_failed(u)).collect();
-    if failed.is_empty() {
+    let rows = update_rows(r);
+    if rows.is_empty() {
         return html! {};
     }
     html! {
         section id="updates" {
             h2 {
                 "Updates with errors"
-                span class="count" { (failed.len()) " of " (r.updates.len()) " update(s)" }
+                span class="count" { (rows.len()) " update(s), most failed hosts first" }
             }
             "\n"
-            table class="grid" {
+            div class="scroll" { table class="grid" {
                 thead { tr {
-                    th { "Host" } th { "Update" } th { "Outcome" } th { "Errors" } th { "Seen" }
-                    th { "Diagnoses" }
+                    th { "Update" } th { "Failed on" } th { "Through on" } th { "Errors" }
+                    th { "Diagnoses" } th { "BITS jobs linked by" }
                 } }
                 tbody {
                     "\n"
-                    @for u in failed {
-                        @let stage = serde_json::to_value(u.outcome)
-                            .ok()
-                            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-                            .unwrap_or_default();
+                    @for l in rows.iter().take(UPDATE_TABLE_CAP) {
                         tr {
-                            td { (u.host) }
                             td {
-                                (u.title)
-                                @if let Some(kb) = &u.kb { " " span class="chip" { (kb) } }
+                                (l.name)
+                                @if let Some(kb) = l.kb {
+                                    @if !l.name.contains(kb) { " " span class="chip" { (kb) } }
+                                }
                             }
-                            td { (stage) }
-                            td class="mono" { (error_counts(&u.errors)) }
-                            td class="small nowrap" { (seen_cell(&u.first_seen, &u.last_seen)) }
-                            td { (diagnosis_links(&u.diagnoses)) }
+                            td { (host_cell(&l.failed)) }
+                            td { (host_cell(&l.succeeded)) }
+                            td class="mono nowrap" { (error_counts(&l.codes)) }
+                            td {
+                                @for (i, id) in l.diagnoses.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    a href={ "#" (id) } { (id) }
+                                }
+                            }
+                            td class="mono" {
+                                @if l.links.is_empty() {
+                                    span class="small" { "not linked" }
+                                } @else {
+                                    @for (i, m) in l.links.iter().enumerate() {
+                                        @if i > 0 { br; }
+                                        (m.as_str())
+                                    }
+                                }
+                            }
                         }
                         "\n"
                     }
+                }
+            } }
+            @if rows.len() > UPDATE_TABLE_CAP {
+                p class="note" {
+                    (rows.len() - UPDATE_TABLE_CAP)
+                    " more update(s) not listed here: updates.csv and the JSON report list every one."
                 }
             }
         }
