@@ -34,6 +34,11 @@ done
 bin=${BITSDOCTOR:-$(command -v bitsdoctor || true)}
 [ -x "$bin" ] || { echo "$0: set BITSDOCTOR to the bitsdoctor binary" >&2; exit 2; }
 
+# rsync 3.2.4 and later quote the remote file names themselves; GNU parallel quotes them too, so
+# a bundle whose name holds a space would come back as "'./name.tar'" (not found). Let parallel
+# do the quoting alone.
+export RSYNC_OLD_ARGS=1
+
 out=$1; shift
 mkdir -p "$out/bundles"
 out=$(cd "$out" && pwd)
@@ -51,13 +56,16 @@ for b in "$@"; do
 done >"$out/bundles.list"
 
 # Map. On the worker: analyse, pack the report set, send it back; the worker keeps nothing
-# (the job removes the bundle, --cleanup the binary and the pack).
+# (the job removes the bundle, --cleanup the binary and the pack). On this machine (`:`)
+# GNU parallel copies nothing: the job runs the binary and reads the bundle where they are.
 (
   cd "$out/bundles"
   parallel --halt now,fail=1 "${logins[@]}" "${ssh_cmd[@]}" \
     --basefile "$bin_dir/./$(basename "$bin")" --transferfile {} --return {/}.tar --cleanup \
-    "./$(basename "$bin") analyze {/} --out {/}.out >/dev/null; s=\$?; " \
-    "if [ \$s -le 1 ] && [ -f {/}.out/summary.json ]; then tar cf {/}.tar {/}.out; fi; rm -rf {/}.out {/}; exit \$s" \
+    "if [ \"\$PARALLEL_SSHLOGIN\" = : ]; then bd=$(printf %q "$bin"); in={}; else bd=./$(basename "$bin"); in={/}; fi; " \
+    "\$bd analyze \"\$in\" --out {/}.out >/dev/null; s=\$?; " \
+    "if [ \$s -le 1 ] && [ -f {/}.out/summary.json ]; then tar cf {/}.tar {/}.out; fi; " \
+    "rm -rf {/}.out; [ \"\$in\" = {} ] || rm -rf {/}; exit \$s" \
     <"$out/bundles.list"
   for name in "${names[@]}"; do
     [ -f "$name.tar" ] || { echo "$0: no report came back for $name" >&2; exit 1; }

@@ -80,9 +80,9 @@ fn gnu_parallel_on_two_workers_gives_the_single_run_report() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let bundles: Vec<_> = (1..=3)
-        .map(|k| tmp.path().join(format!("site-{k}")))
-        .collect();
+    // One bundle name holds a space, as customer folders do.
+    let names = ["site-1", "site 2", "site-3"];
+    let bundles: Vec<_> = names.iter().map(|n| tmp.path().join(n)).collect();
     for (k, b) in bundles.iter().enumerate() {
         synth::write_bundle(&site(k + 1), b).unwrap();
     }
@@ -90,11 +90,11 @@ fn gnu_parallel_on_two_workers_gives_the_single_run_report() {
     std::fs::write(
         &shim,
         "#!/bin/bash\n\
-         # ssh HOST COMMAND, run here in HOST's own home folder.\n\
+         # ssh HOST COMMAND, run here in HOST's own home folder, with the SHELL sshd sets.\n\
          while [ $# -gt 0 ]; do case \"$1\" in -l|-p|-o|-i|-F|-S|-O) shift 2;; -*) shift;; *) break;; esac; done\n\
          host=$1; shift; [ \"${1:-}\" = \"--\" ] && shift\n\
          echo \"$host $*\" >> \"$SHIM_ROOT/log\"\n\
-         mkdir -p \"$SHIM_ROOT/$host\" && cd \"$SHIM_ROOT/$host\" && HOME=\"$SHIM_ROOT/$host\" exec bash -c \"$*\"\n",
+         mkdir -p \"$SHIM_ROOT/$host\" && cd \"$SHIM_ROOT/$host\" && HOME=\"$SHIM_ROOT/$host\" SHELL=/bin/bash exec bash -c \"$*\"\n",
     )
     .unwrap();
     {
@@ -105,23 +105,28 @@ fn gnu_parallel_on_two_workers_gives_the_single_run_report() {
     std::fs::create_dir_all(&workers).unwrap();
     let out = tmp.path().join("out");
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fleet-parallel.sh");
-    let run = Command::new("bash")
-        .arg(&driver)
-        .arg("--ssh")
-        .arg(&shim)
-        .args(["-S", "1/w1", "-S", "1/w2"])
-        .arg(&out)
-        .args(&bundles)
-        .env("BITSDOCTOR", env!("CARGO_BIN_EXE_bitsdoctor"))
-        .env("SHIM_ROOT", &workers)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    // CI runs without SHELL in the environment: so does this run (the workers get theirs from
+    // the stand-in for sshd).
+    let drive = |logins: &[&str], out: &Path| {
+        let mut cmd = Command::new("bash");
+        cmd.arg(&driver)
+            .arg("--ssh")
+            .arg(&shim)
+            .args(logins)
+            .arg(out)
+            .args(&bundles)
+            .env("BITSDOCTOR", env!("CARGO_BIN_EXE_bitsdoctor"))
+            .env("SHIM_ROOT", &workers)
+            .env_remove("SHELL");
+        let run = cmd.output().unwrap();
+        assert!(
+            run.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    };
+    drive(&["-S", "1/w1", "-S", "1/w2"], &out);
     // Both workers sent back the results of a bundle, and kept nothing afterwards.
     let log = std::fs::read_to_string(workers.join("log")).unwrap();
     for w in ["w1", "w2"] {
@@ -138,8 +143,14 @@ fn gnu_parallel_on_two_workers_gives_the_single_run_report() {
             .collect();
         assert!(left.is_empty(), "{w} kept {left:?}");
     }
-    for k in 1..=3 {
-        assert!(out.join(format!("bundles/site-{k}/report.html")).is_file());
+    for n in names {
+        assert!(out.join("bundles").join(n).join("report.html").is_file());
+    }
+    // On this machine only (`-S :`), nothing is copied and the bundles stay where they are.
+    let here = tmp.path().join("here");
+    drive(&["-S", ":"], &here);
+    for b in &bundles {
+        assert!(b.is_dir(), "{} was removed", b.display());
     }
 
     let one = tmp.path().join("one");
@@ -160,4 +171,5 @@ fn gnu_parallel_on_two_workers_gives_the_single_run_report() {
         "the proxy is a fleet finding across the sites: {single:#?}"
     );
     assert_eq!(merged, single);
+    assert_eq!(key(&here.join("fleet")), single);
 }
