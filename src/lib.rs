@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod capped;
 pub mod clock;
 pub mod collect;
 pub mod correlate;

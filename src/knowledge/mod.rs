@@ -20,7 +20,6 @@ use crate::model::{BadHResult, HResult};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -304,22 +303,12 @@ impl Knowledge {
     pub fn with_overrides(self, path: &Path) -> Result<Knowledge, KnowledgeError> {
         let origin = path.display().to_string();
         // Read with a cap: the built-in table is under 1 MiB, and `/dev/zero` never ends.
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_KNOWLEDGE_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(|source| KnowledgeError::Io {
+        let bytes = crate::capped::read_capped(path, MAX_KNOWLEDGE_BYTES).map_err(|source| {
+            KnowledgeError::Io {
                 path: origin.clone(),
                 source,
-            })?;
-        if bytes.len() as u64 > MAX_KNOWLEDGE_BYTES {
-            return Err(KnowledgeError::Io {
-                path: origin,
-                source: std::io::Error::other(format!(
-                    "larger than {} MiB",
-                    MAX_KNOWLEDGE_BYTES >> 20
-                )),
-            });
-        }
+            }
+        })?;
         let text = table::decode_text(&bytes, &origin)?;
         let entries = Self::from_csv(&text, &origin)?;
         Ok(self.merge(entries))

@@ -27,8 +27,6 @@ pub enum FromReportError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {size} bytes is larger than a bitsdoctor report can be ({MAX_REPORT_BYTES})")]
-    TooLarge { path: String, size: u64 },
     #[error("{path}: not a bitsdoctor JSON report: {message}")]
     Parse { path: String, message: String },
     #[error("{path}: schema is `{found}`, expected `{expected}`")]
@@ -293,11 +291,8 @@ fn read(path: &Path) -> Result<ReportIn, FromReportError> {
         path: shown.clone(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_REPORT_BYTES {
-        return Err(FromReportError::TooLarge { path: shown, size });
-    }
-    let text = std::fs::read(path).map_err(io)?;
+    // The size is checked while reading: a FIFO or /dev/zero has no size to look up first.
+    let text = crate::capped::read_capped(path, MAX_REPORT_BYTES).map_err(io)?;
     let report: ReportIn = serde_json::from_slice(&text).map_err(|e| FromReportError::Parse {
         path: shown.clone(),
         message: e.to_string(),

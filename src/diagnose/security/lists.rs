@@ -64,8 +64,6 @@ pub enum ListsError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: larger than {MAX_LISTS_BYTES} bytes")]
-    TooLarge { path: String },
     #[error("{path}:{line}: {what}")]
     Bad {
         path: String,
@@ -91,20 +89,16 @@ impl Lists {
 
     /// Add the entries of a lists file (`list,value,note`) to these lists.
     pub fn extend_from_file(&mut self, path: &Path) -> Result<(), ListsError> {
-        use std::io::Read;
         let shown = path.display().to_string();
-        let io = |source| ListsError::Io {
+        let bytes =
+            crate::capped::read_capped(path, MAX_LISTS_BYTES).map_err(|source| ListsError::Io {
+                path: shown.clone(),
+                source,
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| ListsError::Io {
             path: shown.clone(),
-            source,
-        };
-        let f = std::fs::File::open(path).map_err(io)?;
-        let mut text = String::new();
-        f.take(MAX_LISTS_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(io)?;
-        if text.len() as u64 > MAX_LISTS_BYTES {
-            return Err(ListsError::TooLarge { path: shown });
-        }
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
+        })?;
         self.extend_from_csv(&text, &shown)
     }
 

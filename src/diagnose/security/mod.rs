@@ -99,27 +99,13 @@ pub fn run(fleet: &Fleet, lens: &Lens, out: &mut Vec<Diagnosis>) {
                     d.servers.insert(a);
                 }
             }
-            d.seen(
-                j.first_seen,
-                j.evidence.first().unwrap_or(&fallback_evidence(j)),
-            );
-            if j.last_seen != When::Unknown {
-                d.seen(
-                    j.last_seen,
-                    j.evidence.last().unwrap_or(&fallback_evidence(j)),
-                );
-                d.occurrences -= 1;
-            }
+            // One sighting per job, over the job's whole span.
+            When::widen(&mut d.first_seen, &mut d.last_seen, j.first_seen);
+            When::widen(&mut d.first_seen, &mut d.last_seen, j.last_seen);
+            d.occurrences += 1;
             d.evidence.extend(j.evidence.iter().take(4).cloned());
         }
         out.push(d);
-    }
-}
-
-fn fallback_evidence(j: &Job) -> crate::model::Evidence {
-    crate::model::Evidence {
-        path: std::sync::Arc::from(j.host.as_str()),
-        at: crate::model::Locator::Line(0),
     }
 }
 

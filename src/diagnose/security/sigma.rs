@@ -107,15 +107,8 @@ impl SigmaSet {
 }
 
 fn load_one(path: &Path) -> Result<Option<sigma_rust::Rule>, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut text = String::new();
-    f.take(MAX_RULE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| e.to_string())?;
-    if text.len() as u64 > MAX_RULE_BYTES {
-        return Err(format!("larger than {MAX_RULE_BYTES} bytes"));
-    }
+    let bytes = crate::capped::read_capped(path, MAX_RULE_BYTES).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
     let rule = sigma_rust::rule_from_yaml(&text).map_err(|e| format!("not a Sigma rule: {e}"))?;
     let ls = &rule.logsource;
     let is =
