@@ -121,6 +121,12 @@ pub struct Update {
     pub revision: Option<u32>,
     pub outcome: UpdateStage,
     pub errors: BTreeMap<HResult, u32>,
+    /// Failures per code that WindowsUpdate.log lines report, kept apart while folding: a
+    /// bundle with both the log and the WindowsUpdateClient events holds each failure twice,
+    /// so the finished record counts a code as often as the source that saw it most often
+    /// (empty once the host is finished).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub log_errors: BTreeMap<HResult, u32>,
     pub jobs: BTreeSet<Guid>,
     /// How each job in `jobs` was linked (see [`crate::link`]); filled when the fleet is
     /// finished.
@@ -135,6 +141,14 @@ pub struct Update {
 }
 
 impl Update {
+    /// Fold the log's failure counts into `errors` (see `log_errors`).
+    fn settle_errors(&mut self) {
+        for (hr, n) in std::mem::take(&mut self.log_errors) {
+            let e = self.errors.entry(hr).or_default();
+            *e = (*e).max(n);
+        }
+    }
+
     /// `HOST/GUID`, or `HOST/"title"` for an update known only by its title.
     pub fn key(&self) -> String {
         match &self.guid {
@@ -597,6 +611,7 @@ impl HostState {
         let mut jobs: Vec<Job> = jobs.into_iter().map(|(r, j)| j.finish(&name, r)).collect();
         jobs.sort_by_key(|j| j.key());
         let mut updates: Vec<Update> = self.updates.into_values().collect();
+        updates.iter_mut().for_each(Update::settle_errors);
         updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
         (self.host, jobs, updates)
     }
@@ -1189,6 +1204,7 @@ fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
         revision: *revision,
         outcome: *stage,
         errors: BTreeMap::new(),
+        log_errors: BTreeMap::new(),
         jobs: BTreeSet::new(),
         links: BTreeMap::new(),
         first_seen: obs.time,
@@ -1200,15 +1216,18 @@ fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
         u.title = title.clone();
         u.kb = kb_of(title);
     }
+    // The latest record says where the update got to; the span keeps the surest times (a log
+    // line of unknown offset never becomes the first time of a record with event times).
     if obs.time >= u.last_seen {
-        u.last_seen = obs.time;
         u.outcome = *stage;
     }
-    if obs.time < u.first_seen {
-        u.first_seen = obs.time;
-    }
+    When::widen(&mut u.first_seen, &mut u.last_seen, obs.time);
     if let Some(h) = hr.filter(|h| h.is_failure()) {
-        *u.errors.entry(h).or_default() += 1;
+        let counts = match obs.evidence.at {
+            crate::model::Locator::Line(_) => &mut u.log_errors,
+            crate::model::Locator::Record(_) => &mut u.errors,
+        };
+        *counts.entry(h).or_default() += 1;
     }
     if let Some(j) = job {
         u.jobs.insert(j.clone());
@@ -1225,12 +1244,15 @@ fn absorb_update(u: &mut Update, later: Update) {
         u.kb = later.kb;
     }
     if later.last_seen >= u.last_seen {
-        u.last_seen = later.last_seen;
         u.outcome = later.outcome;
     }
-    u.first_seen = u.first_seen.min(later.first_seen);
+    When::widen(&mut u.first_seen, &mut u.last_seen, later.first_seen);
+    When::widen(&mut u.first_seen, &mut u.last_seen, later.last_seen);
     for (hr, n) in later.errors {
         *u.errors.entry(hr).or_default() += n;
+    }
+    for (hr, n) in later.log_errors {
+        *u.log_errors.entry(hr).or_default() += n;
     }
     u.jobs.extend(later.jobs);
     u.evidence.extend(later.evidence);

@@ -267,6 +267,7 @@ mod tests {
             outcome: UpdateStage::DownloadFailed,
             errors: BTreeMap::new(),
             jobs: job.and_then(Guid::parse).into_iter().collect(),
+            log_errors: BTreeMap::new(),
             links: BTreeMap::new(),
             first_seen: at(from),
             last_seen: at(to),

@@ -34,6 +34,12 @@ fn range() -> Attempt {
 /// A host downloading both updates from WSUS through the proxy, each job failing twice on the
 /// missing Range support; WS-A's bundle holds its WindowsUpdate.log instead of update events.
 fn scenario3() -> synth::Scenario {
+    with_log(|i| i == 0, |i| i != 0)
+}
+
+/// The scenario, the hosts whose bundle has a WindowsUpdate.log / update events chosen by
+/// their index.
+fn with_log(log: impl Fn(usize) -> bool, events: impl Fn(usize) -> bool) -> synth::Scenario {
     let hosts = HOSTS
         .iter()
         .enumerate()
@@ -59,7 +65,8 @@ fn scenario3() -> synth::Scenario {
                     job: 1,
                 },
             ];
-            h.windows_update_log = i == 0;
+            h.windows_update_log = log(i);
+            h.update_events = events(i);
             h
         })
         .collect();
@@ -287,4 +294,42 @@ fn a_windows_update_log_gives_the_same_update_records_as_the_events() {
     };
     assert_eq!(of("WS-A").len(), 2);
     assert_eq!(of("WS-A"), of("WS-B"));
+}
+
+#[test]
+fn a_bundle_with_both_the_log_and_the_events_counts_each_failure_once() {
+    // WS-B has both; WS-C only the events: the same records, one failure per update.
+    let r: Report = run(&with_log(|i| i < 2, |i| i != 0));
+    let of = |host: &str| {
+        let mut v: Vec<_> = r
+            .updates
+            .iter()
+            .filter(|u| u.host == fqdn(host))
+            .map(|u| {
+                (
+                    u.guid.clone(),
+                    u.revision,
+                    u.outcome,
+                    u.errors.clone(),
+                    u.jobs.len(),
+                    u.first_seen.basis(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(of("WS-B").len(), 2);
+    assert_eq!(of("WS-B"), of("WS-C"));
+    let both = r.updates.iter().find(|u| u.host == fqdn("WS-B")).unwrap();
+    assert!(both.log_errors.is_empty());
+    assert_eq!(both.links.values().next(), Some(&LinkMethod::JobGuid));
+    assert!(
+        both.evidence
+            .iter()
+            .any(|e| e.path.ends_with("WindowsUpdate.log"))
+            && both.evidence.iter().any(|e| e.path.ends_with(".evtx")),
+        "{:?}",
+        both.evidence
+    );
 }

@@ -278,6 +278,7 @@ mod tests {
             outcome,
             errors: BTreeMap::from([(HResult(hr), 2)]),
             jobs: job.and_then(Guid::parse).into_iter().collect(),
+            log_errors: BTreeMap::new(),
             links: BTreeMap::new(),
             first_seen: t,
             last_seen: t,

@@ -836,7 +836,7 @@ pub(crate) fn build_host(
         }
     }
     let mut wu = Vec::new();
-    if !host.updates.is_empty() && !host.windows_update_log {
+    if !host.updates.is_empty() && host.update_events {
         update_events(host, &jobs, rng, &mut system, &mut wu);
     }
     bits.sort_by_key(|e| e.time);

@@ -78,16 +78,16 @@ pub struct HostSpec {
     /// The BITS file version the `bitsadmin` banner shows in brackets on older Windows
     /// (`7.0.6002` on Vista SP2); `None` = a banner without one, as on Windows 10.
     pub bits_version: Option<String>,
-    /// Windows updates whose downloads go through the host's jobs: WindowsUpdateClient events
-    /// (44 download started in the System log; then 31 download failed in
-    /// `Microsoft-Windows-WindowsUpdateClient%4Operational.evtx` when the job ends in an error,
-    /// or 41 downloaded, 43 and 19 installed when it completes).
+    /// Windows updates whose downloads go through the host's jobs.
     pub updates: Vec<UpdateSpec>,
-    /// Write the updates into a legacy `WindowsUpdate.log` (naming each update's BITS job: `New
-    /// download job [UpdateId = ...]`, `BITS job initialized, JobId = ...`, `Downloading from
-    /// URL`, `BITS job {G} failed, updateId = ..., hr = ...` or `completed successfully`)
-    /// instead of WindowsUpdateClient events, as a bundle that holds the log but not the
-    /// update events.
+    /// Write the updates as WindowsUpdateClient events (the default): 44 download started in
+    /// the System log; then 31 download failed in
+    /// `Microsoft-Windows-WindowsUpdateClient%4Operational.evtx` when the job ends in an error,
+    /// or 41 downloaded, 43 and 19 installed when it completes.
+    pub update_events: bool,
+    /// Write the updates into a legacy `WindowsUpdate.log` too, naming each update's BITS job
+    /// (`New download job [UpdateId = ...]`, `BITS job initialized, JobId = ...`, `Downloading
+    /// from URL`, `BITS job {G} failed, updateId = ..., hr = ...` or `completed successfully`).
     pub windows_update_log: bool,
 }
 
@@ -122,6 +122,7 @@ impl HostSpec {
             sc_errors: Vec::new(),
             bits_version: None,
             updates: Vec::new(),
+            update_events: true,
             windows_update_log: false,
         }
     }
