@@ -9,6 +9,10 @@
 //!   downloaded for the same update (on any host: content files are the same everywhere), and
 //!   the job's time span lies within [`TIME_WINDOW`] of the update's. This links a host with
 //!   only event logs through another host's WindowsUpdate.log.
+//! * [`LinkMethod::UrlKb`]: for a job still unlinked, a file name that names a KB
+//!   (`.../windows10.0-kb5001567-x64_<sha1>.msu`, as Microsoft Update serves files) links it to
+//!   the update of that KB on the same host, within [`TIME_WINDOW`]. WSUS content URLs carry
+//!   only the hash, so this helps fleets downloading from Microsoft Update with no log at all.
 //!
 //! Runs once on the finished fleet; it adds no per-event state.
 
@@ -25,6 +29,9 @@ pub enum LinkMethod {
     JobGuid,
     /// The job downloads the update's content file (same SHA-1), near the update in time.
     ContentHash,
+    /// The job's file name names the update's KB (Microsoft Update's
+    /// `windows10.0-kb5001567-x64_<sha1>.msu`), on the same host, near the update in time.
+    UrlKb,
 }
 
 impl LinkMethod {
@@ -32,6 +39,7 @@ impl LinkMethod {
         match self {
             LinkMethod::JobGuid => "job_guid",
             LinkMethod::ContentHash => "content_hash",
+            LinkMethod::UrlKb => "url_kb",
         }
     }
 }
@@ -101,6 +109,34 @@ pub fn link(fleet: &mut Fleet) {
             u.links.entry(g.clone()).or_insert(LinkMethod::JobGuid);
         }
     }
+    by_content_hash(fleet);
+    by_url_kb(fleet);
+}
+
+/// The closest candidate (update index, gap to the job) within [`TIME_WINDOW`]; when the times
+/// cannot be compared, only a single candidate.
+fn closest(candidates: &[(usize, Option<jiff::SignedDuration>)]) -> Option<usize> {
+    match candidates {
+        [(i, None)] => Some(*i),
+        _ => candidates
+            .iter()
+            .filter_map(|(i, d)| d.map(|d| (d, *i)))
+            .filter(|(d, _)| *d <= TIME_WINDOW)
+            .min()
+            .map(|(_, i)| i),
+    }
+}
+
+/// Every job linked to some update, as (host, GUID).
+fn taken(fleet: &Fleet) -> BTreeSet<(String, Guid)> {
+    fleet
+        .updates
+        .iter()
+        .flat_map(|u| u.jobs.iter().map(|g| (u.host.clone(), g.clone())))
+        .collect()
+}
+
+fn by_content_hash(fleet: &mut Fleet) {
     // (host, GUID) -> the job, for the jobs that carry a content hash.
     let mut hashes: HashMap<(&str, &Guid), BTreeSet<String>> = HashMap::new();
     for j in &fleet.jobs {
@@ -130,11 +166,7 @@ pub fn link(fleet: &mut Fleet) {
         return;
     }
     // Jobs already linked by GUID stay with that update.
-    let taken: BTreeSet<(String, Guid)> = fleet
-        .updates
-        .iter()
-        .flat_map(|u| u.jobs.iter().map(|g| (u.host.clone(), g.clone())))
-        .collect();
+    let taken = taken(fleet);
     let mut by_host: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, u) in fleet.updates.iter().enumerate() {
         if of_update.contains_key(identity(u)) {
@@ -166,17 +198,7 @@ pub fn link(fleet: &mut Fleet) {
                 (i, d)
             })
             .collect();
-        let best = match candidates.as_slice() {
-            // Times that cannot be compared: only an unambiguous hash links.
-            [(i, None)] => Some(*i),
-            _ => candidates
-                .iter()
-                .filter_map(|(i, d)| d.map(|d| (d, *i)))
-                .filter(|(d, _)| *d <= TIME_WINDOW)
-                .min()
-                .map(|(_, i)| i),
-        };
-        if let Some(i) = best {
+        if let Some(i) = closest(&candidates) {
             found.push((i, g.clone()));
         }
     }
@@ -184,6 +206,87 @@ pub fn link(fleet: &mut Fleet) {
         let u = &mut fleet.updates[i];
         u.jobs.insert(g.clone());
         u.links.entry(g).or_insert(LinkMethod::ContentHash);
+    }
+}
+
+/// `KB5001567` from a URL's or path's file name (`windows10.0-kb5001567-x64_....msu`), if it
+/// names one (6 to 8 digits after `kb`, not part of a longer word).
+pub fn url_kb(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    let b = name.as_bytes();
+    let mut from = 0;
+    while let Some(p) = name[from..].find("kb") {
+        let at = from + p;
+        let digits = b[at + 2..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let before_ok = at == 0 || !b[at - 1].is_ascii_alphanumeric();
+        let after_ok = b.get(at + 2 + digits).is_none_or(|c| !c.is_ascii_digit());
+        if before_ok && (6..=8).contains(&digits) && after_ok {
+            return Some(format!("KB{}", &name[at + 2..at + 2 + digits]));
+        }
+        from = at + 2;
+    }
+    None
+}
+
+fn by_url_kb(fleet: &mut Fleet) {
+    let mut by_host: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, u) in fleet.updates.iter().enumerate() {
+        if let Some(kb) = &u.kb {
+            by_host
+                .entry((u.host.as_str(), kb.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    if by_host.is_empty() {
+        return;
+    }
+    let taken = taken(fleet);
+    let mut found: Vec<(usize, Guid)> = Vec::new();
+    for j in &fleet.jobs {
+        let Some(g) = &j.id else { continue };
+        let kbs: BTreeSet<String> = j
+            .urls
+            .iter()
+            .map(String::as_str)
+            .chain(j.files.iter().map(|f| f.remote.as_str()))
+            .filter_map(url_kb)
+            .collect();
+        // One KB per job, else it is not clear which update the job carried.
+        let [kb] = kbs.iter().collect::<Vec<_>>()[..] else {
+            continue;
+        };
+        if taken.contains(&(j.host.clone(), g.clone())) {
+            continue;
+        }
+        let candidates: Vec<(usize, Option<jiff::SignedDuration>)> = by_host
+            .get(&(j.host.as_str(), kb.as_str()))
+            .into_iter()
+            .flatten()
+            .map(|&i| {
+                let u = &fleet.updates[i];
+                (
+                    i,
+                    gap((j.first_seen, j.last_seen), (u.first_seen, u.last_seen)),
+                )
+            })
+            .collect();
+        if let Some(i) = closest(&candidates) {
+            found.push((i, g.clone()));
+        }
+    }
+    for (i, g) in found {
+        let u = &mut fleet.updates[i];
+        u.jobs.insert(g.clone());
+        u.links.entry(g).or_insert(LinkMethod::UrlKb);
     }
 }
 
@@ -226,6 +329,47 @@ mod tests {
         ] {
             assert_eq!(content_hash(url), None, "{url}");
         }
+    }
+
+    #[test]
+    fn kb_of_microsoft_update_file_names() {
+        assert_eq!(
+            url_kb("http://download.windowsupdate.com/d/msdownload/update/software/updt/2021/03/windows10.0-kb5001567-x64_e3c7e1cb6fa3857b5b0c8cf487e7e16213b1ea83.msu").as_deref(),
+            Some("KB5001567")
+        );
+        assert_eq!(
+            url_kb("http://download.windowsupdate.com/c/msdownload/update/software/secu/2024/04/windows10.0-kb5036892-x64.cab").as_deref(),
+            Some("KB5036892")
+        );
+        // A KB in a folder, too few digits, or inside a word is not the file's.
+        for url in [
+            "http://x/kb5001567/setup.exe",
+            "http://x/windows-kb123.cab",
+            "http://x/backb5001567.cab",
+            "http://wsus:8530/Content/E7/BA6933C31C37166A9CAAC87AA635AB5A5BFDF7E7.cab",
+        ] {
+            assert_eq!(url_kb(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_job_whose_file_names_the_kb_links_to_that_update_on_its_host() {
+        let cu = "http://download.windowsupdate.com/d/msdownload/update/software/secu/2024/05/windows10.0-kb5037768-x64_3f2a9c41d0b7e65a8c1f4d2e9b0a7c6d5e4f3a21.cab";
+        let mut u = update("PC1", U1, None, 0, 30);
+        u.kb = Some("KB5037768".into());
+        let mut far = update("PC2", U1, None, 0, 30);
+        far.kb = Some("KB5037768".into());
+        let mut f = Fleet {
+            jobs: vec![job("PC1", J1, cu, 5, 20), job("PC2", J2, cu, 900, 910)],
+            updates: vec![u, far],
+            ..Default::default()
+        };
+        link(&mut f);
+        assert_eq!(
+            f.updates[0].links.get(&Guid::parse(J1).unwrap()),
+            Some(&LinkMethod::UrlKb)
+        );
+        assert!(f.updates[1].jobs.is_empty(), "15 hours apart: no link");
     }
 
     fn at(min: i64) -> When {

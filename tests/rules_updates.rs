@@ -333,3 +333,43 @@ fn a_bundle_with_both_the_log_and_the_events_counts_each_failure_once() {
         both.evidence
     );
 }
+
+#[test]
+fn without_any_log_a_microsoft_update_file_name_links_by_its_kb() {
+    // Two hosts downloading the cumulative update straight from Microsoft Update through the
+    // proxy; no WindowsUpdate.log anywhere, so no GUID or hash to learn from.
+    let url = "http://download.windowsupdate.com/d/msdownload/update/software/secu/2024/05/windows10.0-kb5037768-x64_3f2a9c41d0b7e65a8c1f4d2e9b0a7c6d5e4f3a21.cab";
+    let hosts = ["WS-D", "WS-E"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut h = host(name);
+            let mut j = job(url, 1 + i as u32, vec![range(), range()]);
+            j.proxy = Some(PROXY.into());
+            h.jobs = vec![j];
+            h.updates = vec![UpdateSpec {
+                title: CU.into(),
+                guid: CU_GUID.into(),
+                revision: 1,
+                job: 0,
+            }];
+            h
+        })
+        .collect();
+    let r = run(&scenario(hosts));
+    assert_eq!(r.updates.len(), 2);
+    for u in &r.updates {
+        assert_eq!(u.links.len(), 1, "{u:?}");
+        assert_eq!(u.links.values().next(), Some(&LinkMethod::UrlKb), "{u:?}");
+    }
+    let d = find(&r, "transfer-failure", Some(0x8020_0013))
+        .into_iter()
+        .find(|d| d.explained_by.is_none())
+        .expect("the BITS diagnosis");
+    assert_eq!(d.blocks.len(), 1, "{:?}", d.blocks);
+    assert_eq!(d.blocks[0].hosts.len(), 2);
+    assert_eq!(
+        d.blocks[0].links.iter().copied().collect::<Vec<_>>(),
+        [LinkMethod::UrlKb]
+    );
+}

@@ -71,7 +71,7 @@
 //! | `outcome` | the last stage seen: `download_started`, `download_failed`, `downloaded`, `install_started`, `install_failed`, `installed` or `scan_failed` |
 //! | `errors` | failures per code, one per line: `0x80200013=2` |
 //! | `jobs` | the BITS jobs that carried its download, as job GUIDs, one per line |
-//! | `links` | how each job was linked, one per line: `{GUID}=job_guid` (the update's record names the job) or `{GUID}=content_hash` (same content file, near in time) |
+//! | `links` | how each job was linked, one per line: `{GUID}=job_guid` (the update's record names the job), `{GUID}=content_hash` (same content file, near in time) or `{GUID}=url_kb` (the job's file name names the update's KB, near in time) |
 //! | `diagnoses` | ids of the diagnoses about it or its jobs, one per line |
 //! | `first_seen`, `last_seen` | times |
 //! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
