@@ -32,9 +32,12 @@ pub fn same_content(found: Vec<Found>) -> (Vec<Found>, Vec<Copy>) {
     }
     let mut copy_of: HashMap<usize, usize> = HashMap::new();
     for group in by_size.values().filter(|g| g.len() > 1) {
-        let mut first_with: HashMap<(u64, Option<&str>), usize> = HashMap::new();
+        // The files kept so far, by the hash of their first bytes (and host): a file is a copy
+        // of one of them only if all its bytes are the same. Files of one size rarely begin
+        // alike, so most cost one block read.
+        let mut firsts: HashMap<(u64, Option<&str>), Vec<usize>> = HashMap::new();
         for &i in group {
-            let Some((h, is_log)) = content_hash(&found[i].path) else {
+            let Some((h, is_log)) = head_hash(&found[i].path) else {
                 continue;
             };
             let host = if is_log {
@@ -42,13 +45,15 @@ pub fn same_content(found: Vec<Found>) -> (Vec<Found>, Vec<Copy>) {
             } else {
                 found[i].host_hint.as_deref()
             };
-            match first_with.get(&(h, host)) {
+            let kept = firsts.entry((h, host)).or_default();
+            match kept
+                .iter()
+                .find(|&&first| same_bytes(&found[first].path, &found[i].path))
+            {
                 Some(&first) => {
                     copy_of.insert(i, first);
                 }
-                None => {
-                    first_with.insert((h, host), i);
-                }
+                None => kept.push(i),
             }
         }
     }
@@ -67,26 +72,54 @@ pub fn same_content(found: Vec<Found>) -> (Vec<Found>, Vec<Copy>) {
     (keep, copies)
 }
 
-/// A 64-bit hash of a file's bytes (the same on every run), and whether it is an event log.
-fn content_hash(path: &std::path::Path) -> Option<(u64, bool)> {
+/// How much of a file `head_hash` reads.
+const BLOCK: usize = 1 << 16;
+
+/// A 64-bit hash of a file's first 64 KiB (the same on every run), and whether it is an event
+/// log.
+fn head_hash(path: &std::path::Path) -> Option<(u64, bool)> {
     let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; BLOCK];
+    let n = fill(&mut file, &mut buf).ok()?;
     // SipHash-2-4 with fixed keys; deprecated only as a general-purpose hasher.
     #[allow(deprecated)]
     let mut h = std::hash::SipHasher::new_with_keys(0x6269_7473, 0x646f_6374);
-    let mut buf = vec![0u8; 1 << 16];
-    let mut head: Option<bool> = None;
+    h.write(&buf[..n]);
+    Some((h.finish(), buf[..n].starts_with(b"ElfFile\0")))
+}
+
+/// Whether two files hold the same bytes, compared a block at a time (false if either cannot
+/// be read: it is then read, and its problem reported, as any other input).
+fn same_bytes(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let (Ok(mut a), Ok(mut b)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    let mut x = vec![0u8; BLOCK];
+    let mut y = vec![0u8; BLOCK];
     loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                head.get_or_insert_with(|| buf[..n].starts_with(b"ElfFile\0"));
-                h.write(&buf[..n]);
+        match (fill(&mut a, &mut x), fill(&mut b, &mut y)) {
+            (Ok(n), Ok(m)) if n == m && x[..n] == y[..m] => {
+                if n < BLOCK {
+                    return true;
+                }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
+            _ => return false,
         }
     }
-    Some((h.finish(), head.unwrap_or(false)))
+}
+
+/// Read until `buf` is full or the file ends; the bytes read.
+fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// Which records an event-log input holds, coarsely: the providers it has records of and, per
@@ -184,41 +217,50 @@ pub struct Repeated {
 pub fn drop_repeated_records(
     inputs: &mut [(&str, &mut Vec<Observation>)],
 ) -> Vec<Option<Repeated>> {
-    type Key = (String, u64, Option<jiff::Timestamp>, u32);
-    let mut owner: HashMap<Key, usize> = HashMap::new();
+    // The keys come from the inputs, so the map keeps the standard (SipHash) hasher. Which
+    // observations go is settled first, with keys borrowed from them; then they go.
+    type Key<'a> = (&'a str, u64, Option<jiff::Timestamp>, u32);
+    fn key(o: &Observation) -> Option<Key<'_>> {
+        match o.evidence.at {
+            Locator::Record(r) => Some((o.host.as_str(), r, o.time.utc(), o.event_id)),
+            _ => None,
+        }
+    }
     let mut out = vec![None; inputs.len()];
-    for (i, (_, obs)) in inputs.iter().enumerate() {
-        for o in obs.iter() {
-            if let Locator::Record(r) = o.evidence.at {
-                let key = (o.host.clone(), r, o.time.utc(), o.event_id);
-                owner.entry(key).or_insert(i);
+    let mut gone: Vec<Vec<bool>> = Vec::with_capacity(inputs.len());
+    {
+        let mut owner: HashMap<Key, usize> = HashMap::new();
+        for (i, (_, obs)) in inputs.iter().enumerate() {
+            for k in obs.iter().filter_map(key) {
+                owner.entry(k).or_insert(i);
+            }
+        }
+        for (i, (_, obs)) in inputs.iter().enumerate() {
+            let mut dropped = 0;
+            let mut counted_in = None;
+            let flags = obs
+                .iter()
+                .map(|o| match key(o).and_then(|k| owner.get(&k)) {
+                    Some(&first) if first != i => {
+                        dropped += 1;
+                        counted_in.get_or_insert(first);
+                        true
+                    }
+                    _ => false,
+                })
+                .collect();
+            gone.push(flags);
+            if let Some(first) = counted_in {
+                out[i] = Some(Repeated {
+                    observations: dropped,
+                    counted_in: inputs[first].0.to_string(),
+                });
             }
         }
     }
-    let names: Vec<String> = inputs.iter().map(|(p, _)| p.to_string()).collect();
-    for (i, (_, obs)) in inputs.iter_mut().enumerate() {
-        let mut dropped = 0;
-        let mut counted_in = None;
-        obs.retain(|o| {
-            let Locator::Record(r) = o.evidence.at else {
-                return true;
-            };
-            let key = (o.host.clone(), r, o.time.utc(), o.event_id);
-            match owner.get(&key) {
-                Some(&first) if first != i => {
-                    dropped += 1;
-                    counted_in.get_or_insert(first);
-                    false
-                }
-                _ => true,
-            }
-        });
-        if let Some(first) = counted_in {
-            out[i] = Some(Repeated {
-                observations: dropped,
-                counted_in: names[first].clone(),
-            });
-        }
+    for ((_, obs), flags) in inputs.iter_mut().zip(gone) {
+        let mut flags = flags.into_iter();
+        obs.retain(|_| !flags.next().unwrap_or(false));
     }
     out
 }
@@ -344,13 +386,31 @@ mod tests {
             write("f.evtx", "WS01", "ElfFile\0 log"),
             write("g.evtx", "WS02", "ElfFile\0 log"),
         ];
+        // Longer than the block compared first: alike there, different after it.
+        let long = "x".repeat(BLOCK + 10);
+        let mut other = long.clone();
+        other.replace_range(BLOCK + 5..BLOCK + 6, "y");
+        let mut found = found;
+        found.push(write("h.log", "WS01", &long));
+        found.push(write("i.log", "WS01", &other));
+        found.push(write("j.log", "WS01", &long));
         let (keep, copies) = same_content(found);
         let kept: Vec<&str> = keep.iter().map(|f| f.display.as_str()).collect();
-        assert_eq!(kept, ["a.txt", "b.txt", "d.txt", "e.txt", "f.evtx"]);
+        assert_eq!(
+            kept,
+            ["a.txt", "b.txt", "d.txt", "e.txt", "f.evtx", "h.log", "i.log"]
+        );
         let copied: Vec<(&str, &str)> = copies
             .iter()
             .map(|c| (c.file.display.as_str(), c.read_instead.as_str()))
             .collect();
-        assert_eq!(copied, [("c - Copy.txt", "a.txt"), ("g.evtx", "f.evtx")]);
+        assert_eq!(
+            copied,
+            [
+                ("c - Copy.txt", "a.txt"),
+                ("g.evtx", "f.evtx"),
+                ("j.log", "h.log")
+            ]
+        );
     }
 }
