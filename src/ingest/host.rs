@@ -145,7 +145,17 @@ pub fn attribute(inputs: &[Located], label: Option<&str>) -> Vec<Option<String>>
 /// when that is the only FQDN whose first label is `WS01` (any case). Everything else keeps its
 /// name.
 pub fn merge_names<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
-    let names: BTreeSet<&str> = names.into_iter().collect();
+    // One per observation, mostly runs of one name: inserted one at a time (collecting would
+    // sort them all first), a repeat of the last one skipped.
+    let mut set: BTreeSet<&str> = BTreeSet::new();
+    let mut last = None;
+    for n in names {
+        if last != Some(n) {
+            set.insert(n);
+            last = Some(n);
+        }
+    }
+    let names = set;
     let mut fqdns: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for n in names.iter().filter(|n| n.contains('.')) {
         fqdns
