@@ -22,7 +22,7 @@ use crate::summary::Summary;
 use crate::window::{Bound, Resolved, Window};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Seek};
+use std::io::Read;
 use std::path::PathBuf;
 
 /// Inputs larger than this are not read (a 5 GB bundle is many files, not one).
@@ -673,8 +673,8 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
         Err(e) => return vec![skipped(&origin, "unknown", io_reason(&e), true)],
         Ok(m) => m.len(),
     };
-    // One handle: its first bytes say what the file is; an event log is then streamed from
-    // it, a window of chunks at a time.
+    // One handle: its first bytes say what the file is; an event log is then read from it a
+    // chunk at a time.
     let mut head = Vec::with_capacity(8);
     let opened = std::fs::File::open(&f.path).and_then(|mut file| {
         (&mut file).take(8).read_to_end(&mut head)?;
@@ -688,10 +688,7 @@ fn read_input(f: &Found, cfg: &Config) -> Vec<InputResult> {
         }
     };
     if head == b"ElfFile\0" {
-        let parsed = file
-            .rewind()
-            .map_err(parse::evtx::StreamError::Io)
-            .and_then(|_| parse::evtx::parse_stream(&mut file, &f.display, Reader::Fast));
+        let parsed = parse::evtx::parse_file(&file, &f.display, Reader::Fast);
         return vec![evtx_result(&origin, parsed)];
     }
     if zip::is_zip(&head) {

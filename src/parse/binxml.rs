@@ -233,20 +233,17 @@ impl Instance {
     }
     /// Every value, located in one pass: (type, bytes, chunk offset). `instance` checked that
     /// the descriptors and values lie in the record; a value that does not is left out.
-    pub fn values<'c>(&self, chunk: &'c [u8]) -> Vec<(u8, &'c [u8], usize)> {
+    pub fn values<'c>(&self, chunk: &'c [u8]) -> impl Iterator<Item = (u8, &'c [u8], usize)> {
         let mut at = self.data;
         let descriptors = chunk
             .get(self.descriptors..self.descriptors + self.count * 4)
             .unwrap_or_default();
-        descriptors
-            .chunks_exact(4)
-            .map_while(|d| {
-                let size = u16::from_le_bytes([d[0], d[1]]) as usize;
-                let v = (d[2], chunk.get(at..at + size)?, at);
-                at += size;
-                Some(v)
-            })
-            .collect()
+        descriptors.chunks_exact(4).map_while(move |d| {
+            let size = u16::from_le_bytes([d[0], d[1]]) as usize;
+            let v = (d[2], chunk.get(at..at + size)?, at);
+            at += size;
+            Some(v)
+        })
     }
     pub fn len(&self) -> usize {
         self.count
@@ -540,6 +537,21 @@ pub enum FieldVal<'a> {
 }
 
 impl FieldVal<'_> {
+    /// The same value, borrowed from this one.
+    pub fn view(&self) -> FieldVal<'_> {
+        match self {
+            FieldVal::Null => FieldVal::Null,
+            FieldVal::Str(s) => FieldVal::Str(Cow::Borrowed(s)),
+            FieldVal::Utf16(b) => FieldVal::Utf16(b),
+            FieldVal::Guid(b) => FieldVal::Guid(b),
+            FieldVal::U(n) => FieldVal::U(*n),
+            FieldVal::I(n) => FieldVal::I(*n),
+            FieldVal::F(n) => FieldVal::F(*n),
+            FieldVal::Bool(b) => FieldVal::Bool(*b),
+            FieldVal::Bin(b) => FieldVal::Bin(Cow::Borrowed(b)),
+        }
+    }
+
     /// The value as text, if it is text (a string or a GUID).
     pub fn as_text(&self) -> Option<Cow<'_, str>> {
         match self {
@@ -608,20 +620,64 @@ pub fn value_is(ty: u8, b: &[u8], want: &str) -> bool {
             .all(|(c, u)| u[1] == 0 && u[0].eq_ignore_ascii_case(&c))
 }
 
-/// Plans per template definition offset, for one chunk (a few dozen at most: a short list
-/// beats hashing).
+/// Plans of the template definitions seen in earlier chunks, by template GUID (the key the
+/// evtx crate gives a template outside its chunk, in its WEVT template cache): a template's
+/// plan is the same in every chunk, only the offsets of its names differ. The GUIDs come from
+/// the input, so the map keeps the standard (SipHash) hasher, and it is emptied when full.
 #[derive(Default)]
-pub struct Plans {
-    plans: Vec<(u32, Result<Rc<Plan>, Anomaly>)>,
-    names: Names,
+pub struct PlanCache(HashMap<[u8; 16], Rc<Plan>>);
+
+impl PlanCache {
+    /// The most plans kept (a few dozen templates cover a real log).
+    const MAX: usize = 4096;
+
+    fn get(&self, guid: &[u8; 16]) -> Option<Rc<Plan>> {
+        self.0.get(guid).cloned()
+    }
+
+    fn insert(&mut self, guid: [u8; 16], plan: Rc<Plan>) {
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        self.0.insert(guid, plan);
+    }
 }
 
-impl Plans {
+/// Plans per template definition offset, for one chunk (a few dozen at most: a short list
+/// beats hashing), taken from the cache of earlier chunks where it has them.
+pub struct Plans<'c> {
+    plans: Vec<(u32, Result<Rc<Plan>, Anomaly>)>,
+    names: Names,
+    seen: &'c mut PlanCache,
+}
+
+impl<'c> Plans<'c> {
+    pub fn new(seen: &'c mut PlanCache) -> Self {
+        Plans {
+            plans: Vec::new(),
+            names: Names::default(),
+            seen,
+        }
+    }
+
     pub fn get(&mut self, chunk: &[u8], def_offset: u32) -> R<Rc<Plan>> {
         if let Some((_, p)) = self.plans.iter().find(|(o, _)| *o == def_offset) {
             return p.clone();
         }
-        let p = plan(chunk, def_offset as usize, &mut self.names).map(Rc::new);
+        let at = def_offset as usize;
+        let guid = chunk
+            .get(at.saturating_add(4)..at.saturating_add(20))
+            .and_then(|g| <[u8; 16]>::try_from(g).ok());
+        let p = match guid.and_then(|g| self.seen.get(&g)) {
+            Some(p) => Ok(p),
+            None => {
+                let p = plan(chunk, at, &mut self.names).map(Rc::new);
+                if let (Ok(p), Some(g)) = (&p, guid) {
+                    self.seen.insert(g, p.clone());
+                }
+                p
+            }
+        };
         self.plans.push((def_offset, p.clone()));
         p
     }

@@ -3,8 +3,9 @@
 //! Both evtx readers (the fast BinXML reader and the evtx crate) feed this one decoder.
 
 use crate::model::{ConfigSource, Fact, Guid, HResult, UpdateStage};
-use crate::parse::binxml::FieldVal;
-use serde_json::Value;
+use crate::parse::binxml::{decode_value, FieldVal, Slot};
+use serde_json::Value as JsonValue;
+use std::borrow::Cow;
 
 const BITS_CLIENT: &str = "Microsoft-Windows-Bits-Client";
 const SCM: &str = "Service Control Manager";
@@ -46,39 +47,72 @@ impl Provider {
 /// take (the fast reader's typed values, or the evtx crate's JSON rendering).
 pub struct Fields<'a> {
     items: Vec<(&'a str, FieldVal<'a>)>,
+    /// The fast reader's fields: a template's named slots over one record's values, decoded
+    /// only when asked for.
+    planned: Option<(&'a [NamedSlot], &'a [Value<'a>])>,
+}
+
+/// A field's name and where its value is, in a template's plan.
+pub type NamedSlot = (String, Slot);
+
+/// One substitution value of a record: (type, bytes, chunk offset).
+pub type Value<'a> = (u8, &'a [u8], usize);
+
+/// Text, owned, without the white space around it (in place when there is none to cut).
+fn trimmed(text: Cow<'_, str>) -> String {
+    match text {
+        Cow::Owned(s) if s.trim().len() == s.len() => s,
+        t => t.trim().to_string(),
+    }
 }
 
 impl<'a> Fields<'a> {
     pub fn new(items: Vec<(&'a str, FieldVal<'a>)>) -> Self {
-        Fields { items }
+        Fields {
+            items,
+            planned: None,
+        }
+    }
+
+    /// The fields a template's plan names, over one record's substitution values.
+    pub fn planned(names: &'a [NamedSlot], values: &'a [Value<'a>]) -> Self {
+        Fields {
+            items: Vec::new(),
+            planned: Some((names, values)),
+        }
     }
 
     /// The fields of a JSON object (EventData or a UserData element) as the evtx crate renders it.
-    pub fn from_json(v: &'a Value) -> Self {
+    pub fn from_json(v: &'a JsonValue) -> Self {
         let items = match v {
-            Value::Object(o) => o
+            JsonValue::Object(o) => o
                 .iter()
                 .filter(|(k, _)| !k.starts_with('#'))
                 .map(|(k, v)| (k.as_str(), json_value(v)))
                 .collect(),
             _ => Vec::new(),
         };
-        Fields { items }
+        Fields::new(items)
     }
 
-    fn get(&self, name: &str) -> Option<&FieldVal<'a>> {
-        self.items
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
-            .filter(|v| !matches!(v, FieldVal::Null))
+    fn get(&self, name: &str) -> Option<FieldVal<'_>> {
+        let v = match self.planned {
+            Some((names, values)) => match &names.iter().find(|(k, _)| k == name)?.1 {
+                Slot::Fixed(t) => FieldVal::Str(Cow::Borrowed(t)),
+                Slot::Sub(i) => values
+                    .get(*i as usize)
+                    .map(|(ty, b, _)| decode_value(*ty, b))
+                    .unwrap_or(FieldVal::Null),
+            },
+            None => self.items.iter().find(|(k, _)| *k == name)?.1.view(),
+        };
+        Some(v).filter(|v| !matches!(v, FieldVal::Null))
     }
     fn text(&self, name: &str) -> String {
         match self.get(name) {
-            Some(v @ (FieldVal::Str(_) | FieldVal::Utf16(_) | FieldVal::Guid(_))) => v
-                .as_text()
-                .map(|t| t.trim().to_string())
-                .unwrap_or_default(),
+            Some(v @ (FieldVal::Str(_) | FieldVal::Utf16(_) | FieldVal::Guid(_))) => {
+                v.as_text().map(trimmed).unwrap_or_default()
+            }
             Some(FieldVal::U(n)) => n.to_string(),
             Some(FieldVal::I(n)) => n.to_string(),
             Some(FieldVal::F(n)) => n.to_string(),
@@ -91,23 +125,23 @@ impl<'a> Fields<'a> {
     }
     fn u64(&self, name: &str) -> Option<u64> {
         match self.get(name)? {
-            FieldVal::U(n) => Some(*n),
-            FieldVal::I(n) => u64::try_from(*n).ok(),
+            FieldVal::U(n) => Some(n),
+            FieldVal::I(n) => u64::try_from(n).ok(),
             v => v.as_text()?.trim().parse().ok(),
         }
     }
     fn f64(&self, name: &str) -> Option<f64> {
         match self.get(name)? {
-            FieldVal::F(n) => Some(*n),
-            FieldVal::U(n) => Some(*n as f64),
-            FieldVal::I(n) => Some(*n as f64),
+            FieldVal::F(n) => Some(n),
+            FieldVal::U(n) => Some(n as f64),
+            FieldVal::I(n) => Some(n as f64),
             v => v.as_text()?.trim().parse().ok(),
         }
     }
     fn hr(&self, name: &str) -> Option<HResult> {
         match self.get(name)? {
-            FieldVal::U(n) => Some(HResult(*n as u32)),
-            FieldVal::I(n) => Some(HResult(*n as i32 as u32)),
+            FieldVal::U(n) => Some(HResult(n as u32)),
+            FieldVal::I(n) => Some(HResult(n as i32 as u32)),
             v => HResult::parse_number(&v.as_text()?),
         }
     }
@@ -138,17 +172,17 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn json_value(v: &Value) -> FieldVal<'_> {
+fn json_value(v: &JsonValue) -> FieldVal<'_> {
     match v {
-        Value::Null => FieldVal::Null,
-        Value::Bool(b) => FieldVal::Bool(*b),
-        Value::Number(n) => n
+        JsonValue::Null => FieldVal::Null,
+        JsonValue::Bool(b) => FieldVal::Bool(*b),
+        JsonValue::Number(n) => n
             .as_u64()
             .map(FieldVal::U)
             .or_else(|| n.as_i64().map(FieldVal::I))
             .or_else(|| n.as_f64().map(FieldVal::F))
             .unwrap_or(FieldVal::Null),
-        Value::String(s) => FieldVal::Str(std::borrow::Cow::Borrowed(s)),
+        JsonValue::String(s) => FieldVal::Str(Cow::Borrowed(s)),
         _ => FieldVal::Null,
     }
 }
@@ -470,6 +504,14 @@ fn eventlog(id: u32, d: &Fields) -> Option<Fact> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn providers_are_listed_in_their_declared_order() {
+        for (i, p) in Provider::ALL.into_iter().enumerate() {
+            assert_eq!(p as usize, i, "{p:?}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -10,13 +10,15 @@
 
 use crate::model::Warning;
 use crate::model::{Evidence, Locator, Observation, When};
-use crate::parse::binxml::{self, decode_value, Anomaly, FieldVal, Plans, Slot, CHUNK_SIZE};
+use crate::parse::binxml::{
+    self, decode_value, Anomaly, FieldVal, PlanCache, Plans, Slot, CHUNK_SIZE,
+};
 use crate::parse::events::{self, Fields, Provider};
 use crate::parse::Parsed;
 use evtx::{EvtxChunkData, EvtxRecord, ParserSettings};
 use rayon::prelude::*;
 use serde_json::Value;
-use std::io::Read;
+use std::fs::File;
 use std::sync::Arc;
 
 /// Which reader to use (the full one exists for checking the fast one, and as its fallback).
@@ -145,17 +147,18 @@ const ERRORS_SHOWN: usize = 5;
 /// How many chunk-level messages one file reports in full.
 const CHUNK_PROBLEMS_SHOWN: usize = 20;
 
-/// Parse one evtx file held in memory.
+/// Parse one evtx file held in memory (a zip entry): its chunks are parsed in place.
 pub fn parse(data: &[u8], path: &str, reader: Reader) -> Result<EvtxOutcome, EvtxFileError> {
-    let mut input = data;
-    parse_stream(&mut input, path, reader).map_err(|e| match e {
+    let head = &data[..data.len().min(binxml::FILE_HEADER_SIZE)];
+    let body = data.get(binxml::FILE_HEADER_SIZE..).unwrap_or_default();
+    parse_chunks(head, &InMemory(body), path, reader).map_err(|e| match e {
         StreamError::Evtx(e) => e,
-        // Reading from a slice cannot fail.
+        // Chunks held in memory cannot fail to be read.
         StreamError::Io(_) => EvtxFileError::NotEvtx,
     })
 }
 
-/// Why a streamed evtx file could not be read at all.
+/// Why an evtx file on disk could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
     #[error(transparent)]
@@ -164,31 +167,128 @@ pub enum StreamError {
     Io(#[from] std::io::Error),
 }
 
-/// How many chunks are read and parsed at a time: memory stays bounded by this window (4 MiB,
-/// two of them in flight) whatever the size of the file, and it is wide enough to keep every
-/// core busy.
-const WINDOW_CHUNKS: usize = 64;
+/// Parse one evtx file on disk, as long as it is when this is called (a file that grows
+/// meanwhile is read up to that length; one that shrinks gives truncated chunks).
+///
+/// Each chunk is read with one positioned read into a 64 KiB buffer its worker thread reuses:
+/// no per-file buffer, nothing copied twice, and memory does not grow with the file.
+pub fn parse_file(file: &File, path: &str, reader: Reader) -> Result<EvtxOutcome, StreamError> {
+    let len = file.metadata()?.len();
+    let mut head = vec![0u8; binxml::FILE_HEADER_SIZE.min(len as usize)];
+    let got = read_at(file, &mut head, 0)?;
+    head.truncate(got);
+    let body = OnDisk {
+        file,
+        len: len.saturating_sub(binxml::FILE_HEADER_SIZE as u64),
+    };
+    parse_chunks(&head, &body, path, reader)
+}
 
-/// Parse one evtx file from a reader, a window of chunks at a time.
-pub fn parse_stream(
-    input: &mut (impl Read + Send),
+/// Where the chunk slots of a file (every 64 KiB after the file header) come from.
+trait ChunkSource: Sync {
+    /// How many chunk slots there are (the last one may be short).
+    fn slots(&self) -> u64;
+    /// Slot `i`'s bytes, handed to `f`.
+    fn with_chunk<T>(&self, i: u64, f: impl FnOnce(&[u8]) -> T) -> std::io::Result<T>;
+}
+
+/// The chunks of a file held in memory.
+struct InMemory<'a>(&'a [u8]);
+
+impl ChunkSource for InMemory<'_> {
+    fn slots(&self) -> u64 {
+        self.0.len().div_ceil(CHUNK_SIZE) as u64
+    }
+    fn with_chunk<T>(&self, i: u64, f: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
+        let start = usize::try_from(i)
+            .ok()
+            .and_then(|i| i.checked_mul(CHUNK_SIZE))
+            .map_or(self.0.len(), |s| s.min(self.0.len()));
+        let end = start.saturating_add(CHUNK_SIZE).min(self.0.len());
+        Ok(f(&self.0[start..end]))
+    }
+}
+
+/// The chunks of an open file (`len` bytes after the file header).
+struct OnDisk<'a> {
+    file: &'a File,
+    len: u64,
+}
+
+thread_local! {
+    /// The chunk buffer of this worker thread, reused for every chunk of every file.
+    static CHUNK_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl ChunkSource for OnDisk<'_> {
+    fn slots(&self) -> u64 {
+        self.len.div_ceil(CHUNK_SIZE as u64)
+    }
+    fn with_chunk<T>(&self, i: u64, f: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
+        // Taken out and put back, so a nested use on this thread would get its own.
+        let mut buf = CHUNK_BUF.take();
+        buf.resize(CHUNK_SIZE, 0);
+        let at =
+            (binxml::FILE_HEADER_SIZE as u64).saturating_add(i.saturating_mul(CHUNK_SIZE as u64));
+        let got = read_at(self.file, &mut buf, at);
+        let out = got.map(|n| f(&buf[..n]));
+        CHUNK_BUF.set(buf);
+        out
+    }
+}
+
+/// Fill `buf` from `file` at offset `at`, as far as the file goes; the bytes read.
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match read_once_at(file, &mut buf[got..], at + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+#[cfg(unix)]
+fn read_once_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_once_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, at)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_once_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(at))?;
+    f.read(buf)
+}
+
+/// How many chunks are parsed at a time: the per-chunk results held stay bounded whatever the
+/// size of the file, and the window is wide enough to keep every core busy.
+const WINDOW_CHUNKS: u64 = 256;
+
+/// Parse the chunks of a file whose first bytes (up to the 4096-byte header) are `header`.
+fn parse_chunks(
+    header: &[u8],
+    source: &impl ChunkSource,
     path: &str,
     reader: Reader,
 ) -> Result<EvtxOutcome, StreamError> {
-    let mut header = Vec::with_capacity(binxml::FILE_HEADER_SIZE);
-    let got = input
-        .by_ref()
-        .take(binxml::FILE_HEADER_SIZE as u64)
-        .read_to_end(&mut header)?;
     if !header.starts_with(b"ElfFile\0") {
         return Err(EvtxFileError::NotEvtx.into());
     }
-    if got < binxml::FILE_HEADER_SIZE {
-        return Err(EvtxFileError::Truncated(got).into());
+    if header.len() < binxml::FILE_HEADER_SIZE {
+        return Err(EvtxFileError::Truncated(header.len()).into());
     }
     let shared_path: Arc<str> = Arc::from(path);
     let mut out = EvtxOutcome::default();
-    let file = binxml::file_header(&header).ok();
+    let file = binxml::file_header(header).ok();
     let declared = match &file {
         Some(f) if f.checksum_ok => u64::from(f.chunks),
         _ => {
@@ -198,44 +298,29 @@ pub fn parse_stream(
         }
     };
     let trusted = file.filter(|f| f.checksum_ok);
-    let mut slots = 0u64;
-    // Two windows: the next one is read while the chunks of the current one are parsed. The
-    // buffers are reused and filled without zeroing them first.
-    let window = (WINDOW_CHUNKS * CHUNK_SIZE) as u64;
-    let mut current = Vec::with_capacity(window as usize);
-    let mut next = Vec::with_capacity(window as usize);
-    input.by_ref().take(window).read_to_end(&mut current)?;
-    let mut first_chunk = 0;
-    while !current.is_empty() {
-        let more = current.len() as u64 == window;
-        next.clear();
-        let (outs, read_next) = rayon::join(
-            || -> Vec<EvtxOutcome> {
-                current
-                    .par_chunks(CHUNK_SIZE)
-                    .enumerate()
-                    .map(|(i, chunk)| {
-                        read_chunk(first_chunk + i, chunk, &shared_path, reader, declared)
-                    })
-                    .collect()
-            },
-            || {
-                if more {
-                    input.by_ref().take(window).read_to_end(&mut next)
-                } else {
-                    Ok(0)
-                }
-            },
-        );
-        let adding: usize = outs.iter().map(|c| c.parsed.observations.len()).sum();
+    let slots = source.slots();
+    let id = FILE_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut first = 0;
+    while first < slots {
+        let last = slots.min(first + WINDOW_CHUNKS);
+        let outs: Vec<std::io::Result<EvtxOutcome>> = (first..last)
+            .into_par_iter()
+            .map(|i| {
+                source.with_chunk(i, |chunk| {
+                    read_chunk(i as usize, chunk, &shared_path, id, reader, declared)
+                })
+            })
+            .collect();
+        let adding: usize = outs
+            .iter()
+            .flatten()
+            .map(|c| c.parsed.observations.len())
+            .sum();
         out.parsed.observations.reserve(adding);
         for c in outs {
-            out.absorb(c);
+            out.absorb(c?);
         }
-        read_next?;
-        slots += current.len().div_ceil(CHUNK_SIZE) as u64;
-        std::mem::swap(&mut current, &mut next);
-        first_chunk += WINDOW_CHUNKS;
+        first = last;
     }
     if declared > slots {
         out.file_problems.push(format!(
@@ -281,6 +366,7 @@ fn read_chunk(
     n: usize,
     chunk: &[u8],
     path: &Arc<str>,
+    file: u64,
     reader: Reader,
     declared: u64,
 ) -> EvtxOutcome {
@@ -317,7 +403,7 @@ fn read_chunk(
     }
     let mut out = None;
     if reader == Reader::Fast {
-        out = fast_chunk(chunk, path).ok();
+        out = fast_chunk(chunk, path, file).ok();
     }
     let mut out = out.unwrap_or_else(|| {
         let mut out = full_chunk(n, chunk, path);
@@ -340,14 +426,16 @@ fn check_chunk(n: usize, chunk: &[u8], out: &mut EvtxOutcome, path: &Arc<str>) {
             message,
         })
     };
-    let ids = format!("records {}..{}", head.first_record, head.last_record);
+    let ids = || format!("records {}..{}", head.first_record, head.last_record);
     if !head.header_ok {
         warn(format!(
-            "chunk {n}: header checksum mismatch ({ids}?): records read, but its counts and offsets are not trusted"
+            "chunk {n}: header checksum mismatch ({}?): records read, but its counts and offsets are not trusted",
+            ids()
         ));
     } else if !head.data_ok {
         warn(format!(
-            "chunk {n}: record data checksum mismatch ({ids}): records read, but values may be altered"
+            "chunk {n}: record data checksum mismatch ({}): records read, but values may be altered",
+            ids()
         ));
     }
     let declared = head.declared();
@@ -385,6 +473,13 @@ fn provider_of(slot: &Option<Slot>, inst: &binxml::Instance, chunk: &[u8]) -> Op
 struct BitsMention([memchr::memmem::Finder<'static>; 3]);
 
 impl BitsMention {
+    /// The finders, built once.
+    fn get() -> &'static Self {
+        static FINDERS: std::sync::LazyLock<BitsMention> =
+            std::sync::LazyLock::new(BitsMention::new);
+        &FINDERS
+    }
+
     fn new() -> Self {
         BitsMention([
             memchr::memmem::Finder::new(b"B\0I\0T\0S\0"),
@@ -396,7 +491,7 @@ impl BitsMention {
     }
 
     fn in_values(&self, inst: &binxml::Instance, chunk: &[u8]) -> bool {
-        inst.values(chunk).iter().any(|(ty, b, _)| {
+        inst.values(chunk).any(|(ty, b, _)| {
             matches!(ty, 0x01 | 0x0e | 0x21) && self.0.iter().any(|f| f.find(b).is_some())
         })
     }
@@ -436,21 +531,61 @@ fn filetime(ft: u64) -> When {
         .unwrap_or(When::Unknown)
 }
 
-fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
+fn fast_chunk(chunk: &[u8], path: &Arc<str>, file: u64) -> Result<EvtxOutcome, Anomaly> {
+    PLANS.with_borrow_mut(|caches| {
+        // The cache of this file, so that no input can change how another one is read.
+        let at = match caches.iter().position(|(id, _)| *id == file) {
+            Some(at) => at,
+            None => {
+                if caches.len() >= FILES_CACHED {
+                    caches.remove(0);
+                }
+                caches.push((file, PlanCache::default()));
+                caches.len() - 1
+            }
+        };
+        fast_chunk_with(chunk, path, &mut caches[at].1)
+    })
+}
+
+/// How many files' template plans a worker thread keeps.
+const FILES_CACHED: usize = 4;
+
+thread_local! {
+    /// The plans of the templates this worker thread has seen in the chunks of the files it
+    /// read last, by file (see `FILE_IDS`).
+    static PLANS: std::cell::RefCell<Vec<(u64, PlanCache)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A number for each file read in this process, for its plan cache.
+static FILE_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn fast_chunk_with(
+    chunk: &[u8],
+    path: &Arc<str>,
+    seen: &mut PlanCache,
+) -> Result<EvtxOutcome, Anomaly> {
     let records = binxml::records(chunk)?;
-    let mut plans = Plans::default();
-    let bits = BitsMention::new();
+    let mut plans = Plans::new(seen);
+    let bits = BitsMention::get();
     let mut out = EvtxOutcome {
         records: records.len() as u64,
         ..EvtxOutcome::default()
     };
+    // Records per provider (in the order of `Provider::ALL`).
+    let mut per_provider = [0u64; Provider::ALL.len()];
+    // The values of the record being decoded (the buffer is reused).
+    let mut values = Vec::new();
+    // The last computer name seen, as stored and decoded: a chunk rarely holds two.
+    let mut host: Option<((u8, &[u8]), String)> = None;
     for r in records {
         let inst = binxml::instance(chunk, r.start, r.end)?;
         let plan = plans.get(chunk, inst.def_offset)?;
         let Some(provider) = provider_of(&plan.provider, &inst, chunk) else {
             continue;
         };
-        *out.provider_records.entry(provider.name()).or_default() += 1;
+        // `Provider::ALL` lists the providers in their declared order.
+        per_provider[provider as usize] += 1;
         if provider == Provider::Scm && !bits.in_values(&inst, chunk) {
             continue;
         }
@@ -458,10 +593,6 @@ fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
             return Err(Anomaly("event id"));
         };
         let version = as_u64(&slot_value(plan.version.as_ref(), &inst, chunk)).unwrap_or(0);
-        let computer = slot_value(plan.computer.as_ref(), &inst, chunk)
-            .as_text()
-            .map(|c| c.into_owned())
-            .unwrap_or_default();
         // The fields: in a nested fragment (manifest events), or in the template itself.
         let (fields_plan, fields_inst) = match plan.nested {
             Some(k) => match inst.value(chunk, k as usize) {
@@ -469,38 +600,49 @@ fn fast_chunk(chunk: &[u8], path: &Arc<str>) -> Result<EvtxOutcome, Anomaly> {
                     let nested = binxml::instance(chunk, at, at + b.len())?;
                     (plans.get(chunk, nested.def_offset)?, nested)
                 }
-                _ => (plan.clone(), inst),
+                _ => (plan.clone(), inst.clone()),
             },
-            None => (plan.clone(), inst),
+            None => (plan.clone(), inst.clone()),
         };
-        let values = fields_inst.values(chunk);
-        let items: Vec<(&str, FieldVal)> = fields_plan
-            .fields
-            .iter()
-            .map(|(name, slot)| {
-                let v = match slot {
-                    Slot::Fixed(t) => FieldVal::Str(std::borrow::Cow::Borrowed(t)),
-                    Slot::Sub(i) => values
-                        .get(*i as usize)
-                        .map(|(ty, b, _)| decode_value(*ty, b))
-                        .unwrap_or(FieldVal::Null),
-                };
-                (name.as_str(), v)
-            })
-            .collect();
-        let fields = Fields::new(items);
-        if let Some(fact) = events::decode(provider, event_id as u32, version, &fields) {
-            out.parsed.observations.push(observation(
-                computer,
-                filetime(r.filetime),
-                path,
-                r.id,
-                event_id as u32,
-                fact,
-            ));
+        values.clear();
+        values.extend(fields_inst.values(chunk));
+        let fields = Fields::planned(&fields_plan.fields, &values);
+        let Some(fact) = events::decode(provider, event_id as u32, version, &fields) else {
+            continue;
+        };
+        let computer = match plan.computer.as_ref() {
+            Some(Slot::Sub(i)) => inst.value(chunk, *i as usize).map(|(ty, b, _)| (ty, b)),
+            _ => None,
+        };
+        let computer = match (computer, &host) {
+            (Some(raw), Some((seen, name))) if *seen == raw => name.clone(),
+            (Some((ty, b)), _) => {
+                let name = text_of(decode_value(ty, b));
+                host = Some(((ty, b), name.clone()));
+                name
+            }
+            (None, _) => text_of(slot_value(plan.computer.as_ref(), &inst, chunk)),
+        };
+        out.parsed.observations.push(observation(
+            computer,
+            filetime(r.filetime),
+            path,
+            r.id,
+            event_id as u32,
+            fact,
+        ));
+    }
+    for (p, n) in Provider::ALL.into_iter().zip(per_provider) {
+        if n > 0 {
+            out.provider_records.insert(p.name(), n);
         }
     }
     Ok(out)
+}
+
+/// A value as owned text (empty if it is not text).
+fn text_of(v: FieldVal) -> String {
+    v.as_text().map(|c| c.into_owned()).unwrap_or_default()
 }
 
 fn observation(
@@ -729,6 +871,93 @@ mod tests {
         assert!(msgs[0].starts_with("chunk 0: all zeros"), "{msgs:?}");
         assert!(msgs[1].starts_with("chunk 1: all zeros"), "{msgs:?}");
         assert_eq!(msgs.len(), 2, "{msgs:?}");
+    }
+
+    /// What a reading gave, as one comparable text.
+    fn outcome_text(o: &EvtxOutcome) -> String {
+        format!(
+            "{:?}\n{:?}\n{} {} {} {} {:?} {} {} {} {:?} {:?}",
+            o.parsed.observations,
+            o.parsed.warnings,
+            o.records,
+            o.bad_records,
+            o.undecoded,
+            o.fallback_chunks,
+            o.provider_records,
+            o.lost_records,
+            o.lost_chunks,
+            o.suspect_chunks,
+            o.file_problems,
+            o.ranges
+        )
+    }
+
+    #[test]
+    fn a_file_on_disk_reads_as_the_same_bytes_in_memory() {
+        let sample = "samples/WS-FIN-01/Microsoft-Windows-Bits-Client%4Operational.evtx";
+        let mut data = std::fs::read(sample).unwrap();
+        // More chunks than one window, and a short last slot.
+        let chunks = data[binxml::FILE_HEADER_SIZE..].to_vec();
+        for _ in 0..(WINDOW_CHUNKS as usize * CHUNK_SIZE / chunks.len() + 1) {
+            data.extend_from_slice(&chunks);
+        }
+        data.extend_from_slice(&chunks[..1000]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.evtx");
+        std::fs::write(&path, &data).unwrap();
+        let file = File::open(&path).unwrap();
+        let on_disk = parse_file(&file, "x", Reader::Fast).unwrap();
+        let in_memory = parse(&data, "x", Reader::Fast).unwrap();
+        assert!(on_disk.records > 1000 && on_disk.lost_chunks == 1);
+        assert!(!on_disk.parsed.observations.is_empty());
+        assert_eq!(outcome_text(&on_disk), outcome_text(&in_memory));
+        // A file shorter than its header, and one that is not an event log.
+        std::fs::write(&path, &data[..100]).unwrap();
+        let short = parse_file(&File::open(&path).unwrap(), "x", Reader::Fast);
+        assert!(matches!(
+            short,
+            Err(StreamError::Evtx(EvtxFileError::Truncated(100)))
+        ));
+        std::fs::write(&path, b"hello").unwrap();
+        let junk = parse_file(&File::open(&path).unwrap(), "x", Reader::Fast);
+        assert!(matches!(
+            junk,
+            Err(StreamError::Evtx(EvtxFileError::NotEvtx))
+        ));
+    }
+
+    #[test]
+    fn template_plans_are_reused_within_a_file_never_across_files() {
+        let sample = "samples/WS-FIN-01/Microsoft-Windows-Bits-Client%4Operational.evtx";
+        let good = std::fs::read(sample).unwrap();
+        let chunk = &good[binxml::FILE_HEADER_SIZE..];
+        let r = binxml::records(chunk).unwrap()[0];
+        let def = binxml::instance(chunk, r.start, r.end).unwrap().def_offset as usize;
+        // The same chunk with its first template's first token broken (its GUID kept): the
+        // fast reader cannot plan it.
+        let mut broken = good.clone();
+        broken[binxml::FILE_HEADER_SIZE + def + 24] = 0xff;
+        let alone = parse(&broken, "b", Reader::Fast).unwrap();
+        assert_eq!(alone.fallback_chunks, 1);
+        // Read after the good file (on every worker), it still is not planned from the good
+        // file's templates.
+        let mut records = 0;
+        for _ in 0..4 {
+            records = parse(&good, "g", Reader::Fast).unwrap().records;
+        }
+        let after = parse(&broken, "b", Reader::Fast).unwrap();
+        assert_eq!(after.fallback_chunks, 1);
+        // Within one file, a chunk whose template is planned in an earlier chunk reads fast
+        // (the broken chunk after a good one), without the full reader.
+        let mut both = good.clone();
+        both.extend_from_slice(&broken[binxml::FILE_HEADER_SIZE..]);
+        let on_one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let out = on_one_thread.install(|| parse(&both, "gb", Reader::Fast).unwrap());
+        assert_eq!(out.fallback_chunks, 0);
+        assert_eq!(out.records, 2 * records);
     }
 
     #[test]
