@@ -759,8 +759,8 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
         let display = origin.display;
         results.extend(isolated(display, origin.folders, || match entry.log {
             // An event log, streamed from its temporary file like one on disk.
-            Some(mut file) => {
-                let parsed = parse::evtx::parse_stream(&mut file, display, Reader::Fast);
+            Some(file) => {
+                let parsed = parse::evtx::parse_file(&file, display, Reader::Fast);
                 vec![evtx_result(&origin, parsed)]
             }
             None => vec![read_bytes(&origin, &entry.bytes, cfg, entry.cut)],

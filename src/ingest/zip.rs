@@ -1,6 +1,6 @@
 //! `.zip` bundles, read in place: entries are decompressed into memory one at a time, except
 //! event logs, which are streamed to an anonymous temporary file (removed when it is closed)
-//! and read from there a window of chunks at a time, as event logs on disk are: memory stays
+//! and read from there a chunk at a time, as event logs on disk are: memory stays
 //! bounded whatever the size of the log.
 //!
 //! Folders inside the zip are walked like folders on disk, and a zip inside the zip is opened
