@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = report::json::render(&r);
         let _ = report::html::render(&r);
         let _ = report::csv::jobs(&r);
-        let _ = report::csv::events(&r.observations);
+        let _ = report::csv::diagnoses(&r);
+        let _ = report::jsonl::render_head(&r);
     }
 });
