@@ -412,8 +412,9 @@ pub struct HostState {
     /// For that join: every (title, GUID) pair at its earliest time.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     titles: BTreeMap<String, BTreeMap<Guid, When>>,
-    /// Keyed by update GUID, else title.
-    updates: BTreeMap<String, Update>,
+    /// Keyed by update GUID, else title. Boxed: updates are most of a run's state, and a map
+    /// node's free slots then cost a pointer each, not an update.
+    updates: BTreeMap<Box<str>, Box<Update>>,
 }
 
 /// One job's folded timeline.
@@ -493,14 +494,20 @@ impl FleetState {
             .into_par_iter()
             .map(HostState::finish)
             .collect();
-        let mut fleet = Fleet::default();
+        // Room for every job and update at once: growing the lists while the hosts' own are
+        // still held would copy them and hold up to twice their size for a moment.
+        let mut fleet = Fleet {
+            jobs: Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum()),
+            updates: Vec::with_capacity(parts.iter().map(|p| p.2.len()).sum()),
+            ..Fleet::default()
+        };
         for (host, jobs, updates) in parts {
             fleet.jobs.extend(jobs);
             fleet.updates.extend(updates);
             fleet.hosts.insert(host.name.clone(), host);
         }
         // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently.
-        fleet.jobs.sort_by_key(|j| j.key());
+        fleet.jobs.sort_by_cached_key(|j| j.key());
         crate::link::link(&mut fleet);
         fleet
     }
@@ -573,7 +580,7 @@ impl HostState {
         }
         for (k, u) in later.updates {
             match self.updates.get_mut(&k) {
-                Some(mine) => absorb_update(mine, u),
+                Some(mine) => absorb_update(mine, *u),
                 None => {
                     self.updates.insert(k, u);
                 }
@@ -610,7 +617,7 @@ impl HostState {
         }
         let mut jobs: Vec<Job> = jobs.into_iter().map(|(r, j)| j.finish(&name, r)).collect();
         jobs.sort_by_key(|j| j.key());
-        let mut updates: Vec<Update> = self.updates.into_values().collect();
+        let mut updates: Vec<Update> = self.updates.into_values().map(|u| *u).collect();
         updates.iter_mut().for_each(Update::settle_errors);
         updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
         (self.host, jobs, updates)
@@ -1183,7 +1190,7 @@ pub fn kb_of(title: &str) -> Option<String> {
     (digits.len() >= 6).then(|| format!("KB{digits}"))
 }
 
-fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
+fn update_fact(updates: &mut BTreeMap<Box<str>, Box<Update>>, obs: &Observation) {
     let Fact::Update {
         stage,
         title,
@@ -1195,23 +1202,16 @@ fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
     else {
         return;
     };
-    let key = guid.clone().unwrap_or_else(|| title.clone());
-    let u = updates.entry(key).or_insert_with(|| Update {
-        host: obs.host.clone(),
-        title: String::new(),
-        kb: None,
-        guid: guid.clone(),
-        revision: *revision,
-        outcome: *stage,
-        errors: BTreeMap::new(),
-        log_errors: BTreeMap::new(),
-        jobs: BTreeSet::new(),
-        links: BTreeMap::new(),
-        first_seen: obs.time,
-        last_seen: obs.time,
-        diagnoses: Vec::new(),
-        evidence: Vec::new(),
-    });
+    let key = guid.as_deref().unwrap_or(title);
+    if !updates.contains_key(key) {
+        updates.insert(
+            key.into(),
+            Box::new(new_update(obs, guid, *revision, *stage)),
+        );
+    }
+    let Some(u) = updates.get_mut(key) else {
+        return;
+    };
     if u.title.is_empty() && !title.is_empty() {
         u.title = title.clone();
         u.kb = kb_of(title);
@@ -1233,7 +1233,36 @@ fn update_fact(updates: &mut BTreeMap<String, Update>, obs: &Observation) {
         u.jobs.insert(j.clone());
     }
     if u.evidence.len() < EVIDENCE_CAP {
+        // Most updates have one record: room for one, not the four a first push makes.
+        if u.evidence.is_empty() {
+            u.evidence.reserve_exact(1);
+        }
         u.evidence.push(obs.evidence.clone());
+    }
+}
+
+/// An update first seen in `obs`, before its facts are added.
+fn new_update(
+    obs: &Observation,
+    guid: &Option<String>,
+    revision: Option<u32>,
+    stage: UpdateStage,
+) -> Update {
+    Update {
+        host: obs.host.clone(),
+        title: String::new(),
+        kb: None,
+        guid: guid.clone(),
+        revision,
+        outcome: stage,
+        errors: BTreeMap::new(),
+        log_errors: BTreeMap::new(),
+        jobs: BTreeSet::new(),
+        links: BTreeMap::new(),
+        first_seen: obs.time,
+        last_seen: obs.time,
+        diagnoses: Vec::new(),
+        evidence: Vec::new(),
     }
 }
 

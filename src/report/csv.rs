@@ -428,7 +428,12 @@ impl EventRows {
             .w
             .write_record(cells.iter().map(|c| cell(c).into_owned()));
         let _ = self.w.flush();
-        std::mem::take(&mut *self.sink.borrow_mut())
+        // A row of its own length (rows are held until a run is written); the buffer is
+        // reused for the next one.
+        let mut sink = self.sink.borrow_mut();
+        let row = sink.to_vec();
+        sink.clear();
+        row
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Buffered row bytes before a run is written (the spool's memory bound).
-pub const RUN_BYTES: usize = 16 << 20;
+pub const RUN_BYTES: usize = 8 << 20;
 
 /// The order of `events.csv`: time (unknown, then local of unknown offset, then placed times
 /// by instant; see `When`'s order), host, evidence, event id.
