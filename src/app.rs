@@ -912,12 +912,18 @@ fn evtx_result(
     match parsed {
         Err(e) => skipped(o, "evtx", e.to_string(), true),
         Ok(out) => {
-            let hosts: BTreeSet<String> = out
-                .parsed
-                .observations
-                .iter()
-                .map(|o| o.host.clone())
-                .collect();
+            // One name per observation, in runs: each name is copied once, not per observation.
+            let mut hosts: BTreeSet<String> = BTreeSet::new();
+            let mut last: Option<&str> = None;
+            for o in &out.parsed.observations {
+                let h = o.host.as_str();
+                if last != Some(h) {
+                    if !hosts.contains(h) {
+                        hosts.insert(h.to_string());
+                    }
+                    last = Some(h);
+                }
+            }
             let partial = out.is_partial();
             let reason = partial.then(|| out.problems().join("; "));
             InputResult {
