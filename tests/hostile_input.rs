@@ -595,3 +595,27 @@ fn a_text_input_over_the_cap_is_read_up_to_it_and_partial() {
     let jobs = report["jobs"].as_array().unwrap().len();
     assert!(jobs > 10_000 && jobs < 30_000, "{jobs}");
 }
+
+/// Found by the `analyze_one` fuzz target: a job URL with a character across its fifth byte
+/// (`http\u{ff}\u{ff}\u{ff}l://...`) panicked the security lens and ended the whole run.
+#[test]
+fn a_url_with_a_character_across_its_fifth_byte_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("WS01");
+    std::fs::create_dir(&host).unwrap();
+    let capture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/bitsadmin-info-verbose.txt"),
+    )
+    .unwrap()
+    .replacen(
+        "ERROR FILE:    http://",
+        "ERROR FILE:    http\u{ff}\u{ff}\u{ff}l://",
+        1,
+    );
+    assert!(capture.contains("http\u{ff}"));
+    std::fs::write(host.join("bitsadmin.txt"), capture).unwrap();
+    let (report, code) = analyze_json(&[&host]);
+    assert!(code == 0 || code == 1, "exit {code}");
+    assert_eq!(input(&report, "bitsadmin.txt")["status"], "ok");
+    assert_eq!(report["jobs"].as_array().unwrap().len(), 1);
+}

@@ -158,7 +158,8 @@ enum LocalSource {
 fn local_source(url: &str) -> Option<LocalSource> {
     let u = url.trim();
     let b = u.as_bytes();
-    if u.len() >= 5 && u[..5].eq_ignore_ascii_case("file:") {
+    // Bytes, not a str slice: the fifth byte may be inside a character (found by fuzzing).
+    if b.len() >= 5 && b[..5].eq_ignore_ascii_case(b"file:") {
         return Some(LocalSource::FileUrl);
     }
     if u.starts_with("\\\\") || u.starts_with("//") {
@@ -545,6 +546,9 @@ mod tests {
         assert_eq!(local_source(r"\\srv\share\x.exe"), Some(LocalSource::Unc));
         assert_eq!(local_source("FILE:///c:/x"), Some(LocalSource::FileUrl));
         assert_eq!(local_source("https://x/y"), None);
+        // A character across byte 5 (the fuzz reproducer's URL) is no file: URL and no panic.
+        assert_eq!(local_source("http\u{ff}\u{ff}l://inv.contoso.com/x"), None);
+        assert_eq!(local_source("file\u{ff}//x"), None);
     }
 
     #[test]
