@@ -58,6 +58,9 @@ pub type NamedSlot = (String, Slot);
 /// One substitution value of a record: (type, bytes, chunk offset).
 pub type Value<'a> = (u8, &'a [u8], usize);
 
+/// The longest GUID text read without decoding it into a String first (a braced GUID is 38).
+const ASCII_GUID_MAX: usize = 64;
+
 /// Text, owned, without the white space around it (in place when there is none to cut).
 fn trimmed(text: Cow<'_, str>) -> String {
     match text {
@@ -148,6 +151,20 @@ impl<'a> Fields<'a> {
     fn guid(&self, name: &str) -> Option<Guid> {
         match self.get(name)? {
             FieldVal::Guid(b) => Guid::from_le_bytes(b),
+            // GUID text is ASCII: read from the UTF-16 without a String for it first.
+            FieldVal::Utf16(b) if b.len() <= 2 * ASCII_GUID_MAX => {
+                let mut text = [0u8; ASCII_GUID_MAX];
+                let mut n = 0;
+                for c in b.chunks_exact(2) {
+                    if c[1] != 0 || c[0] >= 0x80 {
+                        return Guid::parse(&FieldVal::Utf16(b).as_text()?);
+                    }
+                    text[n] = c[0];
+                    n += 1;
+                }
+                let text = std::str::from_utf8(&text[..n]).ok()?;
+                Guid::parse(text.trim_end_matches('\0'))
+            }
             v => Guid::parse(&v.as_text()?),
         }
     }
@@ -504,6 +521,31 @@ fn eventlog(id: u32, d: &Fields) -> Option<Fact> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn guid_text_in_utf16_reads_as_the_decoded_text_does() {
+        let utf16 =
+            |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(|u| u.to_le_bytes()).collect() };
+        let cases = [
+            "{3fe0a035-7a15-4f3f-94b1-1945ffa83067}\0",
+            " 3FE0A035-7A15-4F3F-94B1-1945FFA83067 ",
+            "{3FE0A035-7A15-4F3F-94B1-1945FFA8306é}",
+            "not a guid",
+            "",
+        ];
+        for t in cases {
+            let b = utf16(t);
+            let fields = Fields::new(vec![("Id", FieldVal::Utf16(&b))]);
+            let decoded = FieldVal::Utf16(&b).as_text().and_then(|t| Guid::parse(&t));
+            assert_eq!(fields.guid("Id"), decoded, "{t:?}");
+        }
+        let b = utf16("{3fe0a035-7a15-4f3f-94b1-1945ffa83067}");
+        let fields = Fields::new(vec![("Id", FieldVal::Utf16(&b))]);
+        assert_eq!(
+            fields.guid("Id").map(|g| g.to_string()),
+            Some("{3FE0A035-7A15-4F3F-94B1-1945FFA83067}".to_string())
+        );
+    }
 
     #[test]
     fn providers_are_listed_in_their_declared_order() {
