@@ -283,6 +283,18 @@ pub fn diagnose(fleet: &Fleet, kb: &Knowledge, lens: Option<&security::Lens>) ->
     out
 }
 
+/// How bad a failure with this code is: recovered is info, a code that usually passes on its
+/// own a warning, any other an error.
+pub(crate) fn failure_severity(e: &crate::knowledge::Explanation, recovered: bool) -> Severity {
+    if recovered {
+        Severity::Info
+    } else if e.transient == Transient::Yes {
+        Severity::Warning
+    } else {
+        Severity::Error
+    }
+}
+
 /// Job failures grouped by (code, authority, proxy), then by hosts.
 fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     // (code, authority, proxy) -> failing / recovered jobs
@@ -550,13 +562,7 @@ fn transfer_diagnosis(
         Scope::Job
     };
     let e = kb.explain(hr);
-    let severity = if recovered {
-        Severity::Info
-    } else if e.transient == Transient::Yes {
-        Severity::Warning
-    } else {
-        Severity::Error
-    };
+    let severity = failure_severity(&e, recovered);
     let rule = if recovered {
         "transfer-recovered"
     } else {

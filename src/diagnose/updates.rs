@@ -4,9 +4,9 @@
 //! that a transfer diagnosis covers is placed under that diagnosis (`explained_by`): the BITS
 //! root cause is what to fix first.
 
-use super::{Category, Diagnosis, Scope, Severity};
+use super::{Category, Diagnosis, Scope};
 use crate::correlate::{Fleet, Update};
-use crate::knowledge::{Knowledge, Transient};
+use crate::knowledge::Knowledge;
 use crate::link::LinkMethod;
 use crate::model::{HResult, UpdateStage, When};
 use serde::Serialize;
@@ -60,13 +60,7 @@ fn diagnosis(kb: &Knowledge, hr: HResult, recovered: bool, ups: &[&Update]) -> D
         Scope::Host
     };
     let e = kb.explain(hr);
-    let severity = if recovered {
-        Severity::Info
-    } else if e.transient == Transient::Yes {
-        Severity::Warning
-    } else {
-        Severity::Error
-    };
+    let severity = super::failure_severity(&e, recovered);
     let rule = if recovered { RECOVERED } else { FAILURE };
     let mut d = Diagnosis::new(rule, Category::Failure, severity, scope);
     d.symptom = Some(format!("update:{hr}"));
@@ -265,6 +259,7 @@ pub(super) fn blocks(fleet: &Fleet, out: &mut [Diagnosis]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnose::Severity;
     use crate::model::{Evidence, Guid, Locator};
 
     fn up(host: &str, title: &str, outcome: UpdateStage, hr: u32, job: Option<&str>) -> Update {
