@@ -125,8 +125,8 @@ fn bad_times_are_usage_errors_that_say_what_is_accepted() {
 
 // ---- 2. local console times against event-log times ---------------------------------------
 
-/// `analyze PATHS... ARGS... --out DIR`: the file `name` of the set.
-fn out_file(paths: &[&Path], args: &[&str], name: &str) -> String {
+/// `analyze PATHS... ARGS... --out DIR` into a new temporary DIR.
+fn analyze_out(paths: &[&Path], args: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     bitsdoctor()
         .arg("analyze")
@@ -136,6 +136,12 @@ fn out_file(paths: &[&Path], args: &[&str], name: &str) -> String {
         .arg(dir.path())
         .assert()
         .code(predicates::ord::lt(2));
+    dir
+}
+
+/// `analyze PATHS... ARGS... --out DIR`: the file `name` of the set.
+fn out_file(paths: &[&Path], args: &[&str], name: &str) -> String {
+    let dir = analyze_out(paths, args);
     std::fs::read_to_string(dir.path().join(name)).unwrap()
 }
 
@@ -460,15 +466,7 @@ fn records_in_two_exports_of_one_log_are_counted_once() {
 
 /// `analyze --out` of `paths` with `args`: (report.json, events.csv).
 fn out_set(paths: &[&Path], args: &[&str]) -> (Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    bitsdoctor()
-        .arg("analyze")
-        .args(paths)
-        .args(args)
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .code(predicates::ord::lt(2));
+    let dir = analyze_out(paths, args);
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
     (
         serde_json::from_str(&read("report.json")).unwrap(),

@@ -724,6 +724,16 @@ JobState                : Transferred
 InternalErrorCode       : 0
 ";
 
+    fn snaps(p: &Parsed) -> Vec<&JobSnapshot> {
+        p.observations
+            .iter()
+            .filter_map(|o| match &o.fact {
+                Fact::JobSnapshot(s) => Some(&**s),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn small_parsers() {
         assert_eq!(
@@ -825,14 +835,7 @@ JobId               DisplayName         TransferType JobState            OwnerAc
 0b138008-304b-426... Inventory feed      Download     Tra...              CONTOSO\\svc-inv
 ";
         let p = parse(text, &SRC);
-        let s: Vec<&JobSnapshot> = p
-            .observations
-            .iter()
-            .filter_map(|o| match &o.fact {
-                Fact::JobSnapshot(s) => Some(&**s),
-                _ => None,
-            })
-            .collect();
+        let s = snaps(&p);
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].state.as_deref(), Some("SUSPENDED"));
         assert_eq!(s[0].owner, None);
@@ -861,14 +864,7 @@ NT AUTHORITY\\SYSTEM Foreground {http://wsus01:8530/Content/AB/x.cab -> C:\\Wind
 CONTOSO\\svc-inv     Normal     {http://inv.contoso.com/feed.xml -> C:\\ProgramData\\feed.xml}
 ";
         let p = parse(text, &SRC);
-        let s: Vec<&JobSnapshot> = p
-            .observations
-            .iter()
-            .filter_map(|o| match &o.fact {
-                Fact::JobSnapshot(s) => Some(&**s),
-                _ => None,
-            })
-            .collect();
+        let s = snaps(&p);
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].owner.as_deref(), Some("NT AUTHORITY\\SYSTEM"));
         assert_eq!(s[0].priority.as_deref(), Some("FOREGROUND"));
