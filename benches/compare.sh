@@ -23,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${BENCH_DIR:-bench-data}
+case "$DATA" in /*) ;; *) DATA="$PWD/$DATA" ;; esac
 RUNS=${RUNS:-7}
 SHARED=${SHARED:-../shared}
 CORPORA=${CORPORA:-spliced synth spliced-one}
@@ -40,7 +41,7 @@ if [[ " $CORPORA " == *" synth "* ]] && [ ! -d "$DATA/synth" ]; then
 fi
 if ! command -v evtx_dump >/dev/null 2>&1; then
   [ -x "$DATA/tools/bin/evtx_dump" ] || cargo install evtx --version 0.15.1 --locked --root "$DATA/tools"
-  export PATH="$PWD/$DATA/tools/bin:$PATH"
+  export PATH="$DATA/tools/bin:$PATH"
 fi
 
 calc() { python3 -c "print(round($1, 3))"; }

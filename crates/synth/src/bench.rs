@@ -1,6 +1,6 @@
 //! Large mixed-provider `.evtx` corpora for benches: mostly Security-log-like logon events,
 //! Service Control Manager noise for many services, a few per cent Bits-Client job sequences
-//! (with failures) and some WindowsUpdateClient events. Never committed (`bench-data/`).
+//! (with failures) and some WindowsUpdateClient events about a fixed catalogue of updates. Never committed (`bench-data/`).
 
 use crate::events::{scm_event, BITS_DISPLAY_NAME, SYSTEM_SID};
 use crate::prng::Rng;
@@ -150,12 +150,47 @@ fn security(pc: &str, id: u16, t: Timestamp, rng: &mut Rng) -> Event {
     }
 }
 
-fn wuc(pc: &str, t: Timestamp, rng: &mut Rng) -> Event {
+/// One update a fleet is offered: every host draws from the same catalogue, as machines
+/// served by one WSUS see the same month's updates.
+#[derive(Debug, Clone)]
+struct Update {
+    guid: String,
+    title: String,
+    revision: u32,
+}
+
+/// Updates in the catalogue: a month's cumulative, .NET, servicing-stack, driver and
+/// definition updates for a few product versions.
+const CATALOGUE_SIZE: usize = 48;
+
+fn catalogue(root: &Rng) -> Vec<Update> {
+    const KINDS: &[&str] = &[
+        "Cumulative Update for Windows 11 Version 23H2 for x64-based Systems",
+        "Cumulative Update for Windows 10 Version 22H2 for x64-based Systems",
+        "Cumulative Update for .NET Framework 3.5, 4.8 and 4.8.1 for Windows 11, version 23H2 for x64",
+        "Servicing Stack Update for Windows Server 2019 for x64-based Systems",
+        "Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems",
+        "Security Intelligence Update for Microsoft Defender Antivirus",
+        "Windows Malicious Software Removal Tool x64",
+        "Intel - System - 10.1.19.4",
+    ];
+    let mut rng = root.fork("catalogue");
+    (0..CATALOGUE_SIZE)
+        .map(|i| {
+            let month = 1 + i / KINDS.len();
+            let kb = rng.range(5_030_000, 5_040_000);
+            Update {
+                guid: rng.guid(),
+                title: format!("2024-{month:02} {} (KB{kb})", KINDS[i % KINDS.len()]),
+                revision: rng.range(1, 300) as u32,
+            }
+        })
+        .collect()
+}
+
+fn wuc(pc: &str, t: Timestamp, rng: &mut Rng, updates: &[Update]) -> Event {
     let id = *rng.pick(&[44u16, 43, 19, 19, 20]);
-    let kb = rng.range(5_000_000, 5_040_000);
-    let title = format!(
-        "2024-03 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems (KB{kb})"
-    );
+    let u = rng.pick(updates);
     let mut data = Vec::new();
     if id == 20 {
         data.push((
@@ -163,9 +198,9 @@ fn wuc(pc: &str, t: Timestamp, rng: &mut Rng) -> Event {
             Value::HexInt32(*rng.pick(&[0x8024_2016u32, 0x8007_0643, 0x8024_0022])),
         ));
     }
-    data.push(("updateTitle", s(&title)));
-    data.push(("updateGuid", Value::Guid(rng.guid())));
-    data.push(("updateRevisionNumber", Value::U32(rng.range(1, 300) as u32)));
+    data.push(("updateTitle", s(&u.title)));
+    data.push(("updateGuid", Value::Guid(u.guid.clone())));
+    data.push(("updateRevisionNumber", Value::U32(u.revision)));
     if id == 19 || id == 20 {
         data.push((
             "serviceGuid",
@@ -247,6 +282,7 @@ pub fn write_bench(out: &Path, mb: u64, files: u32, seed: u64) -> io::Result<Ben
     let mut summary = BenchSummary::default();
     let per_file = mb * 1_048_576 / u64::from(files.max(1));
     let root = Rng::new(seed);
+    let updates = catalogue(&root);
     for f in 0..files {
         let mut rng = root.fork(&format!("file{f}"));
         let pc = format!("BENCH-{:04}.contoso.local", f + 1);
@@ -320,7 +356,7 @@ pub fn write_bench(out: &Path, mb: u64, files: u32, seed: u64) -> io::Result<Ben
                     )
                 }
             } else if roll < 993 {
-                wuc(&pc, t, &mut rng)
+                wuc(&pc, t, &mut rng, &updates)
             } else {
                 let (events, failing) = bits_job(&pc, t, &mut rng);
                 summary.jobs += 1;
