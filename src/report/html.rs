@@ -6,6 +6,9 @@
 //! security lens, apart from the troubleshooting cards), hosts, jobs, updates with errors, inputs
 //! and warnings. The output is deterministic: no clock, no randomness, only the report.
 //!
+//! The page stays small at any input size: every section that grows with the input lists its
+//! first items (the caps below) and then says how many more there are and which file has them.
+//!
 //! The page is built with maud's `html!` templates, which escape every value put into the
 //! markup (`&`, `<`, `>` and `"`; attributes are always double-quoted), in text and in attributes
 //! alike: only the style sheet is inserted as it is. Maud does not touch control characters
@@ -14,28 +17,62 @@
 
 use super::{FailurePoint, HostRow, JobRow, Report, Status};
 use crate::correlate::Outcome;
-use crate::diagnose::{Category, Diagnosis};
+use crate::diagnose::{Category, Diagnosis, EVIDENCE_CAP};
 use crate::model::{HResult, Locator, When};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 
-/// Jobs listed in the job table at most (the rest are counted; jobs.csv has them all).
+// Caps on what the page lists. A person reads the page; report.json and the CSVs carry
+// everything. Each section shows its first items in rank order and then one line saying how
+// many more there are and where they are; headings always count everything. Sized so that a
+// page with every section and every list in it full stays well under 2 MB (1.7 MB in
+// tests/report_caps.rs; 0.35 MB for a 40-host, 614-diagnosis bench), while the samples and the
+// corpus are shown whole.
+
+/// Root-cause cards shown in full, most important first. A card is 3-6 KB on a real fleet and
+/// about 15 KB with every list in it full, so 25 cards are 0.1-0.4 MB; the rest are read from
+/// diagnoses.csv, sorted the same way.
+pub const CAUSE_CARD_CAP: usize = 25;
+/// Security findings shown in full (cards like the root causes'). There is one per flagged job,
+/// so a compromised fleet has many alike: 15 show what they look like (the corpus has 13).
+pub const SECURITY_CARD_CAP: usize = 15;
+/// Host cards shown (hosts with findings first): 1-2 KB each, about 4.5 KB with both value
+/// tables full; report.json has every host.
+pub const HOST_CARD_CAP: usize = 50;
+/// Jobs listed in the job table (rows of 0.5-1 KB; jobs.csv has them all).
 pub const JOB_TABLE_CAP: usize = 200;
-/// Updates listed in the updates table at most (updates.csv has them all).
-pub const UPDATE_TABLE_CAP: usize = 200;
-/// Items a diagnosis lists (jobs, evidence ...) before "+N more".
+/// Updates listed in the updates table (rows of 1-3 KB, the largest with both host lists full;
+/// updates.csv has them all).
+pub const UPDATE_TABLE_CAP: usize = 50;
+/// Inputs not read completely listed in the inputs table (a damaged bundle can have thousands;
+/// report.json lists every input).
+pub const INPUT_ROW_CAP: usize = 100;
+/// Warnings listed (report.json has every warning).
+pub const WARNING_CAP: usize = 100;
+/// Items a diagnosis lists (hosts, servers ...) before "+N more".
 const LIST_CAP: usize = 8;
-/// Items a diagnosis lists inside its "+N more" box at most.
-const DETAILS_CAP: usize = 40;
+/// Items a diagnosis lists inside its "+N more" box at most (the box is for a quick look; the
+/// CSVs and report.json have every item). Evidence is shown whole: a diagnosis keeps at most
+/// [`EVIDENCE_CAP`] references.
+const DETAILS_CAP: usize = 12;
+/// Diagnoses named in one host card, job row, update row or "Explains" line (on a big fleet
+/// every host is named by hundreds of fleet diagnoses).
+const LINK_CAP: usize = 10;
+/// Error codes one job or update row lists, one per line.
+const CODE_CAP: usize = 6;
+/// Rows of a host card's service configuration or BITS policy table (a real host has up to
+/// about 15; a crafted registry export could have thousands).
+const VALUE_CAP: usize = 25;
 
-/// How many host cards the page shows (hosts with findings first); report.json has every host.
-const HOST_CARD_CAP: usize = 100;
 /// Host lanes in the timeline before the rest are merged into one.
 const CHART_HOSTS: usize = 14;
 /// Codes with their own colour in the timeline; the rest are "other".
 const CHART_CODES: usize = 8;
-/// Buckets on the timeline's x axis at most.
+/// Buckets on the timeline's x axis at most. With the lanes and colours above the chart has at
+/// most 15 x 60 bars of 9 pieces each, so it stays bounded: about 0.5 MB with every piece
+/// there, tens of KB in practice.
 const CHART_BUCKETS: i64 = 60;
 
 /// The last step for a rendered page: control characters other than tab and line feed (not
@@ -165,6 +202,13 @@ pub fn render(r: &Report) -> String {
         .diagnoses
         .iter()
         .partition(|d| d.category == Category::Security);
+    // The diagnoses that get a card on this page: links to the others are plain ids.
+    let shown: Shown = rest
+        .iter()
+        .take(CAUSE_CARD_CAP)
+        .chain(security.iter().take(SECURITY_CARD_CAP))
+        .map(|d| d.id.as_str())
+        .collect();
     let page = html! {
         (DOCTYPE) "\n"
         html lang="en" {
@@ -192,11 +236,11 @@ pub fn render(r: &Report) -> String {
                     "\n"
                     (summary(r))
                     (timeline(r))
-                    (causes(&rest, security.len()))
-                    (security_section(&security))
-                    (hosts(r))
-                    (jobs(r))
-                    (updates(r))
+                    (causes(&rest, security.len(), &shown))
+                    (security_section(&security, &shown))
+                    (hosts(r, &shown))
+                    (jobs(r, &shown))
+                    (updates(r, &shown))
                     (inputs(r))
                 }
                 "\n"
@@ -380,8 +424,13 @@ fn step(s: &str) -> Markup {
     }
 }
 
-/// The first `shown` items, the rest behind a "+N more" box.
-fn capped_list<'a>(items: impl IntoIterator<Item = &'a str>, mono: bool, shown: usize) -> Markup {
+/// The first `shown` items, then up to `details` more behind a "+N more" box.
+fn capped_list<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+    mono: bool,
+    shown: usize,
+    details: usize,
+) -> Markup {
     let all: Vec<&str> = items.into_iter().collect();
     let class = if mono { "chip mono" } else { "chip" };
     let rest = all.get(shown..).unwrap_or_default();
@@ -390,10 +439,10 @@ fn capped_list<'a>(items: impl IntoIterator<Item = &'a str>, mono: bool, shown: 
         @if !rest.is_empty() {
             details {
                 summary { "+" (rest.len()) " more" }
-                @for s in rest.iter().take(DETAILS_CAP) { span class=(class) { (s) } }
-                @if rest.len() > DETAILS_CAP {
+                @for s in rest.iter().take(details) { span class=(class) { (s) } }
+                @if rest.len() > details {
                     span class="small" {
-                        " +" (rest.len() - DETAILS_CAP) " more (see the JSON or CSV report)"
+                        " +" (rest.len() - details) " more (see the JSON or CSV report)"
                     }
                 }
             }
@@ -401,18 +450,40 @@ fn capped_list<'a>(items: impl IntoIterator<Item = &'a str>, mono: bool, shown: 
     }
 }
 
-/// Links to diagnoses by id, comma-separated.
-fn diagnosis_links<'a>(ids: impl IntoIterator<Item = &'a String>) -> Markup {
+/// The ids of the diagnoses that have a card on the page.
+type Shown<'a> = BTreeSet<&'a str>;
+
+/// Diagnoses by id, comma-separated, the first [`LINK_CAP`] of them and then "+N more": a link
+/// for each one with a card on the page, the bare id for the others (diagnoses.csv has them).
+fn diagnosis_links<'a, S: AsRef<str> + 'a>(
+    ids: impl IntoIterator<Item = &'a S>,
+    shown: &Shown,
+) -> Markup {
+    let ids: Vec<&str> = ids.into_iter().map(AsRef::as_ref).collect();
     html! {
-        @for (i, id) in ids.into_iter().enumerate() {
+        @for (i, id) in ids.iter().take(LINK_CAP).enumerate() {
             @if i > 0 { ", " }
-            a href={ "#" (id) } { (id) }
+            @if shown.contains(id) { a href={ "#" (id) } { (id) } } @else { (id) }
+        }
+        @if ids.len() > LINK_CAP {
+            " " span class="small" { "+" (ids.len() - LINK_CAP) " more" }
         }
     }
 }
 
-/// The troubleshooting cards: failures and configuration, most important first.
-fn causes(diagnoses: &[&Diagnosis], security: usize) -> Markup {
+/// `… and N more WHAT: see WHERE.`, under a list cut at its cap (nothing when it was not).
+fn more(total: usize, cap: usize, what: &str, see: &str) -> Markup {
+    html! {
+        @if total > cap {
+            p class="note more" { "… and " (total - cap) " more " (what) ": see " (see) "." }
+            "\n"
+        }
+    }
+}
+
+/// The troubleshooting cards: failures and configuration, the most important
+/// [`CAUSE_CARD_CAP`] in full.
+fn causes(diagnoses: &[&Diagnosis], security: usize, shown: &Shown) -> Markup {
     html! {
         section id="causes" {
             h2 {
@@ -429,15 +500,18 @@ fn causes(diagnoses: &[&Diagnosis], security: usize) -> Markup {
                     }
                 }
             }
-            @for d in diagnoses { (diagnosis(d)) }
+            @for d in diagnoses.iter().take(CAUSE_CARD_CAP) { (diagnosis(d, shown)) }
+            (more(diagnoses.len(), CAUSE_CARD_CAP, "diagnosis(es)",
+                "diagnoses.csv or report.json, which list every one in this order"))
         }
         "\n"
     }
 }
 
 /// The security lens's findings (MITRE ATT&CK T1197, BITS Jobs): jobs that look like abuse,
-/// apart from the troubleshooting cards. Left out when there are none.
-fn security_section(findings: &[&Diagnosis]) -> Markup {
+/// apart from the troubleshooting cards, the first [`SECURITY_CARD_CAP`] in full. Left out when
+/// there are none.
+fn security_section(findings: &[&Diagnosis], shown: &Shown) -> Markup {
     if findings.is_empty() {
         return html! {};
     }
@@ -452,20 +526,27 @@ fn security_section(findings: &[&Diagnosis]) -> Markup {
                 "fix, but something to check with whoever owns the host."
             }
             "\n"
-            @for d in findings { (diagnosis(d)) }
+            @for d in findings.iter().take(SECURITY_CARD_CAP) { (diagnosis(d, shown)) }
+            (more(findings.len(), SECURITY_CARD_CAP, "finding(s)",
+                "diagnoses.csv (category security) or report.json"))
         }
         "\n"
     }
 }
 
-fn diagnosis(d: &Diagnosis) -> Markup {
+fn diagnosis(d: &Diagnosis, shown: &Shown) -> Markup {
     let sev = d.severity.as_str();
     let mut facts: Vec<(&str, Markup)> = vec![
         ("Proof", step(&d.proof)),
         ("Next check", step(&d.next_check)),
         (
             "Hosts",
-            capped_list(d.hosts.iter().map(|s| s.as_str()), false, LIST_CAP),
+            capped_list(
+                d.hosts.iter().map(|s| s.as_str()),
+                false,
+                LIST_CAP,
+                DETAILS_CAP,
+            ),
         ),
     ];
     if !d.jobs.is_empty() {
@@ -473,17 +554,27 @@ fn diagnosis(d: &Diagnosis) -> Markup {
             "Jobs",
             html! {
                 (d.jobs.len()) " job(s) "
-                (capped_list(d.jobs.iter().map(|s| s.as_str()), true, 4))
+                (capped_list(d.jobs.iter().map(|s| s.as_str()), true, 4, DETAILS_CAP))
             },
         ));
     }
     facts.push((
         "Servers",
-        capped_list(d.servers.iter().map(|s| s.as_str()), true, LIST_CAP),
+        capped_list(
+            d.servers.iter().map(|s| s.as_str()),
+            true,
+            LIST_CAP,
+            DETAILS_CAP,
+        ),
     ));
     facts.push((
         "Proxies",
-        capped_list(d.proxies.iter().map(|s| s.as_str()), true, LIST_CAP),
+        capped_list(
+            d.proxies.iter().map(|s| s.as_str()),
+            true,
+            LIST_CAP,
+            DETAILS_CAP,
+        ),
     ));
     let blocked: Vec<String> = d
         .blocks
@@ -508,7 +599,12 @@ fn diagnosis(d: &Diagnosis) -> Markup {
         .collect();
     facts.push((
         "Blocks updates",
-        capped_list(blocked.iter().map(|s| s.as_str()), false, LIST_CAP),
+        capped_list(
+            blocked.iter().map(|s| s.as_str()),
+            false,
+            LIST_CAP,
+            DETAILS_CAP,
+        ),
     ));
     let when = seen(&d.first_seen, &d.last_seen);
     facts.push((
@@ -525,12 +621,12 @@ fn diagnosis(d: &Diagnosis) -> Markup {
         .collect();
     facts.push((
         "Evidence",
-        capped_list(evidence.iter().map(|s| s.as_str()), true, 3),
+        capped_list(evidence.iter().map(|s| s.as_str()), true, 3, EVIDENCE_CAP),
     ));
     if let Some(by) = &d.explained_by {
-        facts.push(("Explained by", diagnosis_links([by])));
+        facts.push(("Explained by", diagnosis_links([by], shown)));
     }
-    facts.push(("Explains", diagnosis_links(&d.explains)));
+    facts.push(("Explains", diagnosis_links(&d.explains, shown)));
     html! {
         article class={ "dx s-" (sev) } id=(d.id) {
             div class="meta" {
@@ -663,13 +759,13 @@ fn code_symbols(r: &Report) -> BTreeMap<HResult, String> {
         .collect()
 }
 
-/// One stacked piece of a bar in the timeline.
+/// One stacked bar of the timeline: where it is and what it counts (its pieces are drawn by
+/// the lane's paths; the bar is one hover target).
 struct Bar {
     x: f64,
     y: f64,
     width: f64,
     height: f64,
-    colour: &'static str,
     title: String,
 }
 
@@ -679,6 +775,9 @@ struct Lane {
     name: String,
     shown_name: String,
     total: usize,
+    /// Path data per colour slot: every piece of that colour in the lane, as one `<path>`
+    /// (a rectangle is ~30 bytes of path data, so a full chart stays a few hundred KB).
+    paths: Vec<String>,
     bars: Vec<Bar>,
 }
 
@@ -768,26 +867,41 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
             };
             let base = y0 + lane_h - 4.0;
             let scale = (lane_h - 8.0) / peak as f64;
+            let mut paths = vec![String::new(); CHART_CODES + 1];
             let mut bars = Vec::new();
             for (b, slots) in row.iter().enumerate() {
                 let x = label_w + b as f64 * bw + gap / 2.0;
+                let width = (bw - gap).max(0.5);
                 let mut y = base;
+                let mut parts = Vec::new();
                 for (k, &c) in slots.iter().enumerate().filter(|(_, &c)| c > 0) {
                     let height = (c as f64 * scale).max(1.5);
                     y -= height;
+                    let _ = write!(
+                        paths[k],
+                        "M{} {}h{}v{}h-{}z",
+                        f1(x),
+                        f1(y),
+                        f1(width),
+                        f1(height),
+                        f1(width)
+                    );
                     let code = match coloured.get(k) {
                         Some((code, _)) => code.to_string(),
                         None => "other codes".to_string(),
                     };
+                    parts.push(format!("{c} × {code}"));
+                }
+                if !parts.is_empty() {
                     bars.push(Bar {
                         x,
                         y,
-                        width: (bw - gap).max(0.5),
-                        height,
-                        colour: PALETTE.get(k).copied().unwrap_or(OTHER_COLOUR),
+                        width,
+                        height: base - y,
                         title: format!(
-                            "{name}: {c} × {code} from {}{zone}",
-                            fmt(start + b as i64 * size)
+                            "{shown_name}, from {}{zone}: {}",
+                            fmt(start + b as i64 * size),
+                            parts.join(", ")
                         ),
                     });
                 }
@@ -797,6 +911,7 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
                 total: row.iter().map(|b| b.iter().sum::<usize>()).sum(),
                 name,
                 shown_name,
+                paths,
                 bars,
             }
         })
@@ -839,9 +954,13 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
                 }
                 text x=(f1(width - 8.0)) y=(f1(lane.y0 + lane_h / 2.0 + 4.0))
                     text-anchor="end" fill="#5b6577" { (lane.total) }
+                @for (k, d) in lane.paths.iter().enumerate().filter(|(_, d)| !d.is_empty()) {
+                    path d=(d) fill=(PALETTE.get(k).copied().unwrap_or(OTHER_COLOUR)) {}
+                }
+                // One transparent hover target per bar, over its pieces.
                 @for bar in &lane.bars {
                     rect x=(f1(bar.x)) y=(f1(bar.y)) width=(f1(bar.width))
-                        height=(f1(bar.height)) fill=(bar.colour) { title { (bar.title) } }
+                        height=(f1(bar.height)) fill="transparent" { title { (bar.title) } }
                 }
             }
             // Axis: a line and about six labels on bucket boundaries.
@@ -883,7 +1002,7 @@ fn f1(x: f64) -> String {
     format!("{x:.1}")
 }
 
-fn hosts(r: &Report) -> Markup {
+fn hosts(r: &Report, shown: &Shown) -> Markup {
     // Hosts with findings first, then by name.
     let mut order: Vec<&HostRow> = r.hosts.iter().collect();
     order.sort_by_key(|h| (h.diagnoses.is_empty(), h.name.as_str()));
@@ -891,19 +1010,14 @@ fn hosts(r: &Report) -> Markup {
         section id="hosts" {
             h2 { "Hosts" span class="count" { (r.hosts.len()) } }
             "\n"
-            div class="hosts" { @for h in order.iter().take(HOST_CARD_CAP) { (host(h)) } }
-            @if order.len() > HOST_CARD_CAP {
-                p class="note" {
-                    (order.len() - HOST_CARD_CAP)
-                    " more host(s) not shown here: report.json lists every host."
-                }
-            }
+            div class="hosts" { @for h in order.iter().take(HOST_CARD_CAP) { (host(h, shown)) } }
+            (more(order.len(), HOST_CARD_CAP, "host(s)", "report.json, which lists every host"))
         }
         "\n"
     }
 }
 
-fn host(h: &HostRow) -> Markup {
+fn host(h: &HostRow, shown: &Shown) -> Markup {
     let service = [
         (h.service_start_failures, "start failure(s)"),
         (h.service_crashes, "crash(es)"),
@@ -916,7 +1030,7 @@ fn host(h: &HostRow) -> Markup {
     .collect::<Vec<_>>()
     .join(", ");
     let rows: Vec<(&str, Markup)> = [
-        ("diagnoses", diagnosis_links(&h.diagnoses)),
+        ("diagnoses", diagnosis_links(&h.diagnoses, shown)),
         ("BITS service", html! { (service) }),
         (
             "WinHTTP proxy",
@@ -942,7 +1056,14 @@ fn host(h: &HostRow) -> Markup {
                     details {
                         summary { (label) " (" (values.len()) " value(s))" }
                         table class="kv" {
-                            @for (k, v) in values { tr { td { (k) } td class="mono" { (v) } } }
+                            @for (k, v) in values.iter().take(VALUE_CAP) {
+                                tr { td { (k) } td class="mono" { (v) } }
+                            }
+                        }
+                        @if values.len() > VALUE_CAP {
+                            span class="small" {
+                                "… and " (values.len() - VALUE_CAP) " more: see report.json"
+                            }
                         }
                     }
                 }
@@ -962,17 +1083,20 @@ fn outcome_rank(o: Outcome) -> u8 {
     }
 }
 
-/// Error codes with their counts, one per line.
+/// Error codes with their counts, one per line, the first [`CODE_CAP`] of them.
 fn error_counts<N: std::fmt::Display>(errors: &BTreeMap<HResult, N>) -> Markup {
     html! {
-        @for (i, (code, n)) in errors.iter().enumerate() {
+        @for (i, (code, n)) in errors.iter().take(CODE_CAP).enumerate() {
             @if i > 0 { br; }
             (code) (PreEscaped("&nbsp;")) "×" (n)
+        }
+        @if errors.len() > CODE_CAP {
+            br; span class="small" { "+" (errors.len() - CODE_CAP) " more" }
         }
     }
 }
 
-fn jobs(r: &Report) -> Markup {
+fn jobs(r: &Report, shown: &Shown) -> Markup {
     let mut order: Vec<&JobRow> = r.jobs.iter().collect();
     order.sort_by_key(|j| outcome_rank(j.outcome));
     html! {
@@ -989,22 +1113,18 @@ fn jobs(r: &Report) -> Markup {
                     } }
                     tbody {
                         "\n"
-                        @for j in order.iter().take(JOB_TABLE_CAP) { (job(j)) }
+                        @for j in order.iter().take(JOB_TABLE_CAP) { (job(j, shown)) }
                     }
                 } }
-                @if r.jobs.len() > JOB_TABLE_CAP {
-                    p class="note" {
-                        (r.jobs.len() - JOB_TABLE_CAP)
-                        " more job(s) not listed here: jobs.csv and the JSON report list every job."
-                    }
-                }
+                (more(r.jobs.len(), JOB_TABLE_CAP, "job(s)",
+                    "jobs.csv or report.json, which list every job"))
             }
         }
         "\n"
     }
 }
 
-fn job(j: &JobRow) -> Markup {
+fn job(j: &JobRow, shown: &Shown) -> Markup {
     let outcome = j.outcome.as_str();
     html! {
         tr {
@@ -1018,7 +1138,7 @@ fn job(j: &JobRow) -> Markup {
             td class="mono nowrap" { (error_counts(&j.errors)) }
             td class="mono url" { (url_cell(&j.urls)) }
             td class="small nowrap" { (seen_cell(&j.first_seen, &j.last_seen)) }
-            td { (diagnosis_links(&j.diagnoses)) }
+            td { (diagnosis_links(&j.diagnoses, shown)) }
         }
         "\n"
     }
@@ -1055,18 +1175,18 @@ fn update_rows(r: &Report) -> Vec<super::UpdateLine<'_>> {
 }
 
 /// A host count and the first hosts, the rest behind "+N more".
-fn host_cell(hosts: &std::collections::BTreeSet<&str>) -> Markup {
+fn host_cell(hosts: &BTreeSet<&str>) -> Markup {
     html! {
         @if !hosts.is_empty() {
             b { (hosts.len()) } " "
-            (capped_list(hosts.iter().copied(), false, 3))
+            (capped_list(hosts.iter().copied(), false, 3, DETAILS_CAP))
         }
     }
 }
 
 /// One row per update (all hosts together): where it failed and got through, its codes, the
 /// diagnoses that explain it, and how its BITS jobs were linked to it.
-fn updates(r: &Report) -> Markup {
+fn updates(r: &Report, shown: &Shown) -> Markup {
     let rows = update_rows(r);
     if rows.is_empty() {
         return html! {};
@@ -1096,12 +1216,7 @@ fn updates(r: &Report) -> Markup {
                             td { (host_cell(&l.failed)) }
                             td { (host_cell(&l.succeeded)) }
                             td class="mono nowrap" { (error_counts(&l.codes)) }
-                            td {
-                                @for (i, id) in l.diagnoses.iter().enumerate() {
-                                    @if i > 0 { ", " }
-                                    a href={ "#" (id) } { (id) }
-                                }
-                            }
+                            td { (diagnosis_links(&l.diagnoses, shown)) }
                             td class="mono" {
                                 @if l.links.is_empty() {
                                     span class="small" { "not linked" }
@@ -1117,12 +1232,8 @@ fn updates(r: &Report) -> Markup {
                     }
                 }
             } }
-            @if rows.len() > UPDATE_TABLE_CAP {
-                p class="note" {
-                    (rows.len() - UPDATE_TABLE_CAP)
-                    " more update(s) not listed here: updates.csv and the JSON report list every one."
-                }
-            }
+            (more(rows.len(), UPDATE_TABLE_CAP, "update(s) with errors",
+                "updates.csv or report.json, which list every update"))
         }
         "\n"
     }
@@ -1159,7 +1270,7 @@ fn inputs(r: &Report) -> Markup {
                         th { "Note" }
                     } }
                     tbody {
-                        @for i in &problems {
+                        @for i in problems.iter().take(INPUT_ROW_CAP) {
                             @let status = match i.status {
                                 Status::Ok => "ok",
                                 Status::Partial => "partial",
@@ -1179,13 +1290,15 @@ fn inputs(r: &Report) -> Markup {
                     }
                 } }
                 "\n"
+                (more(problems.len(), INPUT_ROW_CAP, "input(s) not fully read",
+                    "report.json, which lists every input"))
             }
             @if !r.warnings.is_empty() {
                 h2 style="margin-top:20px" {
                     "Warnings" span class="count" { (r.warnings.len()) }
                 }
                 div class="panel" { ul class="warn" {
-                    @for w in &r.warnings {
+                    @for w in r.warnings.iter().take(WARNING_CAP) {
                         @let at = match w.at {
                             Some(Locator::Record(n)) => format!(" record {n}"),
                             Some(Locator::Line(n)) => format!(":{n}"),
@@ -1195,6 +1308,8 @@ fn inputs(r: &Report) -> Markup {
                     }
                 } }
                 "\n"
+                (more(r.warnings.len(), WARNING_CAP, "warning(s)",
+                    "report.json, which lists every warning"))
             }
         }
         "\n"
@@ -1244,18 +1359,40 @@ mod tests {
     }
 
     #[test]
+    fn diagnosis_links_name_the_rest_and_link_only_cards_on_the_page() {
+        let ids: Vec<String> = (1..=13).map(|i| format!("D{i}")).collect();
+        let shown: Shown = ["D1", "D3"].into_iter().collect();
+        let out = diagnosis_links(&ids, &shown).into_string();
+        assert!(out.starts_with("<a href=\"#D1\">D1</a>, D2, <a href=\"#D3\">D3</a>, D4"));
+        assert!(
+            out.contains(", D10 <span class=\"small\">+3 more</span>"),
+            "{out}"
+        );
+        assert!(!out.contains("D11"));
+        assert_eq!(
+            diagnosis_links(&ids[..2], &shown)
+                .into_string()
+                .matches(", ")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
     fn lists_are_capped_with_a_pointer_to_the_files() {
         let items: Vec<String> = (0..60).map(|i| format!("h{i}")).collect();
-        let out = capped_list(items.iter().map(String::as_str), false, 8).into_string();
+        let out =
+            capped_list(items.iter().map(String::as_str), false, 8, DETAILS_CAP).into_string();
         assert_eq!(
             out.matches("<span class=\"chip\">").count(),
             8 + DETAILS_CAP
         );
         assert!(out.contains("<summary>+52 more</summary>"), "{out}");
+        let beyond = 60 - 8 - DETAILS_CAP;
         assert!(
-            out.contains(" +12 more (see the JSON or CSV report)"),
+            out.contains(&format!(" +{beyond} more (see the JSON or CSV report)")),
             "{out}"
         );
-        assert_eq!(capped_list([], true, 3).into_string(), "");
+        assert_eq!(capped_list([], true, 3, DETAILS_CAP).into_string(), "");
     }
 }

@@ -1,6 +1,9 @@
 //! The terminal report: root causes first, each with its fix and what it touches; then jobs that
 //! did not succeed, the inputs that were not fully read, and warnings.
 //!
+//! A section that grows with the input shows its first items and then one line saying how many
+//! more there are and where they are, so a fleet's report stays readable.
+//!
 //! The renderer never looks at the terminal: the caller says whether to colour, how wide to
 //! wrap and how much to show ([`Options`]). Every value taken from an input goes through
 //! [`shown`] before it is written. Sections are plain functions called in order by [`render_with`];
@@ -17,8 +20,31 @@ use std::fmt::Write;
 /// [`Detail::Verbose`]).
 const LIST_CAP: usize = 5;
 
-/// How many failing updates the updates table shows (all with [`Detail::Verbose`]).
+// Section caps: a terminal is read by a person, so a section that grows with the input shows
+// its first items in rank order and then one line saying how many more there are and where to
+// find them (`--out` CSVs, `--format json`, or `-v`, which lifts every cap). The samples and the
+// corpus fit under every cap.
+
+/// Diagnoses (failures and configuration) shown in full, most important first; also the root
+/// causes listed by `-q`. About 12 lines each, so 25 fill a few screens; past that the rest are
+/// variations a reader looks up in diagnoses.csv, sorted the same way.
+const DIAGNOSES_CAP: usize = 25;
+
+/// Security findings shown in full (one per flagged job, so a compromised fleet has many
+/// alike).
+const SECURITY_CAP: usize = 20;
+
+/// How many failing updates the updates table shows (about 7 lines each).
 const UPDATES_CAP: usize = 10;
+
+/// Jobs with errors listed, one line each (a fleet has thousands; jobs.csv has them all).
+const JOBS_CAP: usize = 40;
+
+/// Inputs not read completely listed, one line each (a damaged bundle can have thousands).
+const INPUTS_CAP: usize = 25;
+
+/// Warnings listed, one line each.
+const WARNINGS_CAP: usize = 25;
 
 /// Width of the label column of a diagnosis (`    cause:    `).
 const LABEL: usize = 14;
@@ -26,10 +52,11 @@ const LABEL: usize = 14;
 /// How much the report shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Detail {
-    /// `-q`: the summary line and one line per root cause.
+    /// `-q`: the summary line and one line per root cause (as many as diagnoses are shown).
     Quiet,
     /// The default: diagnoses with capped lists, failing jobs, the inputs that were not fully
-    /// read with counts, warnings.
+    /// read with counts, warnings; each section its first items (the caps above), then a line
+    /// counting the rest.
     #[default]
     Normal,
     /// `-v`: every list in full and every input.
@@ -126,6 +153,24 @@ impl Out {
         self.line(&painted, LABEL, value, LABEL);
     }
 
+    /// `cap`, or no cap with [`Detail::Verbose`].
+    fn cap(&self, cap: usize) -> usize {
+        if self.opt.detail == Detail::Verbose {
+            usize::MAX
+        } else {
+            cap
+        }
+    }
+
+    /// `  … and N more WHAT: see WHERE`, under a list of `total` items cut at `cap` (nothing
+    /// when it was not).
+    fn more(&mut self, total: usize, cap: usize, what: &str, see: &str) {
+        if total > cap {
+            let text = format!("… and {} more {what}: see {see}", total - cap);
+            self.line("  ", 2, &text, 4);
+        }
+    }
+
     fn heading(&mut self, text: &str) {
         let h = self
             .paint(Style::new().bold().underline(), text)
@@ -210,9 +255,11 @@ fn diagnoses(o: &mut Out, r: &Report) {
             .filter(|d| d.explained_by.is_none())
             .collect();
         let _ = writeln!(o.s, "\n{} root cause(s):", roots.len());
-        for d in roots {
+        let cap = o.cap(DIAGNOSES_CAP);
+        for d in roots.iter().take(cap) {
             title_line(o, d, "");
         }
+        o.more(roots.len(), cap, "root cause(s)", SEE_DIAGNOSES);
         return;
     }
     // Failures and configuration first; the security lens has a section of its own.
@@ -227,20 +274,33 @@ fn diagnoses(o: &mut Out, r: &Report) {
         );
     } else {
         let _ = writeln!(o.s, "\n{} diagnosis(es), most important first:", rest.len());
-        for d in rest {
+        let cap = o.cap(DIAGNOSES_CAP);
+        for d in rest.iter().take(cap) {
             diagnosis(o, d);
         }
+        if rest.len() > cap {
+            o.s.push('\n');
+        }
+        o.more(rest.len(), cap, "diagnosis(es)", SEE_DIAGNOSES);
     }
     if !security.is_empty() {
         o.heading(&format!(
             "Security (MITRE ATT&CK T1197): {} finding(s)",
             security.len()
         ));
-        for d in security {
+        let cap = o.cap(SECURITY_CAP);
+        for d in security.iter().take(cap) {
             diagnosis(o, d);
         }
+        if security.len() > cap {
+            o.s.push('\n');
+        }
+        o.more(security.len(), cap, "finding(s)", SEE_DIAGNOSES);
     }
 }
+
+/// Where the diagnoses a capped list leaves out are.
+const SEE_DIAGNOSES: &str = "diagnoses.csv (written by --out DIR) or --format json; -v lists all";
 
 /// `[D1] CRITICAL Host title`, the severity coloured.
 fn title_line(o: &mut Out, d: &Diagnosis, before: &str) {
@@ -328,11 +388,7 @@ fn updates(o: &mut Out, r: &Report) {
     if lines.is_empty() {
         return;
     }
-    let cap = if o.opt.detail == Detail::Verbose {
-        usize::MAX
-    } else {
-        UPDATES_CAP
-    };
+    let cap = o.cap(UPDATES_CAP);
     o.heading(&format!(
         "Updates that failed: {} (most hosts first):",
         lines.len()
@@ -354,17 +410,13 @@ fn updates(o: &mut Out, r: &Report) {
             let p = format!("{} host(s): {}", l.pending.len(), o.capped(&l.pending));
             o.field("pending", &p);
         }
-        let codes = l
-            .codes
-            .iter()
-            .map(|(c, n)| format!("{c} x{n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let codes = o.capped(l.codes.iter().map(|(c, n)| format!("{c} x{n}")));
         if !codes.is_empty() {
             o.field("codes", &codes);
         }
         if !l.diagnoses.is_empty() {
-            o.field("findings", &l.diagnoses.join(", "));
+            let findings = o.capped(&l.diagnoses);
+            o.field("findings", &findings);
         }
         let links = if l.links.is_empty() {
             "no BITS job linked".to_string()
@@ -375,12 +427,14 @@ fn updates(o: &mut Out, r: &Report) {
         o.field("jobs", &links);
     }
     if lines.len() > cap {
-        let _ = writeln!(
-            o.s,
-            "\n  +{} more failing update(s): updates.csv and the JSON report list every one.",
-            lines.len() - cap
-        );
+        o.s.push('\n');
     }
+    o.more(
+        lines.len(),
+        cap,
+        "failing update(s)",
+        "updates.csv (written by --out DIR) or --format json; -v lists all",
+    );
 }
 
 fn jobs(o: &mut Out, r: &Report) {
@@ -392,8 +446,9 @@ fn jobs(o: &mut Out, r: &Report) {
     if not_ok.is_empty() {
         return;
     }
-    o.heading("Jobs with errors:");
-    for j in not_ok {
+    o.heading(&format!("Jobs with errors: {}", not_ok.len()));
+    let cap = o.cap(JOBS_CAP);
+    for j in not_ok.iter().take(cap) {
         let errors = j
             .errors
             .iter()
@@ -415,6 +470,12 @@ fn jobs(o: &mut Out, r: &Report) {
         );
         o.line(&lead, 13, &text, 13);
     }
+    o.more(
+        not_ok.len(),
+        cap,
+        "job(s) with errors",
+        "jobs.csv (written by --out DIR) or --format json; -v lists all",
+    );
 }
 
 fn inputs(o: &mut Out, r: &Report) {
@@ -460,11 +521,13 @@ fn inputs(o: &mut Out, r: &Report) {
     }
     o.line("  ", 2, &counts, 4);
     let verbose = o.opt.detail == Detail::Verbose;
-    for i in r
+    let listed: Vec<_> = r
         .inputs
         .iter()
         .filter(|i| verbose || i.status != Status::Ok)
-    {
+        .collect();
+    let cap = o.cap(INPUTS_CAP);
+    for i in listed.iter().take(cap) {
         let (status, style) = match i.status {
             Status::Ok => ("ok", Style::new()),
             Status::Partial => (
@@ -500,6 +563,12 @@ fn inputs(o: &mut Out, r: &Report) {
         );
         o.line(&lead, 11, &text, 13);
     }
+    o.more(
+        listed.len(),
+        cap,
+        "input(s) not fully read",
+        "--format json or -v, which list every input",
+    );
     if !verbose && ok > 0 {
         let _ = writeln!(o.s, "  (-v lists every input)");
     }
@@ -509,8 +578,9 @@ fn warnings(o: &mut Out, r: &Report) {
     if r.warnings.is_empty() {
         return;
     }
-    o.heading("Warnings:");
-    for w in &r.warnings {
+    o.heading(&format!("Warnings: {}", r.warnings.len()));
+    let cap = o.cap(WARNINGS_CAP);
+    for w in r.warnings.iter().take(cap) {
         let at = match w.at {
             Some(crate::model::Locator::Record(n)) => format!(" record {n}"),
             Some(crate::model::Locator::Line(n)) => format!(":{n}"),
@@ -519,6 +589,12 @@ fn warnings(o: &mut Out, r: &Report) {
         let text = format!("{}{}: {}", shown(&w.path), at, shown(&w.message));
         o.line("  ", 2, &text, 4);
     }
+    o.more(
+        r.warnings.len(),
+        cap,
+        "warning(s)",
+        "--format json or -v, which list every warning",
+    );
 }
 
 #[cfg(test)]
