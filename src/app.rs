@@ -122,7 +122,12 @@ struct InputResult {
     state: FleetState,
     /// Job creation / completion times an event log gave (for placing console times).
     logged: Logged,
+    /// Some (or all) of its observations are folded into `state`.
     folded: bool,
+    /// Host names of an event log folded early whose observations wait in `observations`
+    /// for the late fold: names a join could make one host within this log (`WS01` and
+    /// `ws01.corp.example`), whose records must be folded together, in record order.
+    late_hosts: BTreeSet<String>,
     /// For an event log: which records it holds, coarsely (to count records once).
     footprint: dedup::Footprint,
     /// Orders inputs: found order, then entry order within a zip.
@@ -230,10 +235,10 @@ pub fn collect(
         events,
     };
     // Files and the chunks within each file share one pool. An event log is folded as soon
-    // as it is read: it gives UTC times, and it names its own host; a host name with a domain
-    // is never joined to another name (`ingest::host::merge_names`), so a log that names only
-    // such hosts keeps them. Records two overlapping exports of one log both hold are counted
-    // once afterwards (`count_records_once`), from each log's footprint.
+    // as it is read: it gives UTC times, and it names its own host. A log whose host is later
+    // joined to another name (a short name and its FQDN, `ingest::host::merge_names`) is read
+    // again and folded under the joined name. Records two overlapping exports of one log both
+    // hold are counted once afterwards (`count_records_once`), from each log's footprint.
     let mut results: Vec<InputResult> = found
         .par_iter()
         .enumerate()
@@ -246,7 +251,7 @@ pub fn collect(
                 }
                 res.footprint =
                     dedup::Footprint::of(res.row.provider_records.keys(), &res.observations);
-                if !relative && res.hosts.iter().all(|h| h.contains('.')) {
+                if !relative {
                     res.fold(&early);
                 }
             }
@@ -280,8 +285,30 @@ pub fn collect(
             summary,
         });
     }
-    assign_hosts(&mut results, cfg.host.as_deref());
-    count_records_once(&mut results, &found, cfg, events);
+    let renames = assign_hosts(&mut results, cfg.host.as_deref());
+    // Logs folded under a name that is now joined to another (a short name in one log, its
+    // FQDN in another input).
+    let renamed: Vec<usize> = (0..results.len())
+        .filter(|&i| {
+            let r = &results[i];
+            r.folded
+                && r.hosts
+                    .iter()
+                    .any(|h| renames.contains_key(h) && !r.late_hosts.contains(h))
+        })
+        .collect();
+    // Without rows written and without a host filter (which looked at the old names), the
+    // folded state is renamed in place; else the log is read again and folded late.
+    let in_place = events.is_empty() && cfg.host_filter.is_empty();
+    let renamed: Vec<usize> = renamed
+        .into_iter()
+        .filter(|&i| !(in_place && results[i].rename_hosts(&renames)))
+        .collect();
+    read_again(&mut results, &renamed, &found, cfg, &renames);
+    for &i in &renamed {
+        results[i].unfold(events);
+    }
+    count_records_once(&mut results, &found, cfg, events, &renames);
     for c in copies {
         let row = copy_row(&c, &results);
         results.push(row);
@@ -294,9 +321,8 @@ pub fn collect(
     let mut pending = Vec::new();
     let mut spans = Vec::new();
     for (i, r) in results.iter_mut().enumerate() {
-        if r.folded {
-            crate::clock::merge_logged(&mut logged, std::mem::take(&mut r.logged));
-        } else {
+        crate::clock::merge_logged(&mut logged, std::mem::take(&mut r.logged));
+        if !r.folded || !r.observations.is_empty() {
             crate::clock::log_times(&mut logged, &r.observations);
             let start = pending.len();
             pending.append(&mut r.observations);
@@ -327,7 +353,7 @@ pub fn collect(
     }
     results
         .par_iter_mut()
-        .filter(|r| !r.folded)
+        .filter(|r| !r.folded || !r.observations.is_empty())
         .for_each(|r| r.fold(&late));
 
     let mut state = FleetState::default();
@@ -454,6 +480,7 @@ fn count_records_once(
     found: &[Found],
     cfg: &Config,
     events: &[&Spool],
+    renames: &BTreeMap<String, String>,
 ) {
     let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, r) in results.iter().enumerate() {
@@ -476,26 +503,15 @@ fn count_records_once(
     }
     // Logs folded already are read again (each on its own; the same bytes give the same
     // observations).
-    let again: Vec<(usize, Vec<Observation>)> = involved
+    let folded: Vec<usize> = involved
         .iter()
-        .filter(|&&i| results[i].folded)
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|&i| {
-            let ordinal = results[i].ordinal;
-            let f = &found[(ordinal >> 24) as usize];
-            let mut read = isolated(&f.display, &f.folders, || read_input(f, cfg));
-            let k = (ordinal & 0xff_ffff) as usize;
-            let obs = read
-                .get_mut(k)
-                .map(|r| std::mem::take(&mut r.observations))
-                .unwrap_or_default();
-            (i, obs)
-        })
+        .copied()
+        .filter(|&i| results[i].folded)
         .collect();
-    for (i, obs) in again {
-        results[i].observations = obs;
-    }
+    let mut held: BTreeMap<usize, Vec<Observation>> =
+        read_again(results, &folded, found, cfg, renames)
+            .into_iter()
+            .collect();
     let involved: Vec<usize> = involved.into_iter().collect();
     let paths: Vec<String> = involved
         .iter()
@@ -514,19 +530,15 @@ fn count_records_once(
     for (i, rep) in involved.into_iter().zip(repeated) {
         let r = &mut results[i];
         let Some(rep) = rep else {
-            if r.folded {
-                r.observations = Vec::new();
+            if let Some(obs) = held.remove(&i) {
+                // Nothing counted elsewhere: the fold stands, with what it held back.
+                r.observations = obs;
             }
             continue;
         };
         if r.folded {
             // Folded with the records the earlier input counts: folded again, later.
-            r.state = FleetState::default();
-            r.logged = Logged::new();
-            r.folded = false;
-            for spool in events {
-                spool.retract(r.ordinal);
-            }
+            r.unfold(events);
         }
         let row = &mut r.row;
         let note = format!(
@@ -540,11 +552,78 @@ fn count_records_once(
     }
 }
 
+/// Read the event logs `which` again (each on its own: the same bytes give the same
+/// observations, here with the host joins `renames` made), for logs folded early whose records
+/// must be looked at once more. Returns the observations each held before (those not folded).
+fn read_again(
+    results: &mut [InputResult],
+    which: &[usize],
+    found: &[Found],
+    cfg: &Config,
+    renames: &BTreeMap<String, String>,
+) -> Vec<(usize, Vec<Observation>)> {
+    let again: Vec<(usize, Vec<Observation>)> = which
+        .par_iter()
+        .map(|&i| {
+            let ordinal = results[i].ordinal;
+            let f = &found[(ordinal >> 24) as usize];
+            let mut read = isolated(&f.display, &f.folders, || read_input(f, cfg));
+            let k = (ordinal & 0xff_ffff) as usize;
+            let mut obs = read
+                .get_mut(k)
+                .map(|r| std::mem::take(&mut r.observations))
+                .unwrap_or_default();
+            for o in &mut obs {
+                if let Some(to) = renames.get(&o.host) {
+                    o.host.clone_from(to);
+                }
+            }
+            (i, obs)
+        })
+        .collect();
+    again
+        .into_iter()
+        .map(|(i, obs)| (i, std::mem::replace(&mut results[i].observations, obs)))
+        .collect()
+}
+
 impl InputResult {
+    /// Undo an early fold: the state, job times and `events` rows it made are dropped, to be
+    /// made again by the late fold.
+    fn unfold(&mut self, events: &[&Spool]) {
+        self.state = FleetState::default();
+        self.logged = Logged::new();
+        self.folded = false;
+        self.late_hosts.clear();
+        for spool in events {
+            spool.retract(self.ordinal);
+        }
+    }
+
+    /// Rename the hosts of a folded input (see [`FleetState::rename_hosts`]).
+    fn rename_hosts(&mut self, renames: &BTreeMap<String, String>) -> bool {
+        if !self.state.rename_hosts(renames) {
+            return false;
+        }
+        self.logged = std::mem::take(&mut self.logged)
+            .into_iter()
+            .map(|((h, g), t)| ((renames.get(&h).cloned().unwrap_or(h), g), t))
+            .collect();
+        true
+    }
+
     /// Fold the observations `keep` keeps into the input's state (and the events spool).
     fn fold(&mut self, keep: &Keep) {
         let mut obs = std::mem::take(&mut self.observations);
         if keep.log_times {
+            self.late_hosts = crate::ingest::host::joinable_within(&self.hosts);
+            if !self.late_hosts.is_empty() {
+                let (later, now) = obs
+                    .into_iter()
+                    .partition(|o| self.late_hosts.contains(&o.host));
+                self.observations = later;
+                obs = now;
+            }
             crate::clock::log_times(&mut self.logged, &obs);
         }
         obs.retain(|o| {
@@ -611,6 +690,7 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
         state: FleetState::default(),
         logged: Logged::new(),
         folded: false,
+        late_hosts: BTreeSet::new(),
         footprint: dedup::Footprint::default(),
         ordinal: 0,
         warnings: if warn {
@@ -788,6 +868,7 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
         state: FleetState::default(),
         logged: Logged::new(),
         folded: false,
+        late_hosts: BTreeSet::new(),
         footprint: dedup::Footprint::default(),
         ordinal: 0,
         warnings,
@@ -883,6 +964,7 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config, cut: Option<u64>) -> Input
         state: FleetState::default(),
         logged: Logged::new(),
         folded: false,
+        late_hosts: BTreeSet::new(),
         footprint: dedup::Footprint::default(),
         ordinal: 0,
         warnings: parsed.warnings,
@@ -946,6 +1028,7 @@ fn evtx_result(
                 state: FleetState::default(),
                 logged: Logged::new(),
                 folded: false,
+                late_hosts: BTreeSet::new(),
                 footprint: dedup::Footprint::default(),
                 ordinal: 0,
                 warnings: out.parsed.warnings,
@@ -958,8 +1041,8 @@ fn evtx_result(
 
 /// Settle every input's host by the rule of `ingest::host` (event logs beside a capture, else
 /// the nearest specific folder, else `label`), then join short names to their FQDN where that
-/// is unambiguous, in observations and input rows alike.
-fn assign_hosts(results: &mut [InputResult], label: Option<&str>) {
+/// is unambiguous, in observations and input rows alike. Returns those joins (old -> new).
+fn assign_hosts(results: &mut [InputResult], label: Option<&str>) -> BTreeMap<String, String> {
     use crate::ingest::host;
     let located: Vec<host::Located> = results
         .iter()
@@ -985,7 +1068,7 @@ fn assign_hosts(results: &mut [InputResult], label: Option<&str>) {
         named.chain(r.observations.iter().map(|o| o.host.as_str()))
     }));
     if renames.is_empty() {
-        return;
+        return renames;
     }
     for r in results.iter_mut() {
         for o in &mut r.observations {
@@ -1005,6 +1088,7 @@ fn assign_hosts(results: &mut [InputResult], label: Option<&str>) {
             r.row.host = names.join(";");
         }
     }
+    renames
 }
 
 /// One case of `analyze --each`: a zip bundle or a folder, analysed on its own.

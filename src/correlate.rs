@@ -485,6 +485,42 @@ impl FleetState {
         }
     }
 
+    /// Give hosts new names (`renames`: old -> new), as if their observations had named them
+    /// so. Refused, changing nothing, when a new name is taken (by a host of this state, or by
+    /// two hosts renamed alike): their observations would have been folded together, in
+    /// record order, which renaming folded states cannot give.
+    pub fn rename_hosts(&mut self, renames: &BTreeMap<String, String>) -> bool {
+        let moving: Vec<(&String, &String)> = self
+            .hosts
+            .keys()
+            .filter_map(|h| renames.get(h).map(|to| (h, to)))
+            .collect();
+        let mut targets = BTreeSet::new();
+        for (_, to) in &moving {
+            if self.hosts.contains_key(to.as_str()) || !targets.insert(to.as_str()) {
+                return false;
+            }
+        }
+        let moving: Vec<(String, String)> = moving
+            .into_iter()
+            .map(|(h, to)| (h.clone(), to.clone()))
+            .collect();
+        for (from, to) in moving {
+            let Some(mut h) = self.hosts.remove(&from) else {
+                continue;
+            };
+            h.host.name.clone_from(&to);
+            for u in h.updates.values_mut() {
+                u.host.clone_from(&to);
+            }
+            for o in &mut h.pending {
+                o.host.clone_from(&to);
+            }
+            self.hosts.insert(to, h);
+        }
+        true
+    }
+
     /// Jobs, hosts and updates, each list sorted. Hosts are independent: finished in parallel.
     pub fn finish(self) -> Fleet {
         let parts: Vec<(Host, Vec<Job>, Vec<Update>)> = self

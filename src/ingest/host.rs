@@ -175,9 +175,48 @@ pub fn merge_names<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<Str
     out
 }
 
+/// The names among `names` (the machines one event log names) that [`merge_names`] could
+/// make one host: a short name with another spelling of it or its FQDN (`WS01`, `ws01`,
+/// `WS01.corp.example`). Such names' records must be folded together, in record order.
+pub fn joinable_within(names: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut groups: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+    for n in names {
+        groups
+            .entry(short(n).to_ascii_lowercase())
+            .or_default()
+            .push(n);
+    }
+    groups
+        .into_values()
+        .filter(|g| g.len() > 1 && g.iter().any(|n| !n.contains('.')))
+        .flatten()
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_name_beside_its_fqdn_or_another_spelling_is_joinable_within_one_log() {
+        let set = |v: &[&str]| -> BTreeSet<String> { v.iter().map(|s| s.to_string()).collect() };
+        assert_eq!(
+            joinable_within(&set(&[
+                "WS01",
+                "WS01.corp.example",
+                "WS02",
+                "db.corp.example"
+            ])),
+            set(&["WS01", "WS01.corp.example"])
+        );
+        assert_eq!(
+            joinable_within(&set(&["WS01", "ws01"])),
+            set(&["WS01", "ws01"])
+        );
+        // Two FQDNs are never joined; a lone short name has nothing to join within the log.
+        assert!(joinable_within(&set(&["ws01.a.example", "ws01.b.example", "WS02"])).is_empty());
+    }
 
     fn f(path: &str) -> Vec<String> {
         path.split('/')
