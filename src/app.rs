@@ -235,10 +235,12 @@ pub fn collect(
         events,
     };
     // Files and the chunks within each file share one pool. An event log is folded as soon
-    // as it is read: it gives UTC times, and it names its own host. A log whose host is later
-    // joined to another name (a short name and its FQDN, `ingest::host::merge_names`) is read
-    // again and folded under the joined name. Records two overlapping exports of one log both
-    // hold are counted once afterwards (`count_records_once`), from each log's footprint.
+    // as it is read, unless it may share records with a log read before it: it gives UTC
+    // times, and it names its own host. A log whose host is later joined to another name (a
+    // short name and its FQDN, `ingest::host::merge_names`) is renamed or read again. Records
+    // two overlapping exports of one log both hold are counted once afterwards
+    // (`count_records_once`), from each log's footprint.
+    let read_so_far: std::sync::Mutex<Vec<dedup::Footprint>> = Default::default();
     let mut results: Vec<InputResult> = found
         .par_iter()
         .enumerate()
@@ -251,7 +253,15 @@ pub fn collect(
                 }
                 res.footprint =
                     dedup::Footprint::of(res.row.provider_records.keys(), &res.observations);
-                if !relative {
+                // A log that may share records with one read before it keeps its observations
+                // for the record-by-record check: folding it now would mean reading it again.
+                let overlaps = {
+                    let mut seen = read_so_far.lock().unwrap_or_else(|p| p.into_inner());
+                    let overlaps = seen.iter().any(|f| f.may_share(&res.footprint));
+                    seen.push(res.footprint.clone());
+                    overlaps
+                };
+                if !relative && !overlaps {
                     res.fold(&early);
                 }
             }
