@@ -624,28 +624,84 @@ impl InputResult {
 
     /// Fold the observations `keep` keeps into the input's state (and the events spool).
     fn fold(&mut self, keep: &Keep) {
-        let mut obs = std::mem::take(&mut self.observations);
+        let obs = std::mem::take(&mut self.observations);
+        // Early (`log_times`), names joinable within the log wait; late, everything is folded.
         if keep.log_times {
             self.late_hosts = crate::ingest::host::joinable_within(&self.hosts);
-            if !self.late_hosts.is_empty() {
-                let (later, now) = obs
-                    .into_iter()
-                    .partition(|o| self.late_hosts.contains(&o.host));
-                self.observations = later;
-                obs = now;
-            }
-            crate::clock::log_times(&mut self.logged, &obs);
         }
-        obs.retain(|o| {
-            keep.hosts.matches(&o.host) && keep.window.is_none_or(|w| w.contains(o.time))
-        });
-        for o in &obs {
-            self.state.add(o);
+        let none = BTreeSet::new();
+        let late = if keep.log_times {
+            &self.late_hosts
+        } else {
+            &none
+        };
+        let now = |o: &&Observation| late.is_empty() || !late.contains(&o.host);
+        if keep.log_times {
+            crate::clock::log_times(&mut self.logged, obs.iter().filter(now));
         }
-        for spool in keep.events {
-            spool.add(self.ordinal, &obs);
+        let kept: Vec<&Observation> = obs
+            .iter()
+            .filter(now)
+            .filter(|o| {
+                keep.hosts.matches(&o.host) && keep.window.is_none_or(|w| w.contains(o.time))
+            })
+            .collect();
+        let state = &mut self.state;
+        let ordinal = self.ordinal;
+        rayon::join(
+            || fold_into(state, &kept),
+            || {
+                for spool in keep.events {
+                    spool.add(ordinal, kept.iter().copied());
+                }
+            },
+        );
+        drop(kept);
+        // The few observations of names joinable within the log wait for the late fold.
+        if !late.is_empty() {
+            self.observations = obs
+                .iter()
+                .filter(|o| late.contains(&o.host))
+                .cloned()
+                .collect();
+        }
+        // Freeing every observation of a large log takes a while: done meanwhile.
+        if obs.len() > FOLD_SEGMENT {
+            rayon::spawn(move || drop(obs));
         }
         self.folded = true;
+    }
+}
+
+/// Observations one task folds when an input holds more (a large event log): the segments
+/// are folded in parallel and their states merged in order, which gives the state folding
+/// them one by one gives (see [`FleetState::absorb`]).
+const FOLD_SEGMENT: usize = 16_384;
+
+/// Fold `obs` into `state`, as `state.add` of each in turn would.
+fn fold_into(state: &mut FleetState, obs: &[&Observation]) {
+    fold_in_segments(state, obs, FOLD_SEGMENT);
+}
+
+fn fold_in_segments(state: &mut FleetState, obs: &[&Observation], segment: usize) {
+    if obs.len() <= segment {
+        for o in obs {
+            state.add(o);
+        }
+        return;
+    }
+    let parts: Vec<FleetState> = obs
+        .par_chunks(segment)
+        .map(|segment| {
+            let mut part = FleetState::default();
+            for o in segment {
+                part.add(o);
+            }
+            part
+        })
+        .collect();
+    for part in parts {
+        state.absorb(part);
     }
 }
 
@@ -1232,6 +1288,53 @@ mod tests {
         assert!(reason.contains("index out of bounds"), "{reason}");
         assert_eq!(rows[0].warnings.len(), 1);
         assert_eq!(rows[0].folders, folders);
+    }
+
+    /// Every observation the event logs under `dir` give, in path order.
+    fn log_observations(dir: &std::path::Path) -> Vec<Observation> {
+        let (found, _) = discover(&[dir.to_path_buf()]);
+        let mut all = Vec::new();
+        for f in found.iter().filter(|f| f.display.ends_with(".evtx")) {
+            let Ok(file) = std::fs::File::open(&f.path) else {
+                continue;
+            };
+            if let Ok(out) = parse::evtx::parse_file(&file, &f.display, Reader::Fast) {
+                all.extend(out.parsed.observations);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn folding_in_segments_gives_the_state_of_folding_one_by_one() {
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")];
+        match std::env::var_os("BITSDOCTOR_CORPUS") {
+            Some(c) => dirs.push(c.into()),
+            None => eprintln!("BITSDOCTOR_CORPUS is not set: folding checked on samples/ only"),
+        }
+        for dir in dirs {
+            let obs = log_observations(&dir);
+            assert!(
+                obs.len() > 100,
+                "{}: {} observations",
+                dir.display(),
+                obs.len()
+            );
+            let refs: Vec<&Observation> = obs.iter().collect();
+            let mut one_by_one = FleetState::default();
+            for o in &refs {
+                one_by_one.add(o);
+            }
+            for segment in [1, 7, 64, 1000] {
+                let mut segmented = FleetState::default();
+                fold_in_segments(&mut segmented, &refs, segment);
+                assert!(
+                    segmented == one_by_one,
+                    "{}: segments of {segment}",
+                    dir.display()
+                );
+            }
+        }
     }
 
     #[test]

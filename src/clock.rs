@@ -70,7 +70,7 @@ fn offset_between(local: When, utc: When) -> Option<Offset> {
 pub type Logged = BTreeMap<(String, Guid), (When, When)>;
 
 /// Note the UTC creation and completion times of jobs in `observations` (later ones win).
-pub fn log_times(logged: &mut Logged, observations: &[Observation]) {
+pub fn log_times<'a>(logged: &mut Logged, observations: impl IntoIterator<Item = &'a Observation>) {
     for o in observations {
         let (created, Some(g)) = (matches!(o.fact, Fact::JobCreated { .. }), o.fact.job()) else {
             continue;
@@ -149,7 +149,7 @@ pub fn place(
     tz: Option<&TimeZone>,
 ) -> BTreeMap<String, HostClock> {
     let mut logged = Logged::new();
-    log_times(&mut logged, observations);
+    log_times(&mut logged, observations.iter());
     place_with(&logged, observations, tz)
 }
 

@@ -86,14 +86,12 @@ impl Spool {
     }
 
     /// Add the observations of one input; `input` orders inputs whose rows tie.
-    pub fn add(&self, input: u64, observations: &[Observation]) {
-        if observations.is_empty() {
-            return;
-        }
+    pub fn add<'a>(&self, input: u64, observations: impl IntoIterator<Item = &'a Observation>) {
+        let observations = observations.into_iter();
         let mut enc = EventRows::default();
-        let mut rows = Vec::with_capacity(observations.len());
+        let mut rows = Vec::with_capacity(observations.size_hint().0);
         let mut bytes = 0;
-        for (seq, o) in observations.iter().enumerate() {
+        for (seq, o) in observations.enumerate() {
             let row = match self.rows {
                 Rows::Csv => enc.row(o),
                 Rows::Jsonl => super::jsonl::event_line(o),
@@ -111,6 +109,9 @@ impl Spool {
             };
             bytes += row_bytes(&row);
             rows.push(row);
+        }
+        if rows.is_empty() {
+            return;
         }
         let full = {
             let mut b = lock(&self.buffer);
