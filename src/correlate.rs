@@ -4,6 +4,7 @@
 //! 206/207/210, 204) are joined to a job of the same title on the same host.
 
 use crate::model::{ConfigSource, Evidence, Fact, Guid, HResult, Observation, UpdateStage, When};
+use crate::vecset::VecSet;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -56,8 +57,8 @@ pub struct Job {
     pub outcome: Outcome,
     /// Failure count per code.
     pub errors: BTreeMap<HResult, u32>,
-    pub urls: BTreeSet<String>,
-    pub proxies: BTreeSet<String>,
+    pub urls: VecSet<String>,
+    pub proxies: VecSet<String>,
     pub first_seen: When,
     pub last_seen: When,
     /// Snapshot state from bitsadmin / PowerShell listings, if any.
@@ -70,8 +71,8 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<String>,
     /// Files with their local names (event 16403, job listings).
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub files: BTreeSet<JobFile>,
+    #[serde(skip_serializing_if = "<[JobFile]>::is_empty")]
+    pub files: VecSet<JobFile>,
     /// The job's no-progress timeout in seconds, where a listing shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_progress_timeout: Option<u64>,
@@ -88,7 +89,7 @@ pub struct Job {
     pub evidence: Vec<Evidence>,
     /// Every input that mentions the job.
     #[serde(skip)]
-    pub sources: BTreeSet<String>,
+    pub sources: VecSet<String>,
 }
 
 /// One file of a job: where it comes from and where it is saved.
@@ -170,8 +171,11 @@ impl Update {
 /// What happened to the BITS service on one host.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceHistory {
-    pub states: Vec<(When, String)>,
-    pub start_type_changes: Vec<(When, String, String)>,
+    /// State changes seen (7036, `sc query`): counted, as the report shows them; the latest
+    /// is `Host::current_state`. A list would grow with every event of a busy log.
+    pub state_changes: u64,
+    /// Start-type changes seen (7040): counted, as the report shows them.
+    pub start_type_changes: u64,
     pub start_failures: Vec<StartFailure>,
     pub crashes: Vec<(When, Option<u32>, Evidence)>,
     pub warnings: Vec<ServiceEvent>,
@@ -423,8 +427,8 @@ struct JobState {
     name: String,
     owner: String,
     failures: Vec<Failure>,
-    urls: BTreeSet<String>,
-    proxies: BTreeSet<String>,
+    urls: VecSet<String>,
+    proxies: VecSet<String>,
     first_seen: When,
     last_seen: When,
     last_success: Option<When>,
@@ -434,11 +438,11 @@ struct JobState {
     cancelled: bool,
     /// Set once a listing showed the job: the state the last listing gave.
     snapshot: Option<Option<String>>,
-    evidence: BTreeSet<Evidence>,
-    sources: BTreeSet<String>,
+    evidence: VecSet<Evidence>,
+    sources: VecSet<String>,
     process: Option<String>,
     notify: Option<String>,
-    files: BTreeSet<JobFile>,
+    files: VecSet<JobFile>,
     no_progress_timeout: Option<u64>,
     created: bool,
     /// The earliest CREATION TIME a listing gave: the job's first sighting unless a log
@@ -663,8 +667,8 @@ impl HostState {
 /// Host facts of `later` after those of `h`: lists appended, single values replaced.
 fn absorb_host(h: &mut Host, later: Host) {
     let (s, l) = (&mut h.service, later.service);
-    s.states.extend(l.states);
-    s.start_type_changes.extend(l.start_type_changes);
+    s.state_changes += l.state_changes;
+    s.start_type_changes += l.start_type_changes;
     s.start_failures.extend(l.start_failures);
     s.crashes.extend(l.crashes);
     s.warnings.extend(l.warnings);
@@ -736,7 +740,7 @@ fn title_of(f: &Fact) -> Option<&str> {
 }
 
 /// Keep the `EVIDENCE_CAP` smallest.
-fn keep_evidence(set: &mut BTreeSet<Evidence>, e: &Evidence) {
+fn keep_evidence(set: &mut VecSet<Evidence>, e: &Evidence) {
     if set.len() >= EVIDENCE_CAP && set.last().is_some_and(|last| e >= last) {
         return;
     }
@@ -1066,7 +1070,7 @@ fn host_fact(host: &mut Host, obs: &Observation) {
         Fact::ServiceState {
             state, state_code, ..
         } => {
-            s.states.push((obs.time, state.clone()));
+            s.state_changes += 1;
             // A capture without a time was taken when the bundle was made: it is the latest.
             let newer = match &host.current_state {
                 None => true,
@@ -1083,10 +1087,7 @@ fn host_fact(host: &mut Host, obs: &Observation) {
                 });
             }
         }
-        Fact::ServiceStartType { from, to, .. } => {
-            s.start_type_changes
-                .push((obs.time, from.clone(), to.clone()))
-        }
+        Fact::ServiceStartType { .. } => s.start_type_changes += 1,
         Fact::ServiceStartFailure {
             event,
             error,

@@ -22,4 +22,5 @@ pub mod probe;
 pub mod report;
 pub mod summary;
 pub mod term;
+pub mod vecset;
 pub mod window;

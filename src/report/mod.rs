@@ -199,8 +199,8 @@ impl Report {
                     name: h.name.clone(),
                     jobs: mine.len(),
                     outcomes: outcome_counts(mine.iter().copied()),
-                    service_state_changes: h.service.states.len(),
-                    service_start_type_changes: h.service.start_type_changes.len(),
+                    service_state_changes: h.service.state_changes as usize,
+                    service_start_type_changes: h.service.start_type_changes as usize,
                     service_start_failures: h.service.start_failures.len(),
                     service_crashes: h.service.crashes.len(),
                     config: h
