@@ -4,7 +4,7 @@
 //! with the same diagnoses as one `analyze` of every bundle. Schema: docs/summary.md.
 
 use crate::correlate::FleetState;
-use crate::diagnose::diagnose;
+use crate::diagnose::diagnose_guarded;
 use crate::knowledge::Knowledge;
 use crate::parse::Warning;
 use crate::report::{InputRow, Report, WindowRow};
@@ -128,8 +128,10 @@ impl Summary {
     /// The report of everything the summary holds.
     pub fn report(self, kb: &Knowledge, lens: Option<&crate::diagnose::security::Lens>) -> Report {
         let fleet = self.state.finish();
-        let diagnoses = diagnose(&fleet, kb, lens);
-        let mut report = Report::build(self.inputs, fleet, diagnoses, self.warnings);
+        let (diagnoses, failed) = diagnose_guarded(&fleet, kb, lens);
+        let mut warnings = self.warnings;
+        warnings.extend(failed);
+        let mut report = Report::build(self.inputs, fleet, diagnoses, warnings);
         report.window = self.window;
         report.unread = self.unread;
         for h in &mut report.hosts {

@@ -16,7 +16,7 @@ pub mod version;
 
 use crate::correlate::{Fleet, Job, Outcome};
 use crate::knowledge::{Knowledge, Transient};
-use crate::model::{Evidence, HResult, TimeBasis, When};
+use crate::model::{Evidence, HResult, TimeBasis, Warning, When};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -266,21 +266,61 @@ fn is_network_code(hr: HResult) -> bool {
 /// Run every rule. `kb` gives meanings, causes and fixes.
 /// `lens` adds the security findings (None leaves them out).
 pub fn diagnose(fleet: &Fleet, kb: &Knowledge, lens: Option<&security::Lens>) -> Vec<Diagnosis> {
+    diagnose_guarded(fleet, kb, lens).0
+}
+
+/// [`diagnose`], each group of rules run so that a panic in it (a bug, never expected) costs
+/// that group's findings only: the others are kept, and a warning says which group failed.
+pub fn diagnose_guarded(
+    fleet: &Fleet,
+    kb: &Knowledge,
+    lens: Option<&security::Lens>,
+) -> (Vec<Diagnosis>, Vec<Warning>) {
     let mut out = Vec::new();
-    transfer_failures(fleet, kb, &mut out);
-    service::run(fleet, kb, &mut out);
-    config::run(fleet, kb, &mut out);
-    network::run(fleet, kb, &mut out);
+    let mut warnings = Vec::new();
+    let mut run = |group: &str, rules: &dyn Fn(&mut Vec<Diagnosis>)| {
+        if let Err(why) = guarded(rules, &mut out) {
+            warnings.push(Warning {
+                path: String::new(),
+                at: None,
+                message: format!(
+                    "internal error in the {group} rules: their findings are left out (please \
+                     report it): {why}"
+                ),
+            });
+        }
+    };
+    run("transfer failure", &|o| transfer_failures(fleet, kb, o));
+    run("service", &|o| service::run(fleet, kb, o));
+    run("configuration", &|o| config::run(fleet, kb, o));
+    run("network", &|o| network::run(fleet, kb, o));
     if let Some(lens) = lens {
-        security::run(fleet, lens, &mut out);
+        run("security", &|o| security::run(fleet, lens, o));
     }
-    updates::run(fleet, kb, &mut out);
+    run("update", &|o| updates::run(fleet, kb, o));
     fleet::merge(&mut out);
     fold::fold(&mut out);
     updates::place(&mut out);
     updates::blocks(fleet, &mut out);
     rank(&mut out);
-    out
+    (out, warnings)
+}
+
+/// Run `rules` into a list of their own, appended to `out` only when they finish; else the
+/// panic's message.
+fn guarded(rules: &dyn Fn(&mut Vec<Diagnosis>), out: &mut Vec<Diagnosis>) -> Result<(), String> {
+    let mut mine = Vec::new();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rules(&mut mine))) {
+        Ok(()) => {
+            out.append(&mut mine);
+            Ok(())
+        }
+        Err(payload) => Err(payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())),
+    }
 }
 
 /// How bad a failure with this code is: recovered is info, a code that usually passes on its
@@ -843,6 +883,27 @@ mod tests {
         assert_eq!(authority("http://user@host/x"), "http://host:80");
         assert_eq!(authority("\\\\fs01\\share\\f.bin"), "\\\\fs01");
         assert_eq!(authority("C:\\Windows\\system32\\cmd.exe"), "local file");
+    }
+
+    #[test]
+    fn a_group_of_rules_that_panics_loses_only_its_own_findings() {
+        let cfg = crate::app::Config {
+            paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")],
+            ..Default::default()
+        };
+        let report = crate::app::analyze(&cfg, Knowledge::shared()).unwrap();
+        let d = report.diagnoses[0].clone();
+        let mut out = Vec::new();
+        assert_eq!(guarded(&|o| o.push(d.clone()), &mut out), Ok(()));
+        let why = guarded(
+            &|o| {
+                o.push(d.clone());
+                panic!("a rule's bug");
+            },
+            &mut out,
+        );
+        assert_eq!(why, Err("a rule's bug".to_string()));
+        assert_eq!(out, [d]);
     }
 
     #[test]
