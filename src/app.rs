@@ -1059,6 +1059,16 @@ fn evtx_result(
 ) -> InputResult {
     match parsed {
         Err(e) => skipped(o, "evtx", e.to_string(), true),
+        // A file whose header is wrong and that gives no record, nor any count of records it
+        // lost: unreadable, not partial (a log with a sound header and no records is simply
+        // empty; one whose records are all lost is partial, with the count).
+        Ok(out) if out.records == 0 && out.lost_records == 0 && !out.file_problems.is_empty() => {
+            let why = format!(
+                "unreadable: no record could be read ({})",
+                out.problems().join("; ")
+            );
+            skipped(o, "evtx", why, true)
+        }
         Ok(out) => {
             // One name per observation, in runs: each name is copied once, not per observation.
             let mut hosts: BTreeSet<String> = BTreeSet::new();

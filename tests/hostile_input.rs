@@ -619,3 +619,32 @@ fn a_url_with_a_character_across_its_fifth_byte_is_analysed() {
     assert_eq!(input(&report, "bitsadmin.txt")["status"], "ok");
     assert_eq!(report["jobs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_log_that_gives_no_record_and_no_count_of_lost_ones_is_unreadable_not_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = log_of_chunks(1);
+    bad.truncate(4096);
+    put(&mut bad, 42, &7u16.to_le_bytes()); // chunk count changed, checksum left as it was
+    std::fs::write(dir.path().join("bad.evtx"), &bad).unwrap();
+    // A sound header whose one chunk is missing: nothing read either.
+    let mut cut = log_of_chunks(1);
+    cut.truncate(4096);
+    std::fs::write(dir.path().join("cut.evtx"), &cut).unwrap();
+    std::fs::write(dir.path().join("good.evtx"), log_of_chunks(1)).unwrap();
+    let (report, _) = analyze_json(&[dir.path()]);
+    for (name, why) in [
+        ("bad.evtx", "file header checksum mismatch"),
+        ("cut.evtx", "ends after 0 of the 1 chunks"),
+    ] {
+        let row = input(&report, name);
+        assert_eq!(row["status"], "skipped", "{row:#}");
+        let reason = row["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("unreadable: no record could be read"),
+            "{reason}"
+        );
+        assert!(reason.contains(why), "{reason}");
+    }
+    assert_eq!(input(&report, "good.evtx")["status"], "ok");
+}
