@@ -62,13 +62,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn snapshots(p: &Parsed) -> Vec<&JobSnapshot> {
-    p.observations
-        .iter()
-        .filter_map(|o| match &o.fact {
-            Fact::JobSnapshot(s) => Some(&**s),
-            _ => None,
-        })
-        .collect()
+    p.snapshots()
 }
 
 fn read(dir: &Path, rel: &str) -> (Kind, Parsed) {

@@ -36,6 +36,17 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// The job listings the capture gave, in order.
+    pub fn snapshots(&self) -> Vec<&crate::model::JobSnapshot> {
+        self.observations
+            .iter()
+            .filter_map(|o| match &o.fact {
+                crate::model::Fact::JobSnapshot(s) => Some(&**s),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn warn(&mut self, src: &Source, at: Option<Locator>, message: impl Into<String>) {
         self.warnings.push(Warning {
             path: src.path.to_string(),

@@ -725,13 +725,7 @@ InternalErrorCode       : 0
 ";
 
     fn snaps(p: &Parsed) -> Vec<&JobSnapshot> {
-        p.observations
-            .iter()
-            .filter_map(|o| match &o.fact {
-                Fact::JobSnapshot(s) => Some(&**s),
-                _ => None,
-            })
-            .collect()
+        p.snapshots()
     }
 
     #[test]
