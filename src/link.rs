@@ -127,6 +127,15 @@ fn closest(candidates: &[(usize, Option<jiff::SignedDuration>)]) -> Option<usize
     }
 }
 
+/// Link each (update index, job) of `found` by `how` (a link found earlier stays).
+fn attach(fleet: &mut Fleet, found: Vec<(usize, Guid)>, how: LinkMethod) {
+    for (i, g) in found {
+        let u = &mut fleet.updates[i];
+        u.jobs.insert(g.clone());
+        u.links.entry(g).or_insert(how);
+    }
+}
+
 /// Every job linked to some update, as (host, GUID).
 fn taken(fleet: &Fleet) -> BTreeSet<(String, Guid)> {
     fleet
@@ -202,11 +211,7 @@ fn by_content_hash(fleet: &mut Fleet) {
             found.push((i, g.clone()));
         }
     }
-    for (i, g) in found {
-        let u = &mut fleet.updates[i];
-        u.jobs.insert(g.clone());
-        u.links.entry(g).or_insert(LinkMethod::ContentHash);
-    }
+    attach(fleet, found, LinkMethod::ContentHash);
 }
 
 /// `KB5001567` from a URL's or path's file name (`windows10.0-kb5001567-x64_....msu`), if it
@@ -283,11 +288,7 @@ fn by_url_kb(fleet: &mut Fleet) {
             found.push((i, g.clone()));
         }
     }
-    for (i, g) in found {
-        let u = &mut fleet.updates[i];
-        u.jobs.insert(g.clone());
-        u.links.entry(g).or_insert(LinkMethod::UrlKb);
-    }
+    attach(fleet, found, LinkMethod::UrlKb);
 }
 
 #[cfg(test)]
