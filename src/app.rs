@@ -780,14 +780,9 @@ fn isolated(
     folders: &[String],
     work: impl FnOnce() -> Vec<InputResult>,
 ) -> Vec<InputResult> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+    match crate::isolate::catch(work) {
         Ok(results) => results,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+        Err(what) => {
             let origin = Origin { display, folders };
             let why = format!(
                 "internal error while reading this input, skipped (please report it): {what}"

@@ -14,6 +14,7 @@ pub mod correlate;
 pub mod diagnose;
 pub mod hostfilter;
 pub mod ingest;
+pub mod isolate;
 pub mod knowledge;
 pub mod link;
 pub mod model;

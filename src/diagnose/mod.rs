@@ -310,17 +310,9 @@ pub fn diagnose_guarded(
 /// panic's message.
 fn guarded(rules: &dyn Fn(&mut Vec<Diagnosis>), out: &mut Vec<Diagnosis>) -> Result<(), String> {
     let mut mine = Vec::new();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rules(&mut mine))) {
-        Ok(()) => {
-            out.append(&mut mine);
-            Ok(())
-        }
-        Err(payload) => Err(payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into())),
-    }
+    crate::isolate::catch(|| rules(&mut mine))?;
+    out.append(&mut mine);
+    Ok(())
 }
 
 /// How bad a failure with this code is: recovered is info, a code that usually passes on its
