@@ -77,7 +77,7 @@ pub fn log_times<'a>(logged: &mut Logged, observations: impl IntoIterator<Item =
         };
         let done = matches!(o.fact, Fact::JobCompleted { .. });
         if (created || done) && o.time.utc().is_some() {
-            let e = logged.entry((o.host.clone(), g.clone())).or_default();
+            let e = logged.entry((o.host.clone(), *g)).or_default();
             if created {
                 e.0 = o.time;
             } else {
@@ -117,7 +117,7 @@ fn infer_with(logged: &Logged, observations: &[Observation]) -> BTreeMap<String,
             continue;
         };
         let Some(g) = &s.job else { continue };
-        let Some((created, completed)) = logged.get(&(o.host.clone(), g.clone())) else {
+        let Some((created, completed)) = logged.get(&(o.host.clone(), *g)) else {
             continue;
         };
         let pairs = [(s.creation_time, *created), (s.completion_time, *completed)];
@@ -132,7 +132,7 @@ fn infer_with(logged: &Logged, observations: &[Observation]) -> BTreeMap<String,
         .filter_map(|(host, offsets)| {
             // One offset only: disagreeing pairs (a clock change between jobs) prove nothing.
             let [(secs, jobs)] = offsets.into_iter().collect::<Vec<_>>().try_into().ok()?;
-            let job = jobs.into_iter().min()?.clone();
+            let job = *jobs.into_iter().min()?;
             let clock = HostClock {
                 offset: Offset::from_seconds(secs).ok(),
                 source: OffsetSource::Inferred { job },

@@ -582,7 +582,7 @@ impl HostState {
                         .titles
                         .entry(title.to_string())
                         .or_default()
-                        .entry(g.clone())
+                        .entry(*g)
                         .or_insert(obs.time);
                     if obs.time < *at {
                         *at = obs.time;
@@ -590,7 +590,7 @@ impl HostState {
                 }
                 match self.jobs.get_mut(g) {
                     Some(j) => j.add(obs),
-                    None => self.jobs.entry(g.clone()).or_default().add(obs),
+                    None => self.jobs.entry(*g).or_default().add(obs),
                 }
             }
             None if !title.is_empty() => self.pending.push(obs.clone()),
@@ -647,7 +647,7 @@ impl HostState {
                 let mut c: Vec<(When, &Guid)> = c.iter().map(|(g, t)| (*t, g)).collect();
                 c.sort();
                 let i = c.partition_point(|(t, _)| *t < obs.time);
-                c.get(i).or_else(|| c.last()).map(|(_, g)| (*g).clone())
+                c.get(i).or_else(|| c.last()).map(|(_, g)| *(*g))
             });
             let r = match guid {
                 Some(g) => JobRef::Id(g),
@@ -1190,7 +1190,7 @@ fn host_fact(host: &mut Host, obs: &Observation) {
             hr: *hr,
             url: url.clone(),
             proxy: proxy.clone(),
-            job: job.clone(),
+            job: *job,
             title: title.clone(),
             http_version: http_version.clone(),
             url_range: url_range.clone(),
@@ -1205,7 +1205,7 @@ fn host_fact(host: &mut Host, obs: &Observation) {
             hr,
         } => host.proxy_failures.push(ProxyFailure {
             time: obs.time,
-            job: job.clone(),
+            job: *job,
             title: title.clone(),
             url: url.clone(),
             proxy_list: proxy_list.clone(),
@@ -1267,7 +1267,7 @@ fn update_fact(updates: &mut BTreeMap<Box<str>, Box<Update>>, obs: &Observation)
         *counts.entry(h).or_default() += 1;
     }
     if let Some(j) = job {
-        u.jobs.insert(j.clone());
+        u.jobs.insert(*j);
     }
     if u.evidence.len() < EVIDENCE_CAP {
         // Most updates have one record: room for one, not the four a first push makes.

@@ -106,7 +106,7 @@ pub fn link(fleet: &mut Fleet) {
     // Job GUID links, as the update records name them.
     for u in &mut fleet.updates {
         for g in &u.jobs {
-            u.links.entry(g.clone()).or_insert(LinkMethod::JobGuid);
+            u.links.entry(*g).or_insert(LinkMethod::JobGuid);
         }
     }
     by_content_hash(fleet);
@@ -131,7 +131,7 @@ fn closest(candidates: &[(usize, Option<jiff::SignedDuration>)]) -> Option<usize
 fn attach(fleet: &mut Fleet, found: Vec<(usize, Guid)>, how: LinkMethod) {
     for (i, g) in found {
         let u = &mut fleet.updates[i];
-        u.jobs.insert(g.clone());
+        u.jobs.insert(g);
         u.links.entry(g).or_insert(how);
     }
 }
@@ -141,7 +141,7 @@ fn taken(fleet: &Fleet) -> BTreeSet<(String, Guid)> {
     fleet
         .updates
         .iter()
-        .flat_map(|u| u.jobs.iter().map(|g| (u.host.clone(), g.clone())))
+        .flat_map(|u| u.jobs.iter().map(|g| (u.host.clone(), *g)))
         .collect()
 }
 
@@ -186,7 +186,7 @@ fn by_content_hash(fleet: &mut Fleet) {
     let mut found: Vec<(usize, Guid)> = Vec::new();
     for j in &fleet.jobs {
         let Some(g) = &j.id else { continue };
-        if taken.contains(&(j.host.clone(), g.clone())) {
+        if taken.contains(&(j.host.clone(), *g)) {
             continue;
         }
         let Some(mine) = hashes.get(&(j.host.as_str(), g)) else {
@@ -208,7 +208,7 @@ fn by_content_hash(fleet: &mut Fleet) {
             })
             .collect();
         if let Some(i) = closest(&candidates) {
-            found.push((i, g.clone()));
+            found.push((i, *g));
         }
     }
     attach(fleet, found, LinkMethod::ContentHash);
@@ -269,7 +269,7 @@ fn by_url_kb(fleet: &mut Fleet) {
         let [kb] = kbs.iter().collect::<Vec<_>>()[..] else {
             continue;
         };
-        if taken.contains(&(j.host.clone(), g.clone())) {
+        if taken.contains(&(j.host.clone(), *g)) {
             continue;
         }
         let candidates: Vec<(usize, Option<jiff::SignedDuration>)> = by_host
@@ -285,7 +285,7 @@ fn by_url_kb(fleet: &mut Fleet) {
             })
             .collect();
         if let Some(i) = closest(&candidates) {
-            found.push((i, g.clone()));
+            found.push((i, *g));
         }
     }
     attach(fleet, found, LinkMethod::UrlKb);

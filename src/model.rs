@@ -112,17 +112,27 @@ impl<'de> Deserialize<'de> for HResult {
     }
 }
 
-/// A BITS job GUID in canonical form: upper-case, with braces (`{6AF6F4C8-...}`).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Guid(String);
+/// A BITS job GUID, printed in canonical form: upper-case, with braces (`{6AF6F4C8-...}`).
+/// Held as its 16 bytes in the order the text writes them, so it costs no allocation, compares
+/// as its canonical text does, and is formatted only when written out.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Guid([u8; 16]);
+
+impl Serialize for Guid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
 
 impl<'de> Deserialize<'de> for Guid {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
         Guid::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a GUID: {text}")))
     }
 }
+
+/// Where the dashes of a GUID's 36-character form are.
+const GUID_DASHES: [usize; 4] = [8, 13, 18, 23];
 
 impl Guid {
     /// Accepts a GUID with or without braces, any case. Returns None for anything else.
@@ -136,46 +146,73 @@ impl Guid {
         if b.len() != 36 {
             return None;
         }
+        let mut bytes = [0u8; 16];
+        let mut nibbles = 0;
         for (i, c) in b.iter().enumerate() {
-            let dash = matches!(i, 8 | 13 | 18 | 23);
-            if dash != (*c == b'-') || (!dash && !c.is_ascii_hexdigit()) {
-                return None;
+            if GUID_DASHES.contains(&i) {
+                if *c != b'-' {
+                    return None;
+                }
+                continue;
             }
+            let v = (*c as char).to_digit(16)? as u8;
+            bytes[nibbles / 2] |= if nibbles % 2 == 0 { v << 4 } else { v };
+            nibbles += 1;
         }
-        Some(Guid(format!("{{{}}}", inner.to_ascii_uppercase())))
+        Some(Guid(bytes))
     }
+
     /// A GUID from its 16-byte binary form (first three fields little-endian, as Windows
     /// stores it).
     pub fn from_le_bytes(b: &[u8]) -> Option<Guid> {
         let b: &[u8; 16] = b.try_into().ok()?;
-        Some(Guid(format!(
-            "{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
-            u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            u16::from_le_bytes([b[4], b[5]]),
-            u16::from_le_bytes([b[6], b[7]]),
-            b[8],
-            b[9],
-            b[10],
-            b[11],
-            b[12],
-            b[13],
-            b[14],
-            b[15]
-        )))
+        let mut t = *b;
+        t[..4].reverse();
+        t[4..6].reverse();
+        t[6..8].reverse();
+        Some(Guid(t))
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
+
+    /// The canonical text, on the stack.
+    pub fn text(&self) -> GuidText {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut out = [0u8; 38];
+        out[0] = b'{';
+        out[37] = b'}';
+        let mut at = 1;
+        for (i, byte) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                out[at] = b'-';
+                at += 1;
+            }
+            out[at] = HEX[(byte >> 4) as usize];
+            out[at + 1] = HEX[(byte & 0xf) as usize];
+            at += 2;
+        }
+        GuidText(out)
+    }
+}
+
+/// A GUID's canonical text (`{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`), without allocating.
+#[derive(Clone, Copy)]
+pub struct GuidText([u8; 38]);
+
+impl std::ops::Deref for GuidText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Only ASCII hex digits, dashes and braces are ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl fmt::Display for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text())
     }
 }
 impl fmt::Debug for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text())
     }
 }
 
@@ -823,7 +860,7 @@ mod tests {
     #[test]
     fn guid_is_canonical() {
         let g = Guid::parse("6af6f4c8-0b48-4c1b-a11a-6d1f7e6e1c7a").unwrap();
-        assert_eq!(g.as_str(), "{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}");
+        assert_eq!(&*g.text(), "{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}");
         assert_eq!(
             Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"),
             Some(g)
@@ -839,5 +876,21 @@ mod tests {
         );
         assert_eq!(Guid::from_le_bytes(&bytes[..15]), None);
         assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7}"), None);
+        assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A+6D1F7E6E1C7A}"), None);
+        assert_eq!(Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1CéA}"), None);
+    }
+
+    proptest::proptest! {
+        /// A GUID orders, prints and reads back as its canonical text does.
+        #[test]
+        fn guid_orders_and_prints_as_its_text(a: [u8; 16], b: [u8; 16], lower: bool) {
+            let (ga, gb) = (Guid::from_le_bytes(&a).unwrap(), Guid::from_le_bytes(&b).unwrap());
+            let (ta, tb) = (ga.to_string(), gb.to_string());
+            proptest::prop_assert_eq!(ga.cmp(&gb), ta.cmp(&tb));
+            let shown = if lower { ta.to_lowercase() } else { ta.clone() };
+            proptest::prop_assert_eq!(Guid::parse(&shown), Some(ga));
+            proptest::prop_assert_eq!(serde_json::to_string(&ga).unwrap(), format!("\"{ta}\""));
+            proptest::prop_assert_eq!(serde_json::from_str::<Guid>(&format!("\"{shown}\"")).unwrap(), ga);
+        }
     }
 }

@@ -265,19 +265,19 @@ fn every_kind() -> Vec<Observation> {
     let hr = HResult(0x8020_0013);
     let facts = vec![
         Fact::JobCreated {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             owner: "NT AUTHORITY\\SYSTEM".into(),
             process: Some("svchost.exe".into()),
         },
         Fact::TransferStarted {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             url: "http://wsus:8530/a.cab".into(),
             bytes_total: Some(1024),
         },
         Fact::TransferStopped {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             url: "http://wsus:8530/a.cab".into(),
             hr: HResult(0),
@@ -285,7 +285,7 @@ fn every_kind() -> Vec<Observation> {
             bytes_transferred: Some(0),
         },
         Fact::TransferError {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             url: "http://wsus:8530/a.cab".into(),
             hr,
@@ -293,18 +293,18 @@ fn every_kind() -> Vec<Observation> {
             context: Some(5),
         },
         Fact::JobCompleted {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             owner: "NT AUTHORITY\\SYSTEM".into(),
             file_count: Some(1),
         },
         Fact::JobCancelled {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             owner: "NT AUTHORITY\\SYSTEM".into(),
         },
         Fact::JobSnapshot(Box::new(JobSnapshot {
-            job: g.clone(),
+            job: g,
             display_name: "Windows Update".into(),
             state: Some("ERROR".into()),
             error_code: Some(hr),
@@ -312,7 +312,7 @@ fn every_kind() -> Vec<Observation> {
             ..Default::default()
         })),
         Fact::ProxyFailure {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             url: "http://wsus:8530/a.cab".into(),
             proxy_list: "proxy01:8080".into(),
@@ -320,7 +320,7 @@ fn every_kind() -> Vec<Observation> {
             hr: HResult(0x8007_2EE7),
         },
         Fact::HttpFeatureMissing {
-            job: g.clone(),
+            job: g,
             title: "Windows Update".into(),
             url: "http://wsus:8530/a.cab".into(),
             proxy: Some("proxy01:8080".into()),
@@ -396,7 +396,7 @@ fn every_kind() -> Vec<Observation> {
             guid: None,
             revision: Some(1),
             hr: Some(hr),
-            job: g.clone(),
+            job: g,
         },
     ];
     facts

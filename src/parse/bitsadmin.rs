@@ -639,7 +639,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                     line: n,
                     error_only: true,
                     snap: JobSnapshot {
-                        job: command_guid.clone(),
+                        job: command_guid,
                         ..JobSnapshot::default()
                     },
                     ..Block::default()
@@ -880,7 +880,7 @@ fn finish(b: Block, src: &Source, out: &mut Parsed) {
     let time = s.modification_time;
     if let Some(hr) = s.error_code.filter(|h| h.0 != 0) {
         let fact = Fact::TransferError {
-            job: s.job.clone(),
+            job: s.job,
             title: s.display_name.clone(),
             url: s.error_file.clone().unwrap_or_default(),
             hr,
@@ -1085,7 +1085,7 @@ NOTIFICATION COMMAND LINE: none
         assert_eq!(p.observations.len(), 2);
         let s = snaps(&p)[0];
         assert_eq!(
-            s.job.as_ref().unwrap().as_str(),
+            s.job.as_ref().unwrap().to_string(),
             "{482FCAF0-74BF-469B-8929-5CCD028C9499}"
         );
         assert_eq!(s.display_name, "myDownloadJob");
@@ -1301,7 +1301,7 @@ ERROR CONTEXT: 0x00000005 - The error occurred while the remote file was being p
                 ..
             } => {
                 assert_eq!(
-                    job.as_ref().unwrap().as_str(),
+                    job.as_ref().unwrap().to_string(),
                     "{482FCAF0-74BF-469B-8929-5CCD028C9499}"
                 );
                 assert_eq!(url, "http://downloadsrv/10mb.zip");

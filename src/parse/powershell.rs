@@ -197,7 +197,7 @@ fn finish(r: Record, src: &Source, out: &mut Parsed, unread: &mut NotUnderstood)
     let s = r.snap;
     let time = s.modification_time;
     let error = s.error_code.map(|hr| Fact::TransferError {
-        job: s.job.clone(),
+        job: s.job,
         title: s.display_name.clone(),
         url: match s.files.as_slice() {
             [(remote, _)] => remote.clone(),
@@ -765,7 +765,7 @@ InternalErrorCode       : 0
             panic!()
         };
         assert_eq!(
-            s.job.as_ref().unwrap().as_str(),
+            s.job.as_ref().unwrap().to_string(),
             "{873C4DB1-4B60-4A49-BD62-0631AACD4099}"
         );
         assert_eq!(s.state.as_deref(), Some("TRANSIENT_ERROR"));

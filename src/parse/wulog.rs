@@ -112,7 +112,7 @@ fn update_id(i: &str) -> Res<'_, (String, Option<u32>)> {
         )));
     };
     let (i, rev) = opt(preceded(char('.'), map_res(digit1, str::parse::<u32>))).parse(i)?;
-    Ok((i, (g.as_str().trim_matches(['{', '}']).to_string(), rev)))
+    Ok((i, (g.text().trim_matches(['{', '}']).to_string(), rev)))
 }
 
 fn update_after(m: &str, key: &str) -> Option<(String, Option<u32>)> {
@@ -313,16 +313,16 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 }
             }
             Line::JobCreated(job) => {
-                current_job = Some(job.clone());
+                current_job = Some(job);
                 out.observations.push(obs(Fact::JobCreated {
-                    job: Some(job.clone()),
+                    job: Some(job),
                     title: String::new(),
                     owner: String::new(),
                     process: None,
                 }));
                 if let Some((guid, revision)) = pending_update.take() {
-                    update_of_job.insert(job.clone(), (guid.clone(), revision));
-                    job_of_update.insert(guid.clone(), job.clone());
+                    update_of_job.insert(job, (guid.clone(), revision));
+                    job_of_update.insert(guid.clone(), job);
                     out.observations.push(obs(Fact::Update {
                         stage: UpdateStage::DownloadStarted,
                         title: String::new(),
@@ -337,7 +337,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             Line::DownloadingFrom(url) => {
                 if let Some(job) = &current_job {
                     out.observations.push(obs(Fact::TransferStarted {
-                        job: Some(job.clone()),
+                        job: Some(*job),
                         title: String::new(),
                         url: url.to_string(),
                         bytes_total: None,
@@ -355,10 +355,10 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
             })),
             Line::JobTransient { job, update, hr } => {
                 if let Some((guid, revision)) = update {
-                    update_of_job.insert(job.clone(), (guid.clone(), revision));
-                    job_of_update.insert(guid, job.clone());
+                    update_of_job.insert(job, (guid.clone(), revision));
+                    job_of_update.insert(guid, job);
                 }
-                job_of_error.insert(hr, job.clone());
+                job_of_error.insert(hr, job);
                 out.observations.push(obs(Fact::TransferError {
                     proxy: proxy_of_job.get(&job).cloned(),
                     job: Some(job),
@@ -374,9 +374,9 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 hr,
                 url,
             } => {
-                job_of_error.insert(hr, job.clone());
+                job_of_error.insert(hr, job);
                 out.observations.push(obs(Fact::TransferError {
-                    job: Some(job.clone()),
+                    job: Some(job),
                     title: String::new(),
                     url: url.unwrap_or("").to_string(),
                     hr,
@@ -385,7 +385,7 @@ pub fn parse(text: &str, src: &Source) -> Parsed {
                 }));
                 let (guid, revision) = update.unzip();
                 if let Some(g) = &guid {
-                    job_of_update.insert(g.clone(), job.clone());
+                    job_of_update.insert(g.clone(), job);
                     reported.insert(g.clone(), hr);
                 }
                 out.observations.push(obs(Fact::Update {
@@ -609,7 +609,7 @@ mod tests {
                 guid: Some("6C58C1C1-7F37-4F1C-AE0F-20B7F1A4B9A2".into()),
                 revision: Some(201),
                 hr: None,
-                job: job.clone(),
+                job,
             }
         );
         assert!(matches!(
