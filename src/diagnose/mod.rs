@@ -339,7 +339,9 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     for job in &fleet.jobs {
         // Events of one failure do not all name the proxy (202 does, a 61 may leave it empty):
         // a failure without one went through the proxy its job's other failures name.
-        let failures: Vec<(HResult, String, Option<&String>)> = job
+        // A job's failures name few URLs: each one's authority is worked out once.
+        let mut authorities: Vec<(&str, String)> = Vec::new();
+        let failures: Vec<(HResult, usize, Option<&String>)> = job
             .failures
             .iter()
             .map(|f| {
@@ -349,24 +351,34 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                     (true, 1) => job.urls.iter().next().map_or("", String::as_str),
                     _ => f.url.as_str(),
                 };
-                (f.hr, authority(url), f.proxy.as_ref())
+                let auth = match authorities.iter().position(|(u, _)| *u == url) {
+                    Some(i) => i,
+                    None => {
+                        authorities.push((url, authority(url)));
+                        authorities.len() - 1
+                    }
+                };
+                (f.hr, auth, f.proxy.as_ref())
             })
             .collect();
         let mut named: BTreeMap<(HResult, &str), &String> = BTreeMap::new();
         for (hr, auth, proxy) in &failures {
             if let Some(p) = proxy {
-                named.entry((*hr, auth.as_str())).or_insert(p);
+                named
+                    .entry((*hr, authorities[*auth].1.as_str()))
+                    .or_insert(p);
             }
         }
-        let mut keys: BTreeSet<(HResult, String, String)> = BTreeSet::new();
+        let mut keys: BTreeSet<(HResult, &str, &str)> = BTreeSet::new();
         for (hr, auth, proxy) in &failures {
+            let auth = authorities[*auth].1.as_str();
             let proxy = proxy
-                .or_else(|| named.get(&(*hr, auth.as_str())).copied())
-                .cloned()
-                .unwrap_or_default();
-            keys.insert((*hr, auth.clone(), proxy));
+                .or_else(|| named.get(&(*hr, auth)).copied())
+                .map_or("", String::as_str);
+            keys.insert((*hr, auth, proxy));
         }
-        for key in keys {
+        for (hr, auth, proxy) in keys {
+            let key = (hr, auth.to_string(), proxy.to_string());
             let g = groups.entry(key.clone()).or_default();
             if persists(job, key.0, kb) {
                 g.persisting.push(job);
