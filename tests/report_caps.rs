@@ -439,3 +439,59 @@ fn the_samples_are_shown_whole() {
         assert!(out.contains(&format!("[{}] ", d.id)), "{}", d.id);
     }
 }
+
+/// A capped job list starts with the fleet's worst jobs wherever they are: failing before
+/// recovered, the most errors first, not every job of the host whose name sorts first.
+#[test]
+fn the_capped_job_lists_start_with_the_worst_jobs_of_any_host() {
+    let mut r = samples();
+    let recovered = r
+        .jobs
+        .iter()
+        .find(|j| j.outcome == Outcome::Recovered)
+        .unwrap()
+        .clone();
+    let failing = r
+        .jobs
+        .iter()
+        .find(|j| j.outcome == Outcome::Failing)
+        .unwrap()
+        .clone();
+    // More recovered jobs than any list shows, on the host that sorts first.
+    let mut first = Vec::new();
+    for i in 0..JOBS / 10 {
+        let mut j = recovered.clone();
+        j.host = "AAA-FIRST.contoso.local".into();
+        j.id = Some(format!("{{{i:08X}-0B48-4C1B-A11A-6D1F7E6E1C7A}}"));
+        first.push(j);
+    }
+    // The worst job, on the host that sorts last.
+    let mut worst = failing.clone();
+    worst.host = "ZZZ-LAST.contoso.local".into();
+    worst.errors = BTreeMap::from([(HResult(0x8020_0013), 500)]);
+    first.append(&mut r.jobs);
+    first.push(worst);
+    r.jobs = first;
+
+    let out = text::render(&r);
+    let listed: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Jobs with errors"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(listed[0].contains("ZZZ-LAST.contoso.local"), "{listed:?}");
+    let failing_lines = listed.iter().filter(|l| l.contains("failing")).count();
+    assert!(
+        listed[..failing_lines]
+            .iter()
+            .all(|l| l.contains("failing")),
+        "{listed:?}"
+    );
+    assert!(failing_lines >= 2, "{listed:?}");
+
+    let page = html::render(&r);
+    let rows: Vec<&str> = section(&page, "jobs").split("<tr>").skip(2).collect();
+    assert!(rows[0].contains("ZZZ-LAST.contoso.local"), "{}", rows[0]);
+    assert!(rows[1].contains("b-failing"), "{}", rows[1]);
+}

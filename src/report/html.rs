@@ -16,7 +16,6 @@
 //! writes neither, so whatever it finds came from an input.
 
 use super::{FailurePoint, HostRow, JobRow, Report, Status};
-use crate::correlate::Outcome;
 use crate::diagnose::{Category, Diagnosis, EVIDENCE_CAP};
 use crate::model::{HResult, Locator, When};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -1073,16 +1072,6 @@ fn host(h: &HostRow, shown: &Shown) -> Markup {
     }
 }
 
-fn outcome_rank(o: Outcome) -> u8 {
-    match o {
-        Outcome::Failing => 0,
-        Outcome::Recovered => 1,
-        Outcome::InProgress => 2,
-        Outcome::Cancelled => 3,
-        Outcome::Succeeded => 4,
-    }
-}
-
 /// Error codes with their counts, one per line, the first [`CODE_CAP`] of them.
 fn error_counts<N: std::fmt::Display>(errors: &BTreeMap<HResult, N>) -> Markup {
     html! {
@@ -1097,11 +1086,10 @@ fn error_counts<N: std::fmt::Display>(errors: &BTreeMap<HResult, N>) -> Markup {
 }
 
 fn jobs(r: &Report, shown: &Shown) -> Markup {
-    let mut order: Vec<&JobRow> = r.jobs.iter().collect();
-    order.sort_by_key(|j| outcome_rank(j.outcome));
+    let order = r.jobs_by_concern();
     html! {
         section id="jobs" {
-            h2 { "Jobs" span class="count" { (r.jobs.len()) " job(s), failing first" } }
+            h2 { "Jobs" span class="count" { (r.jobs.len()) " job(s), failing first, most errors first" } }
             "\n"
             @if r.jobs.is_empty() {
                 div class="panel" { "No BITS jobs in the inputs." }

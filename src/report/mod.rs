@@ -325,6 +325,33 @@ impl Report {
     pub fn worst(&self) -> Option<Severity> {
         self.diagnoses.iter().map(|d| d.severity).max()
     }
+
+    /// The jobs in the order a capped list shows them: failing, recovered, in progress,
+    /// cancelled, succeeded; within each, the most errors first, then the latest seen, then by
+    /// host and job. A fleet's first rows are then its worst jobs on any host, not every job
+    /// of the host whose name sorts first.
+    pub fn jobs_by_concern(&self) -> Vec<&JobRow> {
+        let mut order: Vec<&JobRow> = self.jobs.iter().collect();
+        order.sort_by(|a, b| {
+            let errors = |j: &JobRow| j.errors.values().map(|&n| u64::from(n)).sum::<u64>();
+            outcome_rank(a.outcome)
+                .cmp(&outcome_rank(b.outcome))
+                .then(errors(b).cmp(&errors(a)))
+                .then(b.last_seen.cmp(&a.last_seen))
+        });
+        order
+    }
+}
+
+/// Failing first, succeeded last.
+fn outcome_rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Failing => 0,
+        Outcome::Recovered => 1,
+        Outcome::InProgress => 2,
+        Outcome::Cancelled => 3,
+        Outcome::Succeeded => 4,
+    }
 }
 
 /// One update across the fleet, for the update tables: where it failed and got through, its

@@ -439,8 +439,8 @@ fn updates(o: &mut Out, r: &Report) {
 
 fn jobs(o: &mut Out, r: &Report) {
     let not_ok: Vec<_> = r
-        .jobs
-        .iter()
+        .jobs_by_concern()
+        .into_iter()
         .filter(|j| matches!(j.outcome, Outcome::Failing | Outcome::Recovered))
         .collect();
     if not_ok.is_empty() {
