@@ -113,7 +113,9 @@ fn diagnoses_csv_header_and_row() {
             "last_seen",
             "evidence",
             "first_seen_basis",
-            "last_seen_basis"
+            "last_seen_basis",
+            "updates",
+            "blocks"
         ]
     );
     assert_eq!(rows.len(), 1 + r.diagnoses.len());

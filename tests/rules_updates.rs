@@ -268,6 +268,34 @@ fn updates_csv_round_trips_into_the_json_updates() {
     }
     assert_eq!(failures, 6, "one failure per host and update");
     assert_eq!(by_outcome.get("download_failed"), Some(&6));
+
+    // diagnoses.csv says which updates each root cause blocks, as the JSON does.
+    let diagnoses = json["diagnoses"].as_array().unwrap();
+    let csv = rows(&std::fs::read_to_string(out.path().join("diagnoses.csv")).unwrap());
+    assert_eq!(csv.len(), diagnoses.len());
+    let mut blocking = 0;
+    for (row, d) in csv.iter().zip(diagnoses) {
+        assert_eq!(row["id"], d["id"].as_str().unwrap());
+        let blocks: Vec<String> = d["blocks"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| {
+                        let name = b["kb"].as_str().or(b["guid"].as_str());
+                        let name = name.unwrap_or_else(|| b["title"].as_str().unwrap());
+                        format!("{name}={}", b["hosts"].as_array().unwrap().len())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(list(&row["blocks"]), blocks);
+        assert_eq!(list(&row["updates"]), strings(&d["updates"]));
+        if !blocks.is_empty() {
+            blocking += 1;
+            assert_eq!(list(&row["blocks"]), ["KB5037036=3", "KB5037768=3"]);
+        }
+    }
+    assert_eq!(blocking, 1, "the proxy's diagnosis blocks both updates");
 }
 
 #[test]

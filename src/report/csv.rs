@@ -41,6 +41,8 @@
 //! | `first_seen`, `last_seen` | times |
 //! | `evidence` | where it shows: `path#record` (event log record id) or `path:line` (text line) |
 //! | `first_seen_basis`, `last_seen_basis` | `utc`, `local-known-offset` or `local-unknown` |
+//! | `updates` | the updates an update rule is about, as `HOST/{GUID}` (or `HOST/"title"`) |
+//! | `blocks` | for a BITS root cause, the updates stuck behind its jobs, one per line: the KB (else the update GUID, else the title), `=`, and on how many hosts it is stuck (`KB5034441=3`); updates.csv has the hosts |
 //!
 //! `jobs.csv`, one row per BITS job (host, then job id):
 //!
@@ -101,7 +103,7 @@ use super::Report;
 use crate::model::{Evidence, Fact, HResult, Locator, Observation, When};
 
 /// The header of `diagnoses.csv`.
-pub const DIAGNOSES_HEADER: [&str; 20] = [
+pub const DIAGNOSES_HEADER: [&str; 22] = [
     "id",
     "rule",
     "category",
@@ -122,6 +124,8 @@ pub const DIAGNOSES_HEADER: [&str; 20] = [
     "evidence",
     "first_seen_basis",
     "last_seen_basis",
+    "updates",
+    "blocks",
 ];
 
 /// The header of `jobs.csv`.
@@ -319,6 +323,11 @@ pub fn diagnoses(r: &Report) -> String {
             list(d.evidence.iter().map(evidence)),
             d.first_seen.basis().as_str().to_string(),
             d.last_seen.basis().as_str().to_string(),
+            list(&d.updates),
+            list(d.blocks.iter().map(|b| {
+                let name = b.kb.as_ref().or(b.guid.as_ref()).unwrap_or(&b.title);
+                format!("{name}={}", b.hosts.len())
+            })),
         ]);
     }
     t.finish()
