@@ -21,7 +21,7 @@ use crate::report::{InputRow, Report, Status, WindowRow};
 use crate::summary::Summary;
 use crate::window::{Bound, Resolved, Window};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -199,6 +199,37 @@ pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<
     Ok(pool.install(f))
 }
 
+/// The footprints of the event logs read so far, by host: only logs of one host can hold the
+/// same records, so a fleet of many logs compares each with its own host's few, not with all.
+#[derive(Default)]
+struct ReadSoFar {
+    logs: Vec<dedup::Footprint>,
+    by_host: HashMap<String, Vec<usize>>,
+}
+
+impl ReadSoFar {
+    /// Note a log's footprint; true if a log read before may share records with it.
+    fn add(&mut self, footprint: &dedup::Footprint) -> bool {
+        let mut earlier: Vec<usize> = footprint
+            .hosts()
+            .filter_map(|h| self.by_host.get(h))
+            .flatten()
+            .copied()
+            .collect();
+        earlier.sort_unstable();
+        earlier.dedup();
+        let overlaps = earlier
+            .into_iter()
+            .any(|i| self.logs[i].may_share(footprint));
+        let at = self.logs.len();
+        for h in footprint.hosts() {
+            self.by_host.entry(h.to_string()).or_default().push(at);
+        }
+        self.logs.push(footprint.clone());
+        overlaps
+    }
+}
+
 /// What folding an input's observations keeps: the hosts asked for, inside the window.
 struct Keep<'a> {
     /// Note the job times event logs give (when folding before clocks are placed).
@@ -240,7 +271,7 @@ pub fn collect(
     // short name and its FQDN, `ingest::host::merge_names`) is renamed or read again. Records
     // two overlapping exports of one log both hold are counted once afterwards
     // (`count_records_once`), from each log's footprint.
-    let read_so_far: std::sync::Mutex<Vec<dedup::Footprint>> = Default::default();
+    let read_so_far: std::sync::Mutex<ReadSoFar> = Default::default();
     let mut results: Vec<InputResult> = found
         .par_iter()
         .enumerate()
@@ -255,12 +286,10 @@ pub fn collect(
                     dedup::Footprint::of(res.row.provider_records.keys(), &res.observations);
                 // A log that may share records with one read before it keeps its observations
                 // for the record-by-record check: folding it now would mean reading it again.
-                let overlaps = {
-                    let mut seen = read_so_far.lock().unwrap_or_else(|p| p.into_inner());
-                    let overlaps = seen.iter().any(|f| f.may_share(&res.footprint));
-                    seen.push(res.footprint.clone());
-                    overlaps
-                };
+                let overlaps = read_so_far
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .add(&res.footprint);
                 if !relative && !overlaps {
                     res.fold(&early);
                 }

@@ -307,6 +307,25 @@ pub struct Fleet {
     pub updates: Vec<Update>,
 }
 
+impl Fleet {
+    /// Each host's jobs, gathered in one pass: rules and rows that go host by host look them
+    /// up here instead of scanning every job of the fleet for every host.
+    pub fn jobs_by_host(&self) -> BTreeMap<&str, Vec<&Job>> {
+        let mut of: BTreeMap<&str, Vec<&Job>> = BTreeMap::new();
+        for j in &self.jobs {
+            of.entry(j.host.as_str()).or_default().push(j);
+        }
+        of
+    }
+
+    /// The first job with this key (`HOST/{GUID}` or `HOST/"title"`): the jobs are sorted by
+    /// key.
+    pub fn job(&self, key: &str) -> Option<&Job> {
+        let i = self.jobs.partition_point(|j| j.key().as_str() < key);
+        self.jobs.get(i).filter(|j| j.key() == key)
+    }
+}
+
 /// What a timeline step means for the outcome.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -504,6 +504,7 @@ fn conflicts_diag(name: &str, host: &Host) -> Option<Diagnosis> {
 }
 
 pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
+    let jobs_of = fleet.jobs_by_host();
     for (name, host) in &fleet.hosts {
         let ver = version::infer(host);
         let bad = judge(host, &ver);
@@ -520,7 +521,8 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
         out.extend(conflicts_diag(name, host));
         policy_limits(name, host, kb, out);
         limit_events(name, host, kb, out);
-        job_counts(name, host, fleet, kb, out);
+        let jobs = jobs_of.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+        job_counts(name, host, jobs, kb, out);
     }
 }
 
@@ -544,7 +546,13 @@ const NEAR_LIMIT_PERCENT: u64 = 90;
 
 /// Job counts per owner (and per computer) in the `bitsadmin` / PowerShell listings, against
 /// MaxJobsPerUser / MaxJobsPerMachine (policy, else 60 / 300).
-fn job_counts(name: &str, host: &Host, fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
+fn job_counts(
+    name: &str,
+    host: &Host,
+    jobs: &[&crate::correlate::Job],
+    kb: &Knowledge,
+    out: &mut Vec<Diagnosis>,
+) {
     let policy = |k: &str, default: u64| {
         host.policy
             .get(k)
@@ -554,10 +562,9 @@ fn job_counts(name: &str, host: &Host, fleet: &Fleet, kb: &Knowledge, out: &mut 
     let (user_limit, user_set) = policy("MaxJobsPerUser", DEFAULT_MAX_JOBS_PER_USER);
     let (machine_limit, machine_set) = policy("MaxJobsPerMachine", DEFAULT_MAX_JOBS_PER_MACHINE);
     // Jobs in the queue at capture time: listed, and not finished for good.
-    let queued: Vec<&crate::correlate::Job> = fleet
-        .jobs
+    let queued: Vec<&crate::correlate::Job> = jobs
         .iter()
-        .filter(|j| j.host == name)
+        .copied()
         .filter(|j| {
             j.state
                 .as_deref()

@@ -661,18 +661,18 @@ fn transfer_diagnosis(
             "; no later success"
         }
     );
-    if !recovered {
-        // Do other jobs reach the same servers without this error? Then the server is fine and
-        // the path (proxy) or these jobs are the difference.
+    if !recovered && !proxy.is_empty() {
+        // Do other jobs reach the same servers without this error and without the proxy? Then
+        // the server is fine and the proxy is the difference.
         let ours: BTreeSet<String> = jobs.iter().map(|j| j.key()).collect();
         let clean: BTreeSet<&str> = index
             .iter()
             .filter(|x| x.job.last_success.is_some() && !x.job.errors.contains_key(&hr))
             .filter(|x| !x.servers.is_disjoint(servers) && !ours.contains(&x.key))
-            .filter(|x| proxy.is_empty() || !x.job.proxies.contains(proxy))
+            .filter(|x| !x.job.proxies.contains(proxy))
             .map(|x| x.job.host.as_str())
             .collect();
-        if !clean.is_empty() && !proxy.is_empty() {
+        if !clean.is_empty() {
             d.proof.push_str(&format!(
                 "; {} other host(s) download from the same server(s) without the proxy and succeed",
                 clean.len()

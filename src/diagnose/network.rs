@@ -147,7 +147,7 @@ fn credentials(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
                 });
             d.hosts.insert(name.clone());
             for key in jobs_named(fleet, name, title, When::Unknown) {
-                if let Some(j) = fleet.jobs.iter().find(|j| j.key() == key) {
+                if let Some(j) = fleet.job(&key) {
                     for hr in j.errors.keys() {
                         let k = format!("job:{hr}");
                         if !d.covers.contains(&k) {

@@ -190,11 +190,12 @@ impl Report {
             .iter()
             .map(|j| job_row(j, by_job.get(&j.key()).cloned().unwrap_or_default()))
             .collect();
+        let jobs_of = fleet.jobs_by_host();
         let hosts = fleet
             .hosts
             .values()
             .map(|h| {
-                let mine: Vec<&Job> = fleet.jobs.iter().filter(|j| j.host == h.name).collect();
+                let mine: &[&Job] = jobs_of.get(h.name.as_str()).map_or(&[], Vec::as_slice);
                 HostRow {
                     name: h.name.clone(),
                     jobs: mine.len(),
