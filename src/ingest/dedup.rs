@@ -3,8 +3,8 @@
 
 use crate::ingest::walk::Found;
 use crate::model::{Locator, Observation};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::Hasher;
 use std::io::Read;
 
 /// A file left out because another file with the same content is read.
@@ -30,6 +30,18 @@ pub fn same_content(found: Vec<Found>) -> (Vec<Found>, Vec<Copy>) {
             }
         }
     }
+    // The first block of every file that shares its size with another, read in parallel (a
+    // fleet of small logs of one size is thousands of them).
+    let shared: Vec<usize> = by_size
+        .values()
+        .filter(|g| g.len() > 1)
+        .flatten()
+        .copied()
+        .collect();
+    let heads: HashMap<usize, (u64, bool)> = shared
+        .par_iter()
+        .filter_map(|&i| Some((i, head_hash(&found[i].path)?)))
+        .collect();
     let mut copy_of: HashMap<usize, usize> = HashMap::new();
     for group in by_size.values().filter(|g| g.len() > 1) {
         // The files kept so far, by the hash of their first bytes (and host): a file is a copy
@@ -37,7 +49,7 @@ pub fn same_content(found: Vec<Found>) -> (Vec<Found>, Vec<Copy>) {
         // alike, so most cost one block read.
         let mut firsts: HashMap<(u64, Option<&str>), Vec<usize>> = HashMap::new();
         for &i in group {
-            let Some((h, is_log)) = head_hash(&found[i].path) else {
+            let Some(&(h, is_log)) = heads.get(&i) else {
                 continue;
             };
             let host = if is_log {
@@ -75,17 +87,18 @@ pub fn same_content(found: Vec<Found>) -> (Vec<Found>, Vec<Copy>) {
 /// How much of a file `head_hash` reads.
 const BLOCK: usize = 1 << 16;
 
-/// A 64-bit hash of a file's first 64 KiB (the same on every run), and whether it is an event
-/// log.
+/// A hash of a file's first 64 KiB (the same on every run: its CRC-32 and length), and whether
+/// it is an event log. Files with equal hashes are compared byte for byte, so a collision
+/// costs one comparison, never a wrong answer.
 fn head_hash(path: &std::path::Path) -> Option<(u64, bool)> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut buf = vec![0u8; BLOCK];
     let n = fill(&mut file, &mut buf).ok()?;
-    // SipHash-2-4 with fixed keys; deprecated only as a general-purpose hasher.
-    #[allow(deprecated)]
-    let mut h = std::hash::SipHasher::new_with_keys(0x6269_7473, 0x646f_6374);
-    h.write(&buf[..n]);
-    Some((h.finish(), buf[..n].starts_with(b"ElfFile\0")))
+    let crc = crc32fast::hash(&buf[..n]);
+    Some((
+        (u64::from(crc) << 32) | n as u64,
+        buf[..n].starts_with(b"ElfFile\0"),
+    ))
 }
 
 /// Whether two files hold the same bytes, compared a block at a time (false if either cannot
