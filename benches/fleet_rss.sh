@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Peak memory and wall time of `bitsdoctor analyze --out` (the full file set) as the input
-# grows 5x: synth bench corpora of 400 MB / 12 files and 2000 MB / 40 files.
+# grows 5x: synth bench corpora of 400 MB / 12 files and 2000 MB / 40 files; then the same
+# 400 MB as 8,000 hosts of one small log each (MANY=0 leaves that out), where any work per host
+# x job or per log x log shows.
 #
 #   benches/fleet_rss.sh               # generate under a temporary folder, measure, delete
 #   RUNS=3 BIN=target/release/bitsdoctor benches/fleet_rss.sh
@@ -42,6 +44,14 @@ for spec in "400 12 1" "2000 40 7"; do
   RSS[$mb]=$best_rss; WALL[$mb]=$best_wall
   rm -rf "$corpus"
 done
+
+if [ "${MANY:-1}" = 1 ]; then
+  corpus="$WORK/synth-many"
+  "$SYNTH" bench "$corpus" --mb 400 --files 8000 --seed 5 >/dev/null
+  read -r wall rss <<<"$(measure "$corpus")"
+  echo "--mb 400 --files 8000 --seed 5 (8,000 hosts): wall ${wall}s, peak RSS $((rss / 1024)) MiB"
+  rm -rf "$corpus"
+fi
 
 ratio=$(python3 -c "print(round(${RSS[2000]} / ${RSS[400]}, 2))")
 echo "peak RSS 2000 MB / 400 MB: ${ratio}x"
