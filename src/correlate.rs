@@ -346,7 +346,8 @@ pub const EVIDENCE_CAP: usize = 8;
 /// same fleet (this is what `merge` reduces per-bundle summaries with).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FleetState {
-    pub hosts: BTreeMap<String, HostState>,
+    /// Boxed: most states are one input's, of one host, and a map node has room for eleven.
+    pub hosts: BTreeMap<String, Box<HostState>>,
 }
 
 /// How much a capture kind is trusted for a configuration value (lower wins): `sc qc` (and the
@@ -428,7 +429,8 @@ pub fn reconcile_config(host: &mut Host) {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostState {
     pub host: Host,
-    jobs: BTreeMap<Guid, JobState>,
+    /// Boxed: a host of few jobs would otherwise hold a map node with room for eleven.
+    jobs: BTreeMap<Guid, Box<JobState>>,
     /// Job facts without a GUID (old-schema events), joined to a job by title at the end.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending: Vec<Observation>,
@@ -482,16 +484,15 @@ impl FleetState {
     pub fn add(&mut self, obs: &Observation) {
         let h = match self.hosts.get_mut(obs.host.as_str()) {
             Some(h) => h,
-            None => self
-                .hosts
-                .entry(obs.host.clone())
-                .or_insert_with(|| HostState {
+            None => self.hosts.entry(obs.host.clone()).or_insert_with(|| {
+                Box::new(HostState {
                     host: Host {
                         name: obs.host.clone(),
                         ..Host::default()
                     },
                     ..HostState::default()
-                }),
+                })
+            }),
         };
         h.add(obs);
     }
@@ -500,7 +501,7 @@ impl FleetState {
     pub fn absorb(&mut self, later: FleetState) {
         for (name, h) in later.hosts {
             match self.hosts.get_mut(&name) {
-                Some(mine) => mine.absorb(h),
+                Some(mine) => mine.absorb(*h),
                 None => {
                     self.hosts.insert(name, h);
                 }
@@ -551,7 +552,7 @@ impl FleetState {
             .into_values()
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(HostState::finish)
+            .map(|h| h.finish())
             .collect();
         // Room for every job and update at once: growing the lists while the hosts' own are
         // still held would copy them and hold up to twice their size for a moment.
@@ -621,7 +622,7 @@ impl HostState {
         absorb_host(&mut self.host, later.host);
         for (g, j) in later.jobs {
             match self.jobs.get_mut(&g) {
-                Some(mine) => mine.absorb(j),
+                Some(mine) => mine.absorb(*j),
                 None => {
                     self.jobs.insert(g, j);
                 }
@@ -650,7 +651,7 @@ impl HostState {
     fn finish(mut self) -> (Host, Vec<Job>, Vec<Update>) {
         reconcile_config(&mut self.host);
         let name = self.host.name.clone();
-        let mut jobs: HashMap<JobRef, JobState> = self
+        let mut jobs: HashMap<JobRef, Box<JobState>> = self
             .jobs
             .into_iter()
             .map(|(g, j)| (JobRef::Id(g), j))
