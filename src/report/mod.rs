@@ -185,11 +185,6 @@ impl Report {
                 by_host.entry(h.clone()).or_default().push(d.id.clone());
             }
         }
-        let jobs: Vec<JobRow> = fleet
-            .jobs
-            .iter()
-            .map(|j| job_row(j, by_job.get(&j.key()).cloned().unwrap_or_default()))
-            .collect();
         let jobs_of = fleet.jobs_by_host();
         let hosts = fleet
             .hosts
@@ -307,6 +302,15 @@ impl Report {
             diagnoses: sev,
             warnings: warnings.len(),
         };
+        // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
+        let jobs: Vec<JobRow> = fleet
+            .jobs
+            .into_iter()
+            .map(|j| {
+                let ids = by_job.get(&j.key()).cloned().unwrap_or_default();
+                job_row(j, ids)
+            })
+            .collect();
         Report {
             schema: SCHEMA,
             summary,
@@ -431,22 +435,22 @@ fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static 
     m
 }
 
-fn job_row(j: &Job, diagnoses: Vec<String>) -> JobRow {
+fn job_row(j: Job, diagnoses: Vec<String>) -> JobRow {
     JobRow {
-        host: j.host.clone(),
         id: j.id.as_ref().map(|g| g.to_string()),
-        name: j.name.clone(),
-        owner: j.owner.clone(),
+        host: j.host,
+        name: j.name,
+        owner: j.owner,
         outcome: j.outcome,
-        errors: j.errors.clone(),
-        urls: j.urls.iter().cloned().collect(),
-        proxies: j.proxies.iter().cloned().collect(),
-        state: j.state.clone(),
+        errors: j.errors,
+        urls: j.urls.into_iter().collect(),
+        proxies: j.proxies.into_iter().collect(),
+        state: j.state,
         first_seen: j.first_seen,
         last_seen: j.last_seen,
         first_seen_basis: j.first_seen.basis(),
         last_seen_basis: j.last_seen.basis(),
         diagnoses,
-        sources: j.sources.iter().cloned().collect(),
+        sources: j.sources.into_iter().collect(),
     }
 }
