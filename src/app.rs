@@ -1324,6 +1324,43 @@ mod tests {
         assert_eq!(rows[0].folders, folders);
     }
 
+    /// A log overlaps a log read before it only if both have records of one host whose ids and
+    /// times overlap; logs of other hosts are not looked at.
+    #[test]
+    fn a_log_is_compared_with_the_logs_read_before_of_its_own_host() {
+        use crate::model::{Evidence, Fact, Locator, When};
+        let log = |host: &str, path: &str, ids: std::ops::Range<u64>| {
+            let obs: Vec<Observation> = ids
+                .map(|id| Observation {
+                    host: host.into(),
+                    time: When::Utc(
+                        jiff::Timestamp::from_second(1_700_000_000 + id as i64).unwrap(),
+                    ),
+                    evidence: Evidence {
+                        path: path.into(),
+                        at: Locator::Record(id),
+                    },
+                    event_id: 7034,
+                    fact: Fact::ServiceCrash {
+                        service: "BITS".into(),
+                        count: None,
+                    },
+                })
+                .collect();
+            dedup::Footprint::of(&[], &obs)
+        };
+        let mut seen = ReadSoFar::default();
+        assert!(!seen.add(&log("WS01", "a/System.evtx", 1..100)));
+        // Another host with the same record ids and times: no record in common.
+        assert!(!seen.add(&log("WS02", "b/System.evtx", 1..100)));
+        // A later export of WS01's log, overlapping the first.
+        assert!(seen.add(&log("WS01", "c/System.evtx", 50..150)));
+        // A WS02 export that begins after the first one ends.
+        assert!(!seen.add(&log("WS02", "d/System.evtx", 200..300)));
+        assert_eq!(seen.by_host["WS01"], [0, 2]);
+        assert_eq!(seen.by_host["WS02"], [1, 3]);
+    }
+
     /// Every observation the event logs under `dir` give, in path order.
     fn log_observations(dir: &std::path::Path) -> Vec<Observation> {
         let (found, _) = discover(&[dir.to_path_buf()]);
