@@ -378,9 +378,10 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             keys.insert((*hr, auth, proxy));
         }
         for (hr, auth, proxy) in keys {
-            let key = (hr, auth.to_string(), proxy.to_string());
-            let g = groups.entry(key.clone()).or_default();
-            if persists(job, key.0, kb) {
+            let g = groups
+                .entry((hr, auth.to_string(), proxy.to_string()))
+                .or_default();
+            if persists(job, hr, kb) {
                 g.persisting.push(job);
             } else {
                 g.recovered.push(job);

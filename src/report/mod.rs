@@ -337,12 +337,14 @@ impl Report {
     /// of the host whose name sorts first.
     pub fn jobs_by_concern(&self) -> Vec<&JobRow> {
         let mut order: Vec<&JobRow> = self.jobs.iter().collect();
-        order.sort_by(|a, b| {
-            let errors = |j: &JobRow| j.errors.values().map(|&n| u64::from(n)).sum::<u64>();
-            outcome_rank(a.outcome)
-                .cmp(&outcome_rank(b.outcome))
-                .then(errors(b).cmp(&errors(a)))
-                .then(b.last_seen.cmp(&a.last_seen))
+        // Stable: equal keys keep report order (host, then job).
+        order.sort_by_cached_key(|j| {
+            let errors: u64 = j.errors.values().map(|&n| u64::from(n)).sum();
+            (
+                outcome_rank(j.outcome),
+                std::cmp::Reverse(errors),
+                std::cmp::Reverse(j.last_seen),
+            )
         });
         order
     }
