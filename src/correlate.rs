@@ -303,7 +303,9 @@ pub struct ProxyFailure {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fleet {
     pub hosts: BTreeMap<String, Host>,
-    pub jobs: Vec<Job>,
+    /// Boxed: a job is made as its folded state is freed and takes its place, where one list
+    /// of every job inline would be a new block as large as all of them.
+    pub jobs: Vec<Box<Job>>,
     pub updates: Vec<Update>,
 }
 
@@ -322,7 +324,7 @@ impl Fleet {
     /// key.
     pub fn job(&self, key: &str) -> Option<&Job> {
         let i = self.jobs.partition_point(|j| j.key().as_str() < key);
-        self.jobs.get(i).filter(|j| j.key() == key)
+        self.jobs.get(i).filter(|j| j.key() == key).map(|j| &**j)
     }
 }
 
@@ -431,12 +433,10 @@ pub struct HostState {
     pub host: Host,
     /// Boxed: a host of few jobs would otherwise hold a map node with room for eleven.
     jobs: BTreeMap<Guid, Box<JobState>>,
-    /// Job facts without a GUID (old-schema events), joined to a job by title at the end.
+    /// Job facts without a GUID (old-schema events), joined to a job by title at the end
+    /// (each job keeps the titles it was seen under, with their earliest times, for that).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending: Vec<Observation>,
-    /// For that join: every (title, GUID) pair at its earliest time.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    titles: BTreeMap<String, BTreeMap<Guid, When>>,
     /// Keyed by update GUID, else title. Boxed: updates are most of a run's state, and a map
     /// node's free slots then cost a pointer each, not an update.
     updates: BTreeMap<Box<str>, Box<Update>>,
@@ -445,7 +445,13 @@ pub struct HostState {
 /// One job's folded timeline.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct JobState {
+    /// The first title the job was seen under, and the earliest time it was.
     name: String,
+    #[serde(default)]
+    named_at: When,
+    /// Other titles it was seen under, each at its earliest time (rare: a job renamed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    retitled: Vec<(String, When)>,
     owner: String,
     failures: Vec<Failure>,
     urls: VecSet<String>,
@@ -547,7 +553,7 @@ impl FleetState {
 
     /// Jobs, hosts and updates, each list sorted. Hosts are independent: finished in parallel.
     pub fn finish(self) -> Fleet {
-        let parts: Vec<(Host, Vec<Job>, Vec<Update>)> = self
+        let parts: Vec<(Host, Vec<Box<Job>>, Vec<Update>)> = self
             .hosts
             .into_values()
             .collect::<Vec<_>>()
@@ -555,7 +561,9 @@ impl FleetState {
             .map(|h| h.finish())
             .collect();
         // Room for every job and update at once: growing the lists while the hosts' own are
-        // still held would copy them and hold up to twice their size for a moment.
+        // still held would copy them and hold up to twice their size for a moment. (Jobs are
+        // boxed: each takes the place its folded state just freed, where one list of every
+        // job would be a new block as large as all of them.)
         let mut fleet = Fleet {
             jobs: Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum()),
             updates: Vec::with_capacity(parts.iter().map(|p| p.2.len()).sum()),
@@ -596,23 +604,10 @@ impl HostState {
         }
         let title = title_of(&obs.fact).unwrap_or("");
         match obs.fact.job() {
-            Some(g) => {
-                if !title.is_empty() {
-                    let at = self
-                        .titles
-                        .entry(title.to_string())
-                        .or_default()
-                        .entry(*g)
-                        .or_insert(obs.time);
-                    if obs.time < *at {
-                        *at = obs.time;
-                    }
-                }
-                match self.jobs.get_mut(g) {
-                    Some(j) => j.add(obs),
-                    None => self.jobs.entry(*g).or_default().add(obs),
-                }
-            }
+            Some(g) => match self.jobs.get_mut(g) {
+                Some(j) => j.add(obs),
+                None => self.jobs.entry(*g).or_default().add(obs),
+            },
             None if !title.is_empty() => self.pending.push(obs.clone()),
             None => {}
         }
@@ -629,15 +624,6 @@ impl HostState {
             }
         }
         self.pending.extend(later.pending);
-        for (title, guids) in later.titles {
-            let mine = self.titles.entry(title).or_default();
-            for (g, t) in guids {
-                let at = mine.entry(g).or_insert(t);
-                if t < *at {
-                    *at = t;
-                }
-            }
-        }
         for (k, u) in later.updates {
             match self.updates.get_mut(&k) {
                 Some(mine) => absorb_update(mine, *u),
@@ -648,34 +634,52 @@ impl HostState {
         }
     }
 
-    fn finish(mut self) -> (Host, Vec<Job>, Vec<Update>) {
+    // Boxed jobs on purpose: see `FleetState::finish`.
+    #[allow(clippy::vec_box)]
+    fn finish(mut self) -> (Host, Vec<Box<Job>>, Vec<Update>) {
         reconcile_config(&mut self.host);
         let name = self.host.name.clone();
+        // Old-schema events join the GUID of the first job with their title seen at or after
+        // them (creation comes before the transfer events that carry the GUID), else the
+        // latest one before them.
+        let joins: Vec<Option<Guid>> = if self.pending.is_empty() {
+            Vec::new()
+        } else {
+            let mut by_title: HashMap<&str, Vec<(When, Guid)>> = HashMap::new();
+            for (g, j) in &self.jobs {
+                for (title, at) in j.titles() {
+                    by_title.entry(title).or_default().push((at, *g));
+                }
+            }
+            by_title.values_mut().for_each(|c| c.sort());
+            self.pending
+                .iter()
+                .map(|obs| {
+                    let c = by_title.get(title_of(&obs.fact)?)?;
+                    let i = c.partition_point(|(t, _)| *t < obs.time);
+                    c.get(i).or_else(|| c.last()).map(|(_, g)| *g)
+                })
+                .collect()
+        };
         let mut jobs: HashMap<JobRef, Box<JobState>> = self
             .jobs
             .into_iter()
             .map(|(g, j)| (JobRef::Id(g), j))
             .collect();
-        // Old-schema events join the GUID of the first job with their title seen at or after
-        // them (creation comes before the transfer events that carry the GUID), else the
-        // latest one before them.
-        for obs in &self.pending {
+        for (obs, guid) in self.pending.iter().zip(joins) {
             let Some(title) = title_of(&obs.fact) else {
                 continue;
             };
-            let guid = self.titles.get(title).and_then(|c| {
-                let mut c: Vec<(When, &Guid)> = c.iter().map(|(g, t)| (*t, g)).collect();
-                c.sort();
-                let i = c.partition_point(|(t, _)| *t < obs.time);
-                c.get(i).or_else(|| c.last()).map(|(_, g)| *(*g))
-            });
             let r = match guid {
                 Some(g) => JobRef::Id(g),
                 None => JobRef::Title(title.to_string()),
             };
             jobs.entry(r).or_default().add(obs);
         }
-        let mut jobs: Vec<Job> = jobs.into_iter().map(|(r, j)| j.finish(&name, r)).collect();
+        let mut jobs: Vec<Box<Job>> = jobs
+            .into_iter()
+            .map(|(r, j)| Box::new(j.finish(&name, r)))
+            .collect();
         jobs.sort_by_key(|j| j.key());
         let mut updates: Vec<Update> = self.updates.into_values().map(|u| *u).collect();
         updates.iter_mut().for_each(Update::settle_errors);
@@ -778,10 +782,8 @@ impl JobState {
         if !j.sources.contains(&*obs.evidence.path) {
             j.sources.insert(obs.evidence.path.to_string());
         }
-        if let Some(t) = title_of(&obs.fact) {
-            if j.name.is_empty() && !t.is_empty() {
-                j.name = t.to_string();
-            }
+        if let Some(t) = title_of(&obs.fact).filter(|t| !t.is_empty()) {
+            j.saw_title(t, obs.time);
         }
         let fail = |j: &mut JobState, hr: HResult, url: &str, proxy: &Option<String>, ctx| {
             j.failures.push(Failure {
@@ -943,6 +945,12 @@ impl JobState {
         self.sources.extend(later.sources);
         if self.name.is_empty() {
             self.name = later.name;
+            self.named_at = later.named_at;
+        } else if !later.name.is_empty() {
+            self.saw_title(&later.name, later.named_at);
+        }
+        for (title, at) in &later.retitled {
+            self.saw_title(title, *at);
         }
         if self.owner.is_empty() {
             self.owner = later.owner;
@@ -973,6 +981,34 @@ impl JobState {
         }
         self.created |= later.created;
         earliest(&mut self.listed_created, later.listed_created);
+    }
+
+    /// The job was seen under a (non-empty) title at `at`: the first title names it; each
+    /// title keeps its earliest time.
+    fn saw_title(&mut self, title: &str, at: When) {
+        let slot = if self.name.is_empty() {
+            self.name = title.to_string();
+            self.named_at = at;
+            return;
+        } else if self.name == title {
+            &mut self.named_at
+        } else if let Some(i) = self.retitled.iter().position(|(t, _)| t == title) {
+            &mut self.retitled[i].1
+        } else {
+            self.retitled.push((title.to_string(), at));
+            return;
+        };
+        if at < *slot {
+            *slot = at;
+        }
+    }
+
+    /// Every title the job was seen under, each at its earliest time.
+    fn titles(&self) -> impl Iterator<Item = (&str, When)> {
+        let named = (!self.name.is_empty()).then_some((self.name.as_str(), self.named_at));
+        named
+            .into_iter()
+            .chain(self.retitled.iter().map(|(t, at)| (t.as_str(), *at)))
     }
 
     fn set_owner(&mut self, owner: &str) {
@@ -1463,6 +1499,85 @@ mod tests {
         assert_eq!(f.jobs.len(), 1);
         assert_eq!(f.jobs[0].owner, "IEWIN7\\IEUser");
         assert_eq!(f.jobs[0].id, g(7));
+    }
+
+    /// A job seen under two titles: an old-schema event with either title joins it, the
+    /// second title at the time it was first seen, whether the events are folded in one state
+    /// or in two merged ones.
+    #[test]
+    fn old_schema_events_join_a_job_by_any_title_it_had() {
+        let started = |secs, title: &str| {
+            obs(
+                "H",
+                secs,
+                secs as u64,
+                Fact::TransferStarted {
+                    job: g(7),
+                    title: title.into(),
+                    url: "http://wsus/a.cab".into(),
+                    bytes_total: None,
+                },
+            )
+        };
+        let created = |secs, title: &str| {
+            obs(
+                "H",
+                secs,
+                secs as u64,
+                Fact::JobCreated {
+                    job: None,
+                    title: title.into(),
+                    owner: format!("CORP\\{title}"),
+                    process: None,
+                },
+            )
+        };
+        let all = [
+            started(10, "first"),
+            started(20, "second"),
+            // Before both sightings of "second", after the only other job with that title.
+            created(15, "second"),
+            created(5, "first"),
+            obs(
+                "H",
+                1,
+                1,
+                Fact::TransferStarted {
+                    job: g(8),
+                    title: "second".into(),
+                    url: "http://wsus/b.cab".into(),
+                    bytes_total: None,
+                },
+            ),
+        ];
+        let one = correlate(&all);
+        let mut split = FleetState::default();
+        // Job 7 is named "first" in one state and "second" in the other.
+        for o in &all[..1] {
+            split.add(o);
+        }
+        let mut later = FleetState::default();
+        for o in &all[1..] {
+            later.add(o);
+        }
+        split.absorb(later);
+        let merged = split.finish();
+        for f in [&one, &merged] {
+            assert_eq!(f.jobs.len(), 2);
+            let j7 = f.jobs.iter().find(|j| j.id == g(7)).unwrap();
+            assert_eq!(j7.name, "first");
+            // Both creations join job 7: "second" was first seen on it at 20, after the
+            // event at 15; job 8's sighting at 1 is before it.
+            assert_eq!(j7.owner, "CORP\\second");
+            assert!(j7.created);
+            assert!(f
+                .jobs
+                .iter()
+                .find(|j| j.id == g(8))
+                .unwrap()
+                .owner
+                .is_empty());
+        }
     }
 
     /// Folding a prefix and a suffix on their own and merging the states gives the fleet

@@ -1,4 +1,4 @@
-//! The per-bundle summary (`summary.json`, schema `bitsdoctor/summary/v2`): the folded state
+//! The per-bundle summary (`summary.json`, schema `bitsdoctor/summary/v3`): the folded state
 //! the diagnosis rules run on, without the events, so that `bitsdoctor merge` can reduce the
 //! summaries of many bundles (analysed apart, on any number of machines) into one fleet report
 //! with the same diagnoses as one `analyze` of every bundle. Schema: docs/summary.md.
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
-pub const SCHEMA: &str = "bitsdoctor/summary/v2";
+pub const SCHEMA: &str = "bitsdoctor/summary/v3";
 
 /// A summary as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

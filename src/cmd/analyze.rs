@@ -115,13 +115,11 @@ fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()>
     let all = || -> io::Result<()> {
         written.push(put(dir, "report.json", |w| report::json::write(r, w))?);
         written.push(put(dir, "diagnoses.csv", |w| {
-            w.write_all(report::csv::diagnoses(r).as_bytes())
+            report::csv::write_diagnoses(r, w)
         })?);
-        written.push(put(dir, "jobs.csv", |w| {
-            w.write_all(report::csv::jobs(r).as_bytes())
-        })?);
+        written.push(put(dir, "jobs.csv", |w| report::csv::write_jobs(r, w))?);
         written.push(put(dir, "updates.csv", |w| {
-            w.write_all(report::csv::updates(r).as_bytes())
+            report::csv::write_updates(r, w)
         })?);
         if let Some(spool) = events {
             written.push(put(dir, "events.csv", |w| spool.finish(w))?);

@@ -329,14 +329,16 @@ pub(crate) fn failure_severity(e: &crate::knowledge::Explanation, recovered: boo
 
 /// Job failures grouped by (code, authority, proxy), then by hosts.
 fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
-    // (code, authority, proxy) -> failing / recovered jobs
+    // (code, authority, proxy) -> failing / recovered jobs, as indices into `fleet.jobs`
+    // (sorted by key, so an index orders and identifies a job as its key does).
     #[derive(Default)]
-    struct Group<'a> {
-        persisting: Vec<&'a Job>,
-        recovered: Vec<&'a Job>,
+    struct Group {
+        persisting: Vec<usize>,
+        recovered: Vec<usize>,
     }
+    let job = |i: usize| &fleet.jobs[i];
     let mut groups: BTreeMap<(HResult, String, String), Group> = BTreeMap::new();
-    for job in &fleet.jobs {
+    for (ji, job) in fleet.jobs.iter().enumerate() {
         // Events of one failure do not all name the proxy (202 does, a 61 may leave it empty):
         // a failure without one went through the proxy its job's other failures name.
         // A job's failures name few URLs: each one's authority is worked out once.
@@ -382,55 +384,55 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 .entry((hr, auth.to_string(), proxy.to_string()))
                 .or_default();
             if persists(job, hr, kb) {
-                g.persisting.push(job);
+                g.persisting.push(ji);
             } else {
-                g.recovered.push(job);
+                g.recovered.push(ji);
             }
         }
     }
 
     // Host-level network verdict: one network code accounts for most of a host's persistently
     // failing jobs, against two or more servers. The servers are then not the common factor.
-    let mut host_jobs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut code_jobs: BTreeMap<(String, HResult), BTreeSet<String>> = BTreeMap::new();
-    let mut code_servers: BTreeMap<(String, HResult), BTreeSet<String>> = BTreeMap::new();
+    let mut host_jobs: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    let mut code_jobs: BTreeMap<(&str, HResult), BTreeSet<usize>> = BTreeMap::new();
+    let mut code_servers: BTreeMap<(&str, HResult), BTreeSet<&str>> = BTreeMap::new();
     for ((hr, auth, _), g) in &groups {
-        for j in &g.persisting {
-            host_jobs.entry(j.host.clone()).or_default().insert(j.key());
-            code_jobs
-                .entry((j.host.clone(), *hr))
-                .or_default()
-                .insert(j.key());
-            code_servers
-                .entry((j.host.clone(), *hr))
-                .or_default()
-                .insert(auth.clone());
+        for &ji in &g.persisting {
+            let host = job(ji).host.as_str();
+            host_jobs.entry(host).or_default().insert(ji);
+            code_jobs.entry((host, *hr)).or_default().insert(ji);
+            code_servers.entry((host, *hr)).or_default().insert(auth);
         }
     }
-    let host_wide: BTreeSet<(String, HResult)> = code_jobs
+    let host_wide: BTreeSet<(&str, HResult)> = code_jobs
         .iter()
         .filter(|((host, hr), jobs)| {
             let all = host_jobs[host].len();
             is_network_code(*hr)
-                && code_servers[&(host.clone(), *hr)].len() >= 2
+                && code_servers[&(*host, *hr)].len() >= 2
                 && jobs.len() * 100 >= all * HOST_WIDE_SHARE_PERCENT
         })
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| *k)
         .collect();
-    for (host, hr) in &host_wide {
+    for &(host, hr) in &host_wide {
         let mut d = Diagnosis::new(
             "host-network",
             Category::Failure,
             Severity::Error,
             Scope::Host,
         );
-        d.hosts.insert(host.clone());
+        d.hosts.insert(host.to_string());
         for ((ghr, auth, proxy), g) in &groups {
-            if ghr != hr {
+            if *ghr != hr {
                 continue;
             }
-            for j in g.persisting.iter().filter(|j| &j.host == host) {
-                add_job_failures(&mut d, j, *hr);
+            for j in g
+                .persisting
+                .iter()
+                .map(|&i| job(i))
+                .filter(|j| j.host == host)
+            {
+                add_job_failures(&mut d, j, hr);
                 if !auth.is_empty() {
                     d.servers.insert(auth.clone());
                 }
@@ -439,7 +441,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 }
             }
         }
-        let e = kb.explain(*hr);
+        let e = kb.explain(hr);
         d.title = format!(
             "{host}: failing jobs fail with {hr} against {} different servers",
             d.servers.len()
@@ -448,7 +450,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             "{} of {} failing jobs on {host} stop with {hr} ({}), across {} different servers: \
              the servers are not the common factor, the host is",
             d.jobs.len(),
-            host_jobs[host].len(),
+            host_jobs[&host].len(),
             e.symbol.as_deref().unwrap_or("unknown code"),
             d.servers.len()
         );
@@ -456,7 +458,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             "On {host}, as the job owner, reach one of the URLs with another client; if that \
              works, the host's name resolution and proxy are fine and the jobs need a closer look"
         );
-        out.push(d.with_code(kb, *hr));
+        out.push(d.with_code(kb, hr));
     }
 
     // Persisting failures stay apart per server, except where a proxy is the common factor: a
@@ -468,8 +470,8 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
         if proxy.is_empty() || !proxy_attributable(*hr) {
             continue;
         }
-        for j in &g.persisting {
-            if !host_wide.contains(&(j.host.clone(), *hr)) {
+        for j in g.persisting.iter().map(|&i| job(i)) {
+            if !host_wide.contains(&(j.host.as_str(), *hr)) {
                 proxy_hosts
                     .entry((*hr, proxy.as_str()))
                     .or_default()
@@ -477,52 +479,52 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             }
         }
     }
-    type SetKey = (bool, HResult, String, String);
+    type SetKey<'a> = (bool, HResult, &'a str, &'a str);
     let mut sets: BTreeMap<SetKey, (Vec<&Job>, BTreeSet<String>)> = BTreeMap::new();
-    let mut in_set: std::collections::HashSet<(bool, HResult, String, String, String)> =
-        Default::default();
+    let mut in_set: std::collections::HashSet<(SetKey, usize)> = Default::default();
     for ((hr, auth, proxy), g) in &groups {
         let via_proxy = proxy_hosts
             .get(&(*hr, proxy.as_str()))
             .is_some_and(|h| h.len() >= 2);
-        for j in g.persisting.iter().copied() {
-            if host_wide.contains(&(j.host.clone(), *hr)) {
+        for &ji in &g.persisting {
+            let j = job(ji);
+            if host_wide.contains(&(j.host.as_str(), *hr)) {
                 continue;
             }
-            let server_key = if via_proxy {
-                String::new()
-            } else {
-                auth.clone()
-            };
-            let fresh = in_set.insert((false, *hr, server_key.clone(), proxy.clone(), j.key()));
-            let e = sets
-                .entry((false, *hr, server_key, proxy.clone()))
-                .or_default();
-            if fresh {
+            let server_key = if via_proxy { "" } else { auth.as_str() };
+            let key = (false, *hr, server_key, proxy.as_str());
+            let e = sets.entry(key).or_default();
+            if in_set.insert((key, ji)) {
                 e.0.push(j);
             }
             e.1.insert(auth.clone());
         }
-        for j in g.recovered.iter().copied() {
-            let e = sets
-                .entry((true, *hr, String::new(), proxy.clone()))
-                .or_default();
-            if in_set.insert((true, *hr, String::new(), proxy.clone(), j.key())) {
-                e.0.push(j);
+        for &ji in &g.recovered {
+            let key = (true, *hr, "", proxy.as_str());
+            let e = sets.entry(key).or_default();
+            if in_set.insert((key, ji)) {
+                e.0.push(job(ji));
             }
             e.1.insert(auth.clone());
         }
     }
-    // Per job, once: its key and the servers it reaches (for "who else reaches this server").
-    let index: Vec<JobServers> = fleet
-        .jobs
-        .iter()
-        .map(|j| JobServers {
-            job: j,
-            key: j.key(),
-            servers: j.urls.iter().map(|u| authority(u)).collect(),
-        })
-        .collect();
+    // Per job, once, and only if a diagnosis asks: the servers it reaches (for "who else
+    // reaches this server").
+    let index: std::cell::OnceCell<Vec<JobServers>> = std::cell::OnceCell::new();
+    let index = || {
+        index
+            .get_or_init(|| {
+                fleet
+                    .jobs
+                    .iter()
+                    .map(|j| JobServers {
+                        job: j,
+                        servers: j.urls.iter().map(|u| authority(u)).collect(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .as_slice()
+    };
     for ((recovered, hr, server_key, proxy), (jobs, servers)) in &sets {
         let (recovered, hr) = (*recovered, *hr);
         let proxy_group = !recovered && server_key.is_empty();
@@ -571,17 +573,16 @@ fn proxy_in_play(fleet: &Fleet, jobs: &[&Job], proxy: &str) -> Option<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-/// A job with its key and the servers its URLs name, computed once per analysis.
+/// A job with the servers its URLs name, computed once per analysis.
 struct JobServers<'a> {
     job: &'a Job,
-    key: String,
     servers: BTreeSet<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn transfer_diagnosis(
-    fleet: &Fleet,
-    index: &[JobServers],
+fn transfer_diagnosis<'a>(
+    fleet: &'a Fleet,
+    index: &dyn Fn() -> &'a [JobServers<'a>],
     kb: &Knowledge,
     recovered: bool,
     proxy_group: bool,
@@ -665,11 +666,13 @@ fn transfer_diagnosis(
     if !recovered && !proxy.is_empty() {
         // Do other jobs reach the same servers without this error and without the proxy? Then
         // the server is fine and the proxy is the difference.
-        let ours: BTreeSet<String> = jobs.iter().map(|j| j.key()).collect();
-        let clean: BTreeSet<&str> = index
+        let ours: std::collections::HashSet<*const Job> =
+            jobs.iter().map(|j| std::ptr::from_ref(*j)).collect();
+        let clean: BTreeSet<&str> = index()
             .iter()
             .filter(|x| x.job.last_success.is_some() && !x.job.errors.contains_key(&hr))
-            .filter(|x| !x.servers.is_disjoint(servers) && !ours.contains(&x.key))
+            .filter(|x| !x.servers.is_disjoint(servers))
+            .filter(|x| !ours.contains(&std::ptr::from_ref(x.job)))
             .filter(|x| !x.job.proxies.contains(proxy))
             .map(|x| x.job.host.as_str())
             .collect();

@@ -101,6 +101,7 @@
 
 use super::Report;
 use crate::model::{Evidence, Fact, HResult, Locator, Observation, When};
+use std::io::{self, Write};
 
 /// The header of `diagnoses.csv`.
 pub const DIAGNOSES_HEADER: [&str; 22] = [
@@ -259,17 +260,20 @@ pub fn evidence(e: &Evidence) -> String {
     }
 }
 
-/// Rows -> CSV text. Every cell goes through [`cell`].
-struct Table {
-    w: csv::Writer<Vec<u8>>,
+/// Rows -> CSV, written as they come (a table of every job is not held whole). Every cell
+/// goes through [`cell`]. The first write error is kept and ends the table.
+struct Table<W: Write> {
+    w: csv::Writer<W>,
+    error: Option<csv::Error>,
 }
 
-impl Table {
-    fn new(header: &[&str]) -> Table {
+impl<W: Write> Table<W> {
+    fn new_in(w: W, header: &[&str]) -> Table<W> {
         let mut t = Table {
             w: csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
-                .from_writer(Vec::new()),
+                .from_writer(w),
+            error: None,
         };
         t.row(header.iter().copied());
         t
@@ -280,12 +284,29 @@ impl Table {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        if self.error.is_some() {
+            return;
+        }
         let record: Vec<String> = cells
             .into_iter()
             .map(|c| cell(c.as_ref()).into_owned())
             .collect();
-        // Writing to a Vec cannot fail; a failure would only drop the row, never panic.
-        let _ = self.w.write_record(&record);
+        if let Err(e) = self.w.write_record(&record) {
+            self.error = Some(e);
+        }
+    }
+
+    fn end(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(io::Error::other(e));
+        }
+        self.w.flush()
+    }
+}
+
+impl Table<Vec<u8>> {
+    fn new(header: &[&str]) -> Table<Vec<u8>> {
+        Table::new_in(Vec::new(), header)
     }
 
     fn finish(self) -> String {
@@ -298,9 +319,22 @@ impl Table {
     }
 }
 
+/// A table written to memory, as text (writing to a Vec cannot fail).
+fn to_string(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    let mut bytes = Vec::new();
+    let _ = write(&mut bytes);
+    // Every cell came from a &str: the bytes are UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
+}
+
 /// `diagnoses.csv`: one row per diagnosis, in rank order.
 pub fn diagnoses(r: &Report) -> String {
-    let mut t = Table::new(&DIAGNOSES_HEADER);
+    to_string(|w| write_diagnoses(r, w))
+}
+
+/// [`diagnoses`], written to `w`.
+pub fn write_diagnoses(r: &Report, w: impl Write) -> io::Result<()> {
+    let mut t = Table::new_in(w, &DIAGNOSES_HEADER);
     for d in &r.diagnoses {
         t.row([
             d.id.clone(),
@@ -330,12 +364,17 @@ pub fn diagnoses(r: &Report) -> String {
             })),
         ]);
     }
-    t.finish()
+    t.end()
 }
 
 /// `jobs.csv`: one row per job, in report order (host, then job).
 pub fn jobs(r: &Report) -> String {
-    let mut t = Table::new(&JOBS_HEADER);
+    to_string(|w| write_jobs(r, w))
+}
+
+/// [`jobs`], written to `w`.
+pub fn write_jobs(r: &Report, w: impl Write) -> io::Result<()> {
+    let mut t = Table::new_in(w, &JOBS_HEADER);
     for j in &r.jobs {
         t.row([
             j.host.clone(),
@@ -354,12 +393,17 @@ pub fn jobs(r: &Report) -> String {
             j.last_seen.basis().as_str().to_string(),
         ]);
     }
-    t.finish()
+    t.end()
 }
 
 /// `updates.csv`: one row per update per host, in report order.
 pub fn updates(r: &Report) -> String {
-    let mut t = Table::new(&UPDATES_HEADER);
+    to_string(|w| write_updates(r, w))
+}
+
+/// [`updates`], written to `w`.
+pub fn write_updates(r: &Report, w: impl Write) -> io::Result<()> {
+    let mut t = Table::new_in(w, &UPDATES_HEADER);
     for u in &r.updates {
         t.row([
             u.host.clone(),
@@ -378,7 +422,7 @@ pub fn updates(r: &Report) -> String {
             u.last_seen.basis().as_str().to_string(),
         ]);
     }
-    t.finish()
+    t.end()
 }
 
 /// `events.csv`: the normalized timeline, one row per observation, sorted by time, host and

@@ -123,7 +123,8 @@ pub struct Report {
     pub summary: Summary,
     pub inputs: Vec<InputRow>,
     pub hosts: Vec<HostRow>,
-    pub jobs: Vec<JobRow>,
+    /// Boxed, as the fleet's jobs are: each row takes the place of the job it is made from.
+    pub jobs: Vec<Box<JobRow>>,
     pub updates: Vec<Update>,
     pub diagnoses: Vec<Diagnosis>,
     pub warnings: Vec<Warning>,
@@ -298,17 +299,17 @@ impl Report {
             inputs: inputs.len(),
             hosts: fleet.hosts.len(),
             jobs: fleet.jobs.len(),
-            outcomes: outcome_counts(fleet.jobs.iter()),
+            outcomes: outcome_counts(fleet.jobs.iter().map(|j| &**j)),
             diagnoses: sev,
             warnings: warnings.len(),
         };
         // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
-        let jobs: Vec<JobRow> = fleet
+        let jobs: Vec<Box<JobRow>> = fleet
             .jobs
             .into_iter()
             .map(|j| {
                 let ids = by_job.get(&j.key()).cloned().unwrap_or_default();
-                job_row(j, ids)
+                Box::new(job_row(*j, ids))
             })
             .collect();
         Report {
@@ -336,7 +337,7 @@ impl Report {
     /// host and job. A fleet's first rows are then its worst jobs on any host, not every job
     /// of the host whose name sorts first.
     pub fn jobs_by_concern(&self) -> Vec<&JobRow> {
-        let mut order: Vec<&JobRow> = self.jobs.iter().collect();
+        let mut order: Vec<&JobRow> = self.jobs.iter().map(|j| &**j).collect();
         // Stable: equal keys keep report order (host, then job).
         order.sort_by_cached_key(|j| {
             let errors: u64 = j.errors.values().map(|&n| u64::from(n)).sum();
