@@ -438,8 +438,64 @@ pub struct HostState {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending: Vec<Observation>,
     /// Keyed by update GUID, else title. Boxed: updates are most of a run's state, and a map
-    /// node's free slots then cost a pointer each, not an update.
+    /// node's free slots then cost a pointer each, not an update. A summary keeps each
+    /// update's evidence, which the report's update list leaves out.
+    #[serde(with = "updates_with_evidence")]
     updates: BTreeMap<Box<str>, Box<Update>>,
+}
+
+/// A host's updates as a summary holds them: each with its evidence (records the update
+/// failure diagnoses cite), which `Update` leaves out of `report.json`.
+mod updates_with_evidence {
+    use super::Update;
+    use crate::model::Evidence;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        update: &'a Update,
+        #[serde(skip_serializing_if = "<[Evidence]>::is_empty")]
+        evidence: &'a [Evidence],
+    }
+
+    #[derive(Deserialize)]
+    struct In {
+        #[serde(flatten)]
+        update: Update,
+        #[serde(default)]
+        evidence: Vec<Evidence>,
+    }
+
+    pub fn serialize<S: Serializer>(
+        updates: &BTreeMap<Box<str>, Box<Update>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(updates.iter().map(|(k, u)| {
+            (
+                k,
+                Out {
+                    update: u,
+                    evidence: &u.evidence,
+                },
+            )
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Box<str>, Box<Update>>, D::Error> {
+        let read = BTreeMap::<Box<str>, In>::deserialize(d)?;
+        Ok(read
+            .into_iter()
+            .map(|(k, i)| {
+                let mut u = i.update;
+                u.evidence = i.evidence;
+                (k, Box::new(u))
+            })
+            .collect())
+    }
 }
 
 /// One job's folded timeline.

@@ -215,19 +215,32 @@ proptest! {
 fn a_summary_round_trips_and_its_schema_is_checked() {
     let tmp = tempfile::tempdir().unwrap();
     let all = tmp.path().join("all");
-    synth::write_bundle(
-        &fleet(&[
-            (vec![(0, Some(0), vec![1, 1], true)], false, false),
-            (vec![(0, Some(0), vec![1], false)], true, false),
-        ]),
-        &all,
-    )
-    .unwrap();
+    let mut scenario = fleet(&[
+        (vec![(0, Some(0), vec![1, 1], true)], false, false),
+        (vec![(0, Some(0), vec![1], false)], true, false),
+    ]);
+    // An update downloaded by the failing job: its failure diagnosis cites the update's
+    // records, which a summary must carry as well.
+    scenario.hosts[0].updates = vec![synth::UpdateSpec {
+        title: "2024-04 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5036892)".into(),
+        guid: "3B9D2D5F-6C41-4E0A-9B8E-1F2A3C4D5E6F".into(),
+        revision: 1,
+        job: 0,
+    }];
+    synth::write_bundle(&scenario, &all).unwrap();
     let one = app::analyze(&config(&all), Knowledge::shared()).unwrap();
     let merged = merged(std::slice::from_ref(&all));
     assert_eq!(merged.diagnoses, one.diagnoses);
     assert_eq!(merged.jobs, one.jobs);
+    assert_eq!(merged.updates, one.updates);
     assert!(!one.diagnoses.is_empty());
+    assert!(
+        one.diagnoses
+            .iter()
+            .any(|d| d.rule.starts_with("update") && !d.evidence.is_empty()),
+        "no update diagnosis with evidence:\n{}",
+        dump(&one)
+    );
 
     let bad = tmp.path().join("bad.json");
     std::fs::write(
