@@ -182,10 +182,23 @@ impl Diagnosis {
         }
     }
 
+    /// Count one sighting. Only the [`EVIDENCE_CAP`] smallest records are kept (sorted and
+    /// distinct), the ones `rank` would keep of all of them: a fleet diagnosis can cover
+    /// millions of failures.
     pub(crate) fn seen(&mut self, t: When, ev: &Evidence) {
         When::widen(&mut self.first_seen, &mut self.last_seen, t);
         self.occurrences += 1;
-        self.evidence.push(ev.clone());
+        debug_assert!(self.evidence.windows(2).all(|w| w[0] < w[1]));
+        let full = self.evidence.len() >= EVIDENCE_CAP;
+        if full && self.evidence.last().is_some_and(|last| ev >= last) {
+            return;
+        }
+        if let Err(at) = self.evidence.binary_search(ev) {
+            self.evidence.insert(at, ev.clone());
+            if full {
+                self.evidence.pop();
+            }
+        }
     }
 
     pub(crate) fn with_code(mut self, kb: &Knowledge, code: HResult) -> Self {
@@ -891,6 +904,38 @@ mod tests {
         assert_eq!(authority("http://user@host/x"), "http://host:80");
         assert_eq!(authority("\\\\fs01\\share\\f.bin"), "\\\\fs01");
         assert_eq!(authority("C:\\Windows\\system32\\cmd.exe"), "local file");
+    }
+
+    proptest::proptest! {
+        /// Capping while counting keeps what `rank` keeps of every record: the smallest
+        /// `EVIDENCE_CAP`, distinct, in order; the count and the times still cover them all.
+        #[test]
+        fn seen_keeps_the_records_rank_would(
+            seen in proptest::collection::vec((0u8..3, 0u64..60, 0i64..1000), 0..120)
+        ) {
+            let mut d = Diagnosis::new("r", Category::Failure, Severity::Error, Scope::Job);
+            let mut all = Vec::new();
+            for (path, record, secs) in &seen {
+                let ev = Evidence {
+                    path: format!("host{path}/System.evtx").into(),
+                    at: crate::model::Locator::Record(*record),
+                };
+                let t = When::Utc(jiff::Timestamp::from_second(*secs).unwrap());
+                d.seen(t, &ev);
+                all.push(ev);
+            }
+            all.sort();
+            all.dedup();
+            all.truncate(EVIDENCE_CAP);
+            proptest::prop_assert_eq!(&d.evidence, &all);
+            proptest::prop_assert_eq!(d.occurrences as usize, seen.len());
+            let secs = seen.iter().map(|s| s.2);
+            let t = |s: Option<i64>| {
+                s.map_or(When::Unknown, |s| When::Utc(jiff::Timestamp::from_second(s).unwrap()))
+            };
+            proptest::prop_assert_eq!(d.first_seen, t(secs.clone().min()));
+            proptest::prop_assert_eq!(d.last_seen, t(secs.max()));
+        }
     }
 
     #[test]
