@@ -338,9 +338,14 @@ enum Step {
     Other,
 }
 
-/// How many records a job or an update keeps as evidence (the first ones in path and record
-/// order); counts and times are kept whole.
+/// How many records an update keeps as evidence (the first ones in path and record order);
+/// counts and times are kept whole.
 pub const EVIDENCE_CAP: usize = 8;
+
+/// How many records a job keeps as evidence, the same way: a rule that names a job without a
+/// failure of it to cite cites these (the security lens up to this many, the job-limit rule
+/// the first). Failures keep their own records.
+pub const JOB_EVIDENCE_CAP: usize = 4;
 
 /// Observations folded into per-host, per-job and per-update state as they are read, so
 /// memory follows the number of jobs, not the number of events. States merge: folding inputs
@@ -819,13 +824,13 @@ fn title_of(f: &Fact) -> Option<&str> {
     })
 }
 
-/// Keep the `EVIDENCE_CAP` smallest.
+/// Keep the `JOB_EVIDENCE_CAP` smallest.
 fn keep_evidence(set: &mut VecSet<Evidence>, e: &Evidence) {
-    if set.len() >= EVIDENCE_CAP && set.last().is_some_and(|last| e >= last) {
+    if set.len() >= JOB_EVIDENCE_CAP && set.last().is_some_and(|last| e >= last) {
         return;
     }
     set.insert(e.clone());
-    if set.len() > EVIDENCE_CAP {
+    if set.len() > JOB_EVIDENCE_CAP {
         set.pop_last();
     }
 }
@@ -1633,6 +1638,32 @@ mod tests {
                 .unwrap()
                 .owner
                 .is_empty());
+        }
+    }
+
+    /// A job keeps its `JOB_EVIDENCE_CAP` first records however its events are split
+    /// between states, and in whatever order they come; its failures keep their own.
+    #[test]
+    fn a_job_keeps_its_first_records_as_evidence() {
+        let all: Vec<Observation> = [9u64, 3, 7, 1, 8, 2, 6, 4, 5]
+            .iter()
+            .map(|&rec| obs("H", rec as i64, rec, err(1, 0x8007_0005)))
+            .collect();
+        let one = correlate(&all);
+        let mut split = FleetState::default();
+        for o in &all[..4] {
+            split.add(o);
+        }
+        let mut later = FleetState::default();
+        for o in &all[4..] {
+            later.add(o);
+        }
+        split.absorb(later);
+        for f in [one, split.finish()] {
+            let j = &f.jobs[0];
+            let records: Vec<Locator> = j.evidence.iter().map(|e| e.at).collect();
+            assert_eq!(records, (1..=4).map(Locator::Record).collect::<Vec<_>>());
+            assert_eq!(j.failures.len(), 9);
         }
     }
 

@@ -237,9 +237,9 @@ fn huge_report() -> Report {
             (0..60).flat_map(move |b| {
                 (0..12).map(move |c| FailurePoint {
                     time: utc(b, c),
-                    host: host(h),
+                    host: host(h).into(),
                     code: HResult(0x8019_0190 + c as u32),
-                    job: job_key(h),
+                    job: job_key(h).into(),
                 })
             })
         })

@@ -104,7 +104,7 @@ fn hostile_report() -> Report {
             time: utc(&format!("2024-03-11T0{}:04:26Z", 8 + i / 2)),
             host: host.into(),
             code: HResult(0x8019_0193),
-            job: format!("{host}/{{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}}"),
+            job: format!("{host}/{{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}}").into(),
         })
         .collect();
     Report {
@@ -312,7 +312,7 @@ fn chart_shows_service_start_failures_too() {
     assert!(r
         .failures
         .iter()
-        .any(|f| f.host == host && f.code.0 == 0x8007_0422));
+        .any(|f| *f.host == *host && f.code.0 == 0x8007_0422));
     let out = html::render(&r);
     let chart = out
         .split("<section id=\"timeline\">")

@@ -204,6 +204,9 @@ fn analyze_one(
             return Err(failed);
         }
     };
+    for s in &spools {
+        s.flush();
+    }
     if let Some(dir) = out {
         write_summary(dir, &summary).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
     }

@@ -154,12 +154,18 @@ impl Spool {
         }
     }
 
-    /// Write every row, in order (after the `events.csv` header for CSV rows), to `out`.
-    pub fn finish(self, out: &mut impl Write) -> io::Result<()> {
+    /// Write the rows buffered so far as a run, freeing the buffer (once every input is read:
+    /// the report is then built without it).
+    pub fn flush(&self) {
         let rest = std::mem::take(&mut *lock(&self.buffer));
         if !rest.rows.is_empty() {
             self.write_run(rest);
         }
+    }
+
+    /// Write every row, in order (after the `events.csv` header for CSV rows), to `out`.
+    pub fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        self.flush();
         if let Some(e) = lock(&self.error).take() {
             return Err(e);
         }
@@ -426,6 +432,37 @@ mod tests {
         let mut got = Vec::new();
         spool.finish(&mut got).unwrap();
         let all: Vec<Observation> = inputs.concat();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            crate::report::csv::events(&all)
+        );
+    }
+
+    /// Flushing (as `analyze` does once every input is read) frees the buffer without
+    /// changing the file, even when rows come after it.
+    #[test]
+    fn a_flush_frees_the_buffer_and_keeps_the_order() {
+        let all: Vec<Observation> = (0..30u64)
+            .map(|n| {
+                obs(
+                    ["H2", "H1"][(n % 2) as usize],
+                    utc((n * 7 % 11) as i64, 0),
+                    "b.evtx",
+                    n,
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::with(dir.path(), Rows::Csv, 1 << 20).unwrap();
+        spool.add(1, &all[..20]);
+        spool.flush();
+        assert!(lock(&spool.buffer).rows.is_empty());
+        assert_eq!(lock(&spool.runs).len(), 1);
+        spool.flush();
+        assert_eq!(lock(&spool.runs).len(), 1, "an empty buffer writes no run");
+        spool.add(2, &all[20..]);
+        let mut got = Vec::new();
+        spool.finish(&mut got).unwrap();
         assert_eq!(
             String::from_utf8(got).unwrap(),
             crate::report::csv::events(&all)

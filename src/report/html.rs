@@ -800,7 +800,7 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
     let mut by_host: BTreeMap<&str, usize> = BTreeMap::new();
     for p in points {
         *by_code.entry(p.code).or_default() += 1;
-        *by_host.entry(p.host.as_str()).or_default() += 1;
+        *by_host.entry(&*p.host).or_default() += 1;
     }
     let mut codes: Vec<(HResult, usize)> = by_code.into_iter().collect();
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -822,7 +822,10 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
     for p in points {
         let Some(t) = seconds(&p.time) else { continue };
         let b = (((t - start) / size) as usize).min(n - 1);
-        let lane = shown.iter().position(|h| *h == p.host).unwrap_or(lanes - 1);
+        let lane = shown
+            .iter()
+            .position(|h| *h == &*p.host)
+            .unwrap_or(lanes - 1);
         counts[lane][b][slot(p.code)] += 1;
     }
     let peak = counts

@@ -155,10 +155,11 @@ pub struct WindowRow {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FailurePoint {
     pub time: When,
-    pub host: String,
+    /// Shared by the points of one host (a fleet has a point per failed attempt).
+    pub host: std::sync::Arc<str>,
     pub code: HResult,
-    /// The job key (`HOST/{GUID}`).
-    pub job: String,
+    /// The job key (`HOST/{GUID}`), shared by the points of one job.
+    pub job: std::sync::Arc<str>,
 }
 
 impl Report {
@@ -176,11 +177,12 @@ impl Report {
         inputs.sort_by(|a, b| a.path.cmp(&b.path));
         warnings.sort();
         warnings.dedup();
-        let mut by_job: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Borrowed from the diagnoses: a fleet's diagnoses name thousands of jobs.
+        let mut by_job: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for d in &diagnoses {
             for j in &d.jobs {
-                by_job.entry(j.clone()).or_default().push(d.id.clone());
+                by_job.entry(j.as_str()).or_default().push(d.id.as_str());
             }
             for h in &d.hosts {
                 by_host.entry(h.clone()).or_default().push(d.id.clone());
@@ -237,19 +239,22 @@ impl Report {
                 }
             })
             .collect();
-        let mut failures: Vec<FailurePoint> = fleet
-            .jobs
-            .iter()
-            .flat_map(|j| {
-                let key = j.key();
-                j.failures.iter().map(move |f| FailurePoint {
-                    time: f.time,
-                    host: j.host.clone(),
-                    code: f.hr,
-                    job: key.clone(),
-                })
-            })
-            .collect();
+        let mut failures: Vec<FailurePoint> = Vec::new();
+        let mut host: Option<std::sync::Arc<str>> = None;
+        for j in fleet.jobs.iter().filter(|j| !j.failures.is_empty()) {
+            // Jobs are sorted by key, so a host's jobs come together and share its name.
+            let host = match &host {
+                Some(h) if **h == *j.host => h.clone(),
+                _ => host.insert(j.host.as_str().into()).clone(),
+            };
+            let key: std::sync::Arc<str> = j.key().into();
+            failures.extend(j.failures.iter().map(|f| FailurePoint {
+                time: f.time,
+                host: host.clone(),
+                code: f.hr,
+                job: key.clone(),
+            }));
+        }
         // Service start failures belong on the chart too: a host whose BITS cannot start has no
         // transfer to fail, and would otherwise be missing from it.
         for h in fleet.hosts.values() {
@@ -257,9 +262,9 @@ impl Report {
                 if let Some(code) = f.error {
                     failures.push(FailurePoint {
                         time: f.time,
-                        host: h.name.clone(),
+                        host: h.name.as_str().into(),
                         code,
-                        job: format!("{}/BITS service start", h.name),
+                        job: format!("{}/BITS service start", h.name).into(),
                     });
                 }
             }
@@ -276,9 +281,9 @@ impl Report {
             let keys: Vec<String> = u.jobs.iter().map(|g| format!("{}/{}", u.host, g)).collect();
             let mut ids: Vec<String> = keys
                 .iter()
-                .filter_map(|k| by_job.get(k))
+                .filter_map(|k| by_job.get(k.as_str()))
                 .flatten()
-                .cloned()
+                .map(|id| id.to_string())
                 .chain(
                     by_update
                         .get(u.key().as_str())
@@ -308,7 +313,9 @@ impl Report {
             .jobs
             .into_iter()
             .map(|j| {
-                let ids = by_job.get(&j.key()).cloned().unwrap_or_default();
+                let ids = by_job.get(j.key().as_str()).map_or_else(Vec::new, |ids| {
+                    ids.iter().map(|id| id.to_string()).collect()
+                });
                 Box::new(job_row(*j, ids))
             })
             .collect();

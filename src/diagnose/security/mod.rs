@@ -12,7 +12,7 @@ pub mod lists;
 pub mod sigma;
 
 use super::{Category, Diagnosis, Scope, Severity};
-use crate::correlate::{Fleet, Job, Outcome};
+use crate::correlate::{Fleet, Job, Outcome, JOB_EVIDENCE_CAP};
 use crate::model::When;
 use lists::{file_name, ListKind, Lists};
 use sigma::SigmaSet;
@@ -103,7 +103,8 @@ pub fn run(fleet: &Fleet, lens: &Lens, out: &mut Vec<Diagnosis>) {
             When::widen(&mut d.first_seen, &mut d.last_seen, j.first_seen);
             When::widen(&mut d.first_seen, &mut d.last_seen, j.last_seen);
             d.occurrences += 1;
-            d.evidence.extend(j.evidence.iter().take(4).cloned());
+            d.evidence
+                .extend(j.evidence.iter().take(JOB_EVIDENCE_CAP).cloned());
         }
         out.push(d);
     }
