@@ -128,10 +128,42 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
 th{background:#f3f3f3}.critical,.error{color:#b00020}.warning{color:#8a5a00}";
 
-/// `index.html`: a self-contained page with one row per case, linking each case's report.
-/// Built like the report page: maud escapes every value, [`safe_text`] the control and bidi
-/// characters.
+/// Cases `index.html` lists: a batch of thousands stays a page a person can open (every case
+/// is in `index.csv`).
+pub const HTML_CASE_CAP: usize = 1000;
+
+/// Characters of a case name or root-cause title `index.html` shows (`index.csv` has them whole).
+const HTML_CELL_CHARS: usize = 200;
+
+/// At most `cap` rows for the page: all of them in their order when they fit, else the ones
+/// with the worst findings (worst severity, then most failing jobs, then unreadable cases,
+/// then by name).
+fn worst_first(rows: &[CaseRow], cap: usize) -> Vec<&CaseRow> {
+    let mut shown: Vec<&CaseRow> = rows.iter().collect();
+    if shown.len() > cap {
+        shown.sort_by(|a, b| {
+            (b.worst_severity, b.failing_jobs, b.status == "unreadable")
+                .cmp(&(a.worst_severity, a.failing_jobs, a.status == "unreadable"))
+                .then_with(|| a.case.cmp(&b.case))
+        });
+        shown.truncate(cap);
+    }
+    shown
+}
+
+/// `s` cut to `HTML_CELL_CHARS` characters, with `…` when cut.
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(HTML_CELL_CHARS) {
+        None => s.into(),
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+    }
+}
+
+/// `index.html`: a self-contained page with one row per case (the [`HTML_CASE_CAP`] with the
+/// worst findings when there are more), linking each case's report. Built like the report
+/// page: maud escapes every value, [`safe_text`] the control and bidi characters.
 pub fn html(rows: &[CaseRow]) -> String {
+    let shown = worst_first(rows, HTML_CASE_CAP);
     let page = html! {
         (DOCTYPE) "\n"
         html lang="en" {
@@ -147,6 +179,13 @@ pub fn html(rows: &[CaseRow]) -> String {
                 "\n"
                 h1 { "bitsdoctor: " (rows.len()) " case(s)" }
                 "\n"
+                @if shown.len() < rows.len() {
+                    p {
+                        "The " (shown.len()) " cases with the worst findings, worst first; "
+                        "index.csv lists all " (rows.len()) "."
+                    }
+                    "\n"
+                }
                 table {
                     "\n"
                     tr {
@@ -155,14 +194,14 @@ pub fn html(rows: &[CaseRow]) -> String {
                         th { "top root cause" }
                     }
                     "\n"
-                    @for r in rows {
+                    @for r in &shown {
                         @let worst = r.worst_severity.map(|s| s.as_str()).unwrap_or("");
                         tr {
                             td {
                                 @if r.report.is_empty() {
-                                    (r.case)
+                                    (clip(&r.case))
                                 } @else {
-                                    a href=(link(&r.report)) { (r.case) }
+                                    a href=(link(&r.report)) { (clip(&r.case)) }
                                 }
                             }
                             td { (r.status) }
@@ -171,7 +210,7 @@ pub fn html(rows: &[CaseRow]) -> String {
                             td { (r.failing_jobs) }
                             td { (r.diagnoses) }
                             td class=(worst) { (worst) }
-                            td { (r.top_root_cause.as_deref().unwrap_or("")) }
+                            td { (clip(r.top_root_cause.as_deref().unwrap_or(""))) }
                         }
                         "\n"
                     }
@@ -230,5 +269,51 @@ mod tests {
             t.starts_with("bitsdoctor: 1 case(s)\nCASE\\x1b[2J\\u202e2: ok,"),
             "{t}"
         );
+    }
+
+    /// A batch of more cases than the page lists: the worst ones, a note pointing to
+    /// index.csv (which keeps every case), and long names cut; the page stays small.
+    #[test]
+    fn a_large_batch_lists_its_worst_cases_and_stays_small() {
+        // A case is a file or folder name (255 bytes at most); a title quotes the inputs.
+        let long = "x".repeat(100_000);
+        let name = "n".repeat(240);
+        let rows: Vec<CaseRow> = (0..HTML_CASE_CAP + 500)
+            .map(|i| {
+                let mut r = row(&format!("case-{i:05}-{name}"));
+                r.top_root_cause = Some(long.clone());
+                r.worst_severity = Some(if i % 3 == 0 {
+                    Severity::Critical
+                } else {
+                    Severity::Info
+                });
+                r.failing_jobs = i;
+                r
+            })
+            .collect();
+        let h = html(&rows);
+        assert!(h.len() < 2 << 20, "{} bytes", h.len());
+        assert!(h.contains(&format!(
+            "The {HTML_CASE_CAP} cases with the worst findings"
+        )));
+        assert!(h.contains(&format!("index.csv lists all {}.", rows.len())));
+        // The critical cases come first, most failing jobs first; the page has no room for
+        // the info case with the fewest.
+        let last = (HTML_CASE_CAP + 500 - 1) / 3 * 3;
+        let top = h
+            .find(&format!(">case-{last:05}-"))
+            .expect("the worst case is listed");
+        let critical = h.find(">case-00000-").expect("a critical case is listed");
+        assert!(top < critical);
+        assert!(!h.contains(">case-00001-"));
+        assert_eq!(
+            csv(&rows).lines().count(),
+            rows.len() + 1,
+            "index.csv keeps every case"
+        );
+        // A few cases are all listed, in their order.
+        let h = html(&[row("b"), row("a")]);
+        assert!(h.find(">b<").unwrap() < h.find(">a<").unwrap());
+        assert!(!h.contains("worst findings"));
     }
 }
