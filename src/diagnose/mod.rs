@@ -521,23 +521,10 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             e.1.insert(auth.clone());
         }
     }
-    // Per job, once, and only if a diagnosis asks: the servers it reaches (for "who else
-    // reaches this server").
-    let index: std::cell::OnceCell<Vec<JobServers>> = std::cell::OnceCell::new();
-    let index = || {
-        index
-            .get_or_init(|| {
-                fleet
-                    .jobs
-                    .iter()
-                    .map(|j| JobServers {
-                        job: j,
-                        servers: j.urls.iter().map(|u| authority(u)).collect(),
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .as_slice()
-    };
+    // Once, and only if a diagnosis asks: per server, the jobs that reached it and succeeded
+    // (for "who else reaches this server").
+    let index: std::cell::OnceCell<ServerIndex> = std::cell::OnceCell::new();
+    let index = || index.get_or_init(|| ServerIndex::of(fleet));
     for ((recovered, hr, server_key, proxy), (jobs, servers)) in &sets {
         let (recovered, hr) = (*recovered, *hr);
         let proxy_group = !recovered && server_key.is_empty();
@@ -585,17 +572,45 @@ fn proxy_in_play(fleet: &Fleet, jobs: &[&Job], proxy: &str) -> Option<String> {
     None
 }
 
-#[allow(clippy::too_many_arguments)]
-/// A job with the servers its URLs name, computed once per analysis.
-struct JobServers<'a> {
-    job: &'a Job,
-    servers: BTreeSet<String>,
+/// Per server (`authority` of a URL), the jobs with a success that name it, as indices into
+/// `fleet.jobs`: a few servers, so a fleet's jobs cost an index each.
+struct ServerIndex {
+    by_server: BTreeMap<String, Vec<usize>>,
+}
+
+impl ServerIndex {
+    fn of(fleet: &Fleet) -> ServerIndex {
+        let mut by_server: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, j) in fleet.jobs.iter().enumerate() {
+            if j.last_success.is_none() {
+                continue;
+            }
+            let servers: BTreeSet<String> = j.urls.iter().map(|u| authority(u)).collect();
+            for s in servers {
+                by_server.entry(s).or_default().push(i);
+            }
+        }
+        ServerIndex { by_server }
+    }
+
+    /// The jobs with a success that name any of `servers`, each once.
+    fn reaching<'a>(&self, fleet: &'a Fleet, servers: &BTreeSet<String>) -> Vec<&'a Job> {
+        let mut jobs: Vec<usize> = servers
+            .iter()
+            .filter_map(|s| self.by_server.get(s))
+            .flatten()
+            .copied()
+            .collect();
+        jobs.sort_unstable();
+        jobs.dedup();
+        jobs.into_iter().map(|i| &*fleet.jobs[i]).collect()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn transfer_diagnosis<'a>(
     fleet: &'a Fleet,
-    index: &dyn Fn() -> &'a [JobServers<'a>],
+    index: &dyn Fn() -> &'a ServerIndex,
     kb: &Knowledge,
     recovered: bool,
     proxy_group: bool,
@@ -682,12 +697,12 @@ fn transfer_diagnosis<'a>(
         let ours: std::collections::HashSet<*const Job> =
             jobs.iter().map(|j| std::ptr::from_ref(*j)).collect();
         let clean: BTreeSet<&str> = index()
-            .iter()
-            .filter(|x| x.job.last_success.is_some() && !x.job.errors.contains_key(&hr))
-            .filter(|x| !x.servers.is_disjoint(servers))
-            .filter(|x| !ours.contains(&std::ptr::from_ref(x.job)))
-            .filter(|x| !x.job.proxies.contains(proxy))
-            .map(|x| x.job.host.as_str())
+            .reaching(fleet, servers)
+            .into_iter()
+            .filter(|j| !j.errors.contains_key(&hr))
+            .filter(|j| !ours.contains(&std::ptr::from_ref(*j)))
+            .filter(|j| !j.proxies.contains(proxy))
+            .map(|j| j.host.as_str())
             .collect();
         if !clean.is_empty() {
             d.proof.push_str(&format!(
