@@ -703,7 +703,8 @@ impl HostState {
         // Old-schema events join the GUID of the first job with their title seen at or after
         // them (creation comes before the transfer events that carry the GUID), else the
         // latest one before them.
-        let joins: Vec<Option<Guid>> = if self.pending.is_empty() {
+        let titles: Vec<Option<&str>> = self.pending.iter().map(|o| title_of(&o.fact)).collect();
+        let joins: Vec<Option<Guid>> = if titles.is_empty() {
             Vec::new()
         } else {
             let mut by_title: HashMap<&str, Vec<(When, Guid)>> = HashMap::new();
@@ -715,8 +716,9 @@ impl HostState {
             by_title.values_mut().for_each(|c| c.sort());
             self.pending
                 .iter()
-                .map(|obs| {
-                    let c = by_title.get(title_of(&obs.fact)?)?;
+                .zip(&titles)
+                .map(|(obs, title)| {
+                    let c = by_title.get((*title)?)?;
                     let i = c.partition_point(|(t, _)| *t < obs.time);
                     c.get(i).or_else(|| c.last()).map(|(_, g)| *g)
                 })
@@ -727,8 +729,8 @@ impl HostState {
             .into_iter()
             .map(|(g, j)| (JobRef::Id(g), j))
             .collect();
-        for (obs, guid) in self.pending.iter().zip(joins) {
-            let Some(title) = title_of(&obs.fact) else {
+        for ((obs, title), guid) in self.pending.iter().zip(&titles).zip(joins) {
+            let Some(title) = *title else {
                 continue;
             };
             let r = match guid {

@@ -310,12 +310,11 @@ impl Table<Vec<u8>> {
     }
 
     fn finish(self) -> String {
-        let bytes = self
-            .w
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner().get_ref().clone());
-        // Every cell came from a &str: the bytes are UTF-8.
-        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
+        utf8(
+            self.w
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner().get_ref().clone()),
+        )
     }
 }
 
@@ -323,7 +322,11 @@ impl Table<Vec<u8>> {
 fn to_string(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
     let mut bytes = Vec::new();
     let _ = write(&mut bytes);
-    // Every cell came from a &str: the bytes are UTF-8.
+    utf8(bytes)
+}
+
+/// A table's bytes as text: every cell came from a &str, so they are UTF-8.
+fn utf8(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
 }
 
