@@ -828,13 +828,7 @@ fn title_of(f: &Fact) -> Option<&str> {
 
 /// Keep the `JOB_EVIDENCE_CAP` smallest.
 fn keep_evidence(set: &mut VecSet<Evidence>, e: &Evidence) {
-    if set.len() >= JOB_EVIDENCE_CAP && set.last().is_some_and(|last| e >= last) {
-        return;
-    }
-    set.insert(e.clone());
-    if set.len() > JOB_EVIDENCE_CAP {
-        set.pop_last();
-    }
+    set.keep_smallest(e, JOB_EVIDENCE_CAP);
 }
 
 impl JobState {
@@ -1461,6 +1455,20 @@ mod tests {
             fact,
         }
     }
+    /// `all[..at]` and `all[at..]` folded into states of their own, the second merged into
+    /// the first.
+    fn fold_split(all: &[Observation], at: usize) -> Fleet {
+        let mut split = FleetState::default();
+        for o in &all[..at] {
+            split.add(o);
+        }
+        let mut later = FleetState::default();
+        for o in &all[at..] {
+            later.add(o);
+        }
+        split.absorb(later);
+        split.finish()
+    }
     fn g(n: u8) -> Option<Guid> {
         Guid::parse(&format!("{n:08X}-0000-0000-0000-000000000000"))
     }
@@ -1614,17 +1622,8 @@ mod tests {
             ),
         ];
         let one = correlate(&all);
-        let mut split = FleetState::default();
         // Job 7 is named "first" in one state and "second" in the other.
-        for o in &all[..1] {
-            split.add(o);
-        }
-        let mut later = FleetState::default();
-        for o in &all[1..] {
-            later.add(o);
-        }
-        split.absorb(later);
-        let merged = split.finish();
+        let merged = fold_split(&all, 1);
         for f in [&one, &merged] {
             assert_eq!(f.jobs.len(), 2);
             let j7 = f.jobs.iter().find(|j| j.id == g(7)).unwrap();
@@ -1651,17 +1650,7 @@ mod tests {
             .iter()
             .map(|&rec| obs("H", rec as i64, rec, err(1, 0x8007_0005)))
             .collect();
-        let one = correlate(&all);
-        let mut split = FleetState::default();
-        for o in &all[..4] {
-            split.add(o);
-        }
-        let mut later = FleetState::default();
-        for o in &all[4..] {
-            later.add(o);
-        }
-        split.absorb(later);
-        for f in [one, split.finish()] {
+        for f in [correlate(&all), fold_split(&all, 4)] {
             let j = &f.jobs[0];
             let records: Vec<Locator> = j.evidence.iter().map(|e| e.at).collect();
             assert_eq!(records, (1..=4).map(Locator::Record).collect::<Vec<_>>());

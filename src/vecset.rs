@@ -57,6 +57,35 @@ impl<T: Ord> VecSet<T> {
     pub fn pop_last(&mut self) -> Option<T> {
         self.0.pop()
     }
+
+    /// Add `v` if it is among the `cap` smallest, dropping the largest past `cap` (see
+    /// [`keep_smallest`]).
+    pub fn keep_smallest(&mut self, v: &T, cap: usize)
+    where
+        T: Clone,
+    {
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(1);
+        }
+        keep_smallest(&mut self.0, v, cap);
+    }
+}
+
+/// Add `v` to `items` (ascending, without repeats) if it is among the `cap` smallest, dropping
+/// the largest past `cap`: a capped sample of records that is the same whatever the order
+/// they come in.
+pub fn keep_smallest<T: Ord + Clone>(items: &mut Vec<T>, v: &T, cap: usize) {
+    debug_assert!(items.windows(2).all(|w| w[0] < w[1]));
+    let full = items.len() >= cap;
+    if full && items.last().is_some_and(|last| v >= last) {
+        return;
+    }
+    if let Err(at) = items.binary_search(v) {
+        items.insert(at, v.clone());
+        if full {
+            items.pop();
+        }
+    }
 }
 
 impl<T> std::ops::Deref for VecSet<T> {

@@ -188,17 +188,7 @@ impl Diagnosis {
     pub(crate) fn seen(&mut self, t: When, ev: &Evidence) {
         When::widen(&mut self.first_seen, &mut self.last_seen, t);
         self.occurrences += 1;
-        debug_assert!(self.evidence.windows(2).all(|w| w[0] < w[1]));
-        let full = self.evidence.len() >= EVIDENCE_CAP;
-        if full && self.evidence.last().is_some_and(|last| ev >= last) {
-            return;
-        }
-        if let Err(at) = self.evidence.binary_search(ev) {
-            self.evidence.insert(at, ev.clone());
-            if full {
-                self.evidence.pop();
-            }
-        }
+        crate::vecset::keep_smallest(&mut self.evidence, ev, EVIDENCE_CAP);
     }
 
     pub(crate) fn with_code(mut self, kb: &Knowledge, code: HResult) -> Self {
