@@ -18,12 +18,14 @@ use crate::parse::evtx::Reader;
 use crate::parse::{self, Parsed, Source};
 use crate::report::events::Spool;
 use crate::report::{InputRow, Report, Status, WindowRow};
+use crate::spill::{self, FleetParts};
 use crate::summary::Summary;
 use crate::window::{Bound, Resolved, Window};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Inputs larger than this are not read (a 5 GB bundle is many files, not one).
 pub const MAX_INPUT_BYTES: u64 = 4 << 30;
@@ -120,6 +122,8 @@ struct InputResult {
     observations: Vec<Observation>,
     /// What the observations say, folded (see [`InputResult::fold`]).
     state: FleetState,
+    /// Folded state written to disk (see [`crate::spill`]), host by host, before `state`.
+    spilled: Vec<(String, spill::Stored)>,
     /// Job creation / completion times an event log gave (for placing console times).
     logged: Logged,
     /// Some (or all) of its observations are folded into `state`.
@@ -237,6 +241,8 @@ struct Keep<'a> {
     hosts: &'a HostFilter,
     window: Option<Resolved>,
     events: &'a [&'a Spool],
+    /// Where folded states wait until every input is read.
+    store: Option<&'a Arc<spill::Store>>,
 }
 
 /// Read every input in `cfg` on the current pool and fold what they say into one summary
@@ -259,11 +265,14 @@ pub fn collect(
     let relative = matches!(cfg.window.since, Some(Bound::Back(_)))
         || matches!(cfg.window.until, Some(Bound::Back(_)));
     let now = jiff::Timestamp::now();
+    // Without a temporary file, folded states stay in memory.
+    let store = spill::Store::new().ok();
     let early = Keep {
         log_times: true,
         hosts: &cfg.host_filter,
         window: (!cfg.window.is_open()).then(|| cfg.window.resolve(None, now)),
         events,
+        store: store.as_ref(),
     };
     // Files and the chunks within each file share one pool. An event log is folded as soon
     // as it is read, unless it may share records with a log read before it: it gives UTC
@@ -313,7 +322,7 @@ pub fn collect(
             schema: crate::summary::SCHEMA.to_string(),
             inputs,
             warnings,
-            state: FleetState::default(),
+            state: FleetParts::default(),
             window: None,
             clocks: BTreeMap::new(),
             unread: unread.clone(),
@@ -384,6 +393,7 @@ pub fn collect(
         hosts: &cfg.host_filter,
         window: resolved,
         events,
+        store: store.as_ref(),
     };
     // Back to their inputs.
     let mut tail = pending;
@@ -395,9 +405,12 @@ pub fn collect(
         .filter(|r| !r.folded || !r.observations.is_empty())
         .for_each(|r| r.fold(&late));
 
-    let mut state = FleetState::default();
+    // Each input's state, in input order: merged host by host when the summary is written
+    // or the report is made.
+    let mut state = FleetParts::default();
     let mut inputs = Vec::with_capacity(results.len());
     for r in results {
+        state.absorb_stored(r.spilled);
         state.absorb(r.state);
         warnings.extend(r.warnings);
         inputs.push(r.row);
@@ -631,6 +644,7 @@ impl InputResult {
     /// made again by the late fold.
     fn unfold(&mut self, events: &[&Spool]) {
         self.state = FleetState::default();
+        self.spilled.clear();
         self.logged = Logged::new();
         self.folded = false;
         self.late_hosts.clear();
@@ -641,7 +655,8 @@ impl InputResult {
 
     /// Rename the hosts of a folded input (see [`FleetState::rename_hosts`]).
     fn rename_hosts(&mut self, renames: &BTreeMap<String, String>) -> bool {
-        if !self.state.rename_hosts(renames) {
+        // A state that cannot be read back is not renamed: the input is then read again.
+        if self.unspill().is_err() || !self.state.rename_hosts(renames) {
             return false;
         }
         self.logged = std::mem::take(&mut self.logged)
@@ -651,7 +666,36 @@ impl InputResult {
         true
     }
 
-    /// Fold the observations `keep` keeps into the input's state (and the events spool).
+    /// Put the folded state on disk until every input is read (see [`crate::spill`]); kept
+    /// in memory when there is no temporary file or it cannot be written.
+    fn spill(&mut self, store: Option<&Arc<spill::Store>>) {
+        if let Some(store) = store {
+            if let Ok(stored) = spill::put_all(store, &mut self.state) {
+                self.spilled.extend(stored);
+            }
+        }
+    }
+
+    /// Bring the state written to disk back into memory, before anything folded after it.
+    fn unspill(&mut self) -> std::io::Result<()> {
+        if self.spilled.is_empty() {
+            return Ok(());
+        }
+        let mut state = FleetState::default();
+        for (_, stored) in &self.spilled {
+            let mut one = FleetState::default();
+            let h = stored.read()?;
+            one.hosts.insert(h.host.name.clone(), Box::new(h));
+            state.absorb(one);
+        }
+        self.spilled.clear();
+        state.absorb(std::mem::take(&mut self.state));
+        self.state = state;
+        Ok(())
+    }
+
+    /// Fold the observations `keep` keeps into the input's state (and the events spool),
+    /// then spill the state if it is large.
     fn fold(&mut self, keep: &Keep) {
         let obs = std::mem::take(&mut self.observations);
         // Early (`log_times`), names joinable within the log wait; late, everything is folded.
@@ -699,6 +743,7 @@ impl InputResult {
             rayon::spawn(move || drop(obs));
         }
         self.folded = true;
+        self.spill(keep.store);
     }
 }
 
@@ -783,6 +828,7 @@ fn skipped(o: &Origin, kind: &str, reason: String, warn: bool) -> InputResult {
         },
         observations: Vec::new(),
         state: FleetState::default(),
+        spilled: Vec::new(),
         logged: Logged::new(),
         folded: false,
         late_hosts: BTreeSet::new(),
@@ -956,6 +1002,7 @@ fn read_zip(f: &Found, cfg: &Config) -> Vec<InputResult> {
         },
         observations: Vec::new(),
         state: FleetState::default(),
+        spilled: Vec::new(),
         logged: Logged::new(),
         folded: false,
         late_hosts: BTreeSet::new(),
@@ -1052,6 +1099,7 @@ fn read_bytes(o: &Origin, bytes: &[u8], cfg: &Config, cut: Option<u64>) -> Input
         },
         observations: parsed.observations,
         state: FleetState::default(),
+        spilled: Vec::new(),
         logged: Logged::new(),
         folded: false,
         late_hosts: BTreeSet::new(),
@@ -1126,6 +1174,7 @@ fn evtx_result(
                 },
                 observations: out.parsed.observations,
                 state: FleetState::default(),
+                spilled: Vec::new(),
                 logged: Logged::new(),
                 folded: false,
                 late_hosts: BTreeSet::new(),

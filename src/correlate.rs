@@ -97,8 +97,9 @@ pub struct Job {
 pub struct JobFile {
     pub remote: String,
     pub local: String,
-    /// Named by a Bits-Client 16403 event (rather than a listing).
-    #[serde(skip_serializing, default)]
+    /// Named by a Bits-Client 16403 event (rather than a listing). Kept in a summary (user
+    /// Sigma rules match 16403 fields), written only when set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_16403: bool,
 }
 
@@ -614,13 +615,23 @@ impl FleetState {
 
     /// Jobs, hosts and updates, each list sorted. Hosts are independent: finished in parallel.
     pub fn finish(self) -> Fleet {
-        let parts: Vec<(Host, Vec<Box<Job>>, Vec<Update>)> = self
-            .hosts
-            .into_values()
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|h| h.finish())
-            .collect();
+        Fleet::from_hosts(
+            self.hosts
+                .into_values()
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|h| h.finish())
+                .collect(),
+        )
+    }
+}
+
+/// One host's finished state: the host, its jobs and its updates, each list sorted.
+pub type FinishedHost = (Host, Vec<Box<Job>>, Vec<Update>);
+
+impl Fleet {
+    /// The fleet of these finished hosts (in any order), with updates linked to their jobs.
+    pub fn from_hosts(parts: Vec<FinishedHost>) -> Fleet {
         // Room for every job and update at once: growing the lists while the hosts' own are
         // still held would copy them and hold up to twice their size for a moment. (Jobs are
         // boxed: each takes the place its folded state just freed, where one list of every
@@ -674,7 +685,8 @@ impl HostState {
         }
     }
 
-    fn absorb(&mut self, later: HostState) {
+    /// Merge `later` in, as if its observations had been folded after these.
+    pub(crate) fn absorb(&mut self, later: HostState) {
         absorb_host(&mut self.host, later.host);
         for (g, j) in later.jobs {
             match self.jobs.get_mut(&g) {
@@ -695,9 +707,9 @@ impl HostState {
         }
     }
 
-    // Boxed jobs on purpose: see `FleetState::finish`.
-    #[allow(clippy::vec_box)]
-    fn finish(mut self) -> (Host, Vec<Box<Job>>, Vec<Update>) {
+    // Boxed jobs on purpose: see `Fleet::from_hosts`.
+    /// The host, its jobs and its updates.
+    pub(crate) fn finish(mut self) -> FinishedHost {
         reconcile_config(&mut self.host);
         let name = self.host.name.clone();
         // Old-schema events join the GUID of the first job with their title seen at or after

@@ -21,6 +21,7 @@ pub mod model;
 pub mod parse;
 pub mod probe;
 pub mod report;
+pub mod spill;
 pub mod summary;
 pub mod term;
 pub mod vecset;

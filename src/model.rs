@@ -422,6 +422,7 @@ impl<'de> Deserialize<'de> for When {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Evidence {
     /// Shared by every observation of one input.
+    #[serde(deserialize_with = "shared_path")]
     pub path: std::sync::Arc<str>,
     #[serde(flatten)]
     pub at: Locator,
@@ -434,6 +435,37 @@ pub enum Locator {
     Record(u64),
     /// 1-based line number in a text input.
     Line(u32),
+}
+
+thread_local! {
+    /// The paths read so far by the innermost [`sharing_paths`] call on this thread, if any.
+    static PATHS: std::cell::RefCell<Option<std::collections::HashSet<std::sync::Arc<str>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `read`, giving every evidence path it deserializes one allocation per distinct path
+/// (as the observations of one input share theirs), where each would otherwise get its own:
+/// a folded state read back holds a path per evidence record of every job.
+pub fn sharing_paths<T>(read: impl FnOnce() -> T) -> T {
+    let outer = PATHS.with(|p| p.borrow_mut().replace(Default::default()));
+    let out = read();
+    PATHS.with(|p| *p.borrow_mut() = outer);
+    out
+}
+
+fn shared_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::sync::Arc<str>, D::Error> {
+    let path = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    Ok(PATHS.with(|p| match p.borrow_mut().as_mut() {
+        Some(seen) => match seen.get(&*path) {
+            Some(a) => a.clone(),
+            None => {
+                let a: std::sync::Arc<str> = path.into();
+                seen.insert(a.clone());
+                a
+            }
+        },
+        None => path.into(),
+    }))
 }
 
 impl fmt::Display for Evidence {

@@ -3,11 +3,11 @@
 //! summaries of many bundles (analysed apart, on any number of machines) into one fleet report
 //! with the same diagnoses as one `analyze` of every bundle. Schema: docs/summary.md.
 
-use crate::correlate::FleetState;
 use crate::diagnose::diagnose_guarded;
 use crate::knowledge::Knowledge;
 use crate::parse::Warning;
 use crate::report::{InputRow, Report, WindowRow};
+use crate::spill::FleetParts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -21,7 +21,7 @@ pub struct Summary {
     pub schema: String,
     pub inputs: Vec<InputRow>,
     pub warnings: Vec<Warning>,
-    pub state: FleetState,
+    pub state: FleetParts,
     /// The `--since` / `--until` window the analysis kept, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowRow>,
@@ -39,7 +39,7 @@ pub struct View<'a> {
     pub schema: &'static str,
     pub inputs: &'a [InputRow],
     pub warnings: &'a [Warning],
-    pub state: &'a FleetState,
+    pub state: &'a FleetParts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: &'a Option<WindowRow>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -98,7 +98,7 @@ pub fn combine(summaries: impl IntoIterator<Item = Summary>) -> Summary {
         schema: SCHEMA.to_string(),
         inputs: Vec::new(),
         warnings: Vec::new(),
-        state: FleetState::default(),
+        state: FleetParts::default(),
         window: None,
         clocks: BTreeMap::new(),
         unread: Vec::new(),
@@ -106,7 +106,7 @@ pub fn combine(summaries: impl IntoIterator<Item = Summary>) -> Summary {
     for s in summaries {
         all.inputs.extend(s.inputs);
         all.warnings.extend(s.warnings);
-        all.state.absorb(s.state);
+        all.state.absorb_parts(s.state);
         all.window = all.window.or(s.window);
         all.clocks.extend(s.clocks);
     }
@@ -127,9 +127,10 @@ impl Summary {
 
     /// The report of everything the summary holds.
     pub fn report(self, kb: &Knowledge, lens: Option<&crate::diagnose::security::Lens>) -> Report {
-        let fleet = self.state.finish();
+        let (fleet, lost) = self.state.finish();
         let (diagnoses, failed) = diagnose_guarded(&fleet, kb, lens);
         let mut warnings = self.warnings;
+        warnings.extend(lost);
         warnings.extend(failed);
         let mut report = Report::build(self.inputs, fleet, diagnoses, warnings);
         report.window = self.window;
