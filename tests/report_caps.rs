@@ -239,7 +239,6 @@ fn huge_report() -> Report {
                     time: utc(b, c),
                     host: host(h).into(),
                     code: HResult(0x8019_0190 + c as u32),
-                    job: job_key(h).into(),
                 })
             })
         })

@@ -104,7 +104,6 @@ fn hostile_report() -> Report {
             time: utc(&format!("2024-03-11T0{}:04:26Z", 8 + i / 2)),
             host: host.into(),
             code: HResult(0x8019_0193),
-            job: format!("{host}/{{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}}").into(),
         })
         .collect();
     Report {

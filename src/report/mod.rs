@@ -131,8 +131,8 @@ pub struct Report {
     /// The time window analysed, when `--since` / `--until` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowRow>,
-    /// Every failed attempt of every job, and every failed start of the BITS service (the job is
-    /// `HOST/BITS service start`), in time order (for the HTML timeline; not in the JSON).
+    /// Every failed attempt of every job, and every failed start of the BITS service, in time
+    /// order (for the HTML timeline; not in the JSON).
     #[serde(skip)]
     pub failures: Vec<FailurePoint>,
     /// Paths that could not be read and why (for stderr; each is also an input row or a
@@ -151,15 +151,13 @@ pub struct WindowRow {
     pub relative_to: Option<String>,
 }
 
-/// One failed transfer attempt: when, where and with which code.
+/// One failed transfer attempt (or service start): when, on which host, with which code.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FailurePoint {
     pub time: When,
     /// Shared by the points of one host (a fleet has a point per failed attempt).
     pub host: std::sync::Arc<str>,
     pub code: HResult,
-    /// The job key (`HOST/{GUID}`), shared by the points of one job.
-    pub job: std::sync::Arc<str>,
 }
 
 impl Report {
@@ -239,37 +237,6 @@ impl Report {
                 }
             })
             .collect();
-        let mut failures: Vec<FailurePoint> = Vec::new();
-        let mut host: Option<std::sync::Arc<str>> = None;
-        for j in fleet.jobs.iter().filter(|j| !j.failures.is_empty()) {
-            // Jobs are sorted by key, so a host's jobs come together and share its name.
-            let host = match &host {
-                Some(h) if **h == *j.host => h.clone(),
-                _ => host.insert(j.host.as_str().into()).clone(),
-            };
-            let key: std::sync::Arc<str> = j.key().into();
-            failures.extend(j.failures.iter().map(|f| FailurePoint {
-                time: f.time,
-                host: host.clone(),
-                code: f.hr,
-                job: key.clone(),
-            }));
-        }
-        // Service start failures belong on the chart too: a host whose BITS cannot start has no
-        // transfer to fail, and would otherwise be missing from it.
-        for h in fleet.hosts.values() {
-            for f in &h.service.start_failures {
-                if let Some(code) = f.error {
-                    failures.push(FailurePoint {
-                        time: f.time,
-                        host: h.name.as_str().into(),
-                        code,
-                        job: format!("{}/BITS service start", h.name).into(),
-                    });
-                }
-            }
-        }
-        failures.sort();
         let mut by_update: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for d in &diagnoses {
             for u in &d.updates {
@@ -308,17 +275,54 @@ impl Report {
             diagnoses: sev,
             warnings: warnings.len(),
         };
+        // Service start failures belong on the timeline too: a host whose BITS cannot start has
+        // no transfer to fail, and would otherwise be missing from it.
+        let starts = fleet.hosts.values().flat_map(|h| {
+            let host: std::sync::Arc<str> = h.name.as_str().into();
+            h.service.start_failures.iter().filter_map(move |f| {
+                Some(FailurePoint {
+                    time: f.time,
+                    host: host.clone(),
+                    code: f.error?,
+                })
+            })
+        });
+        let mut failures: Vec<FailurePoint> = Vec::with_capacity(
+            fleet.jobs.iter().map(|j| j.failures.len()).sum::<usize>()
+                + fleet
+                    .hosts
+                    .values()
+                    .map(|h| h.service.start_failures.len())
+                    .sum::<usize>(),
+        );
+        failures.extend(starts);
         // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
+        // Each failed attempt becomes a timeline point on the way.
+        let mut host: Option<std::sync::Arc<str>> = None;
         let jobs: Vec<Box<JobRow>> = fleet
             .jobs
             .into_iter()
             .map(|j| {
+                if !j.failures.is_empty() {
+                    // Jobs are sorted by key, so a host's jobs come together and share its name.
+                    let host = match &host {
+                        Some(h) if **h == *j.host => h.clone(),
+                        _ => host.insert(j.host.as_str().into()).clone(),
+                    };
+                    failures.extend(j.failures.iter().map(|f| FailurePoint {
+                        time: f.time,
+                        host: host.clone(),
+                        code: f.hr,
+                    }));
+                }
                 let ids = by_job.get(j.key().as_str()).map_or_else(Vec::new, |ids| {
                     ids.iter().map(|id| id.to_string()).collect()
                 });
                 Box::new(job_row(*j, ids))
             })
             .collect();
+        // Points equal in order are equal in every field: an unstable sort gives the same list.
+        failures.sort_unstable();
         Report {
             schema: SCHEMA,
             summary,
