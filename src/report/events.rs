@@ -85,13 +85,15 @@ impl Spool {
         })
     }
 
-    /// Add the observations of one input; `input` orders inputs whose rows tie.
+    /// Add the observations of one input; `input` orders inputs whose rows tie. Rows join the
+    /// buffer a slice at a time (an eighth of its bound), so a large input holds no more than
+    /// that of its own.
     pub fn add<'a>(&self, input: u64, observations: impl IntoIterator<Item = &'a Observation>) {
-        let observations = observations.into_iter();
+        let slice = (self.limit / 8).max(1);
         let mut enc = EventRows::default();
-        let mut rows = Vec::with_capacity(observations.size_hint().0);
+        let mut rows = Vec::new();
         let mut bytes = 0;
-        for (seq, o) in observations.enumerate() {
+        for (seq, o) in observations.into_iter().enumerate() {
             let row = match self.rows {
                 Rows::Csv => enc.row(o),
                 Rows::Jsonl => super::jsonl::event_line(o),
@@ -109,13 +111,21 @@ impl Spool {
             };
             bytes += row_bytes(&row);
             rows.push(row);
+            if bytes >= slice {
+                self.append(&mut rows, std::mem::take(&mut bytes));
+            }
         }
+        self.append(&mut rows, bytes);
+    }
+
+    /// Move `rows` (of `bytes`) into the buffer; write it as a run once it is full.
+    fn append(&self, rows: &mut Vec<Row>, bytes: usize) {
         if rows.is_empty() {
             return;
         }
         let full = {
             let mut b = lock(&self.buffer);
-            b.rows.append(&mut rows);
+            b.rows.append(rows);
             b.bytes += bytes;
             (b.bytes >= self.limit).then(|| std::mem::take(&mut *b))
         };
@@ -438,6 +448,34 @@ mod tests {
         );
     }
 
+    /// One input larger than the buffer goes to disk as it is added (runs written before its
+    /// last row is encoded), and its rows keep their order.
+    #[test]
+    fn a_large_input_is_written_as_it_is_added() {
+        let all: Vec<Observation> = (0..300u64)
+            .map(|n| {
+                obs(
+                    ["H2", "H1"][(n % 2) as usize],
+                    utc((n * 7 % 11) as i64, 0),
+                    "c.evtx",
+                    n,
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::with(dir.path(), Rows::Csv, 4000).unwrap();
+        spool.add(1, &all);
+        let runs = lock(&spool.runs).len();
+        assert!(runs >= 5, "{runs} run(s)");
+        assert!(lock(&spool.buffer).bytes < 4000);
+        let mut got = Vec::new();
+        spool.finish(&mut got).unwrap();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            crate::report::csv::events(&all)
+        );
+    }
+
     /// Flushing (as `analyze` does once every input is read) frees the buffer without
     /// changing the file, even when rows come after it.
     #[test]
@@ -482,13 +520,17 @@ mod tests {
         let one = Spool::with(dir.path(), Rows::Csv, usize::MAX).unwrap();
         one.add(0, &input(0));
         let one = lock(&one.buffer).bytes;
-        // Inputs 0, 1 and 2 make a run; input 3 stays in the buffer.
+        // Inputs 0, 1 and part of 2 make a run; input 3 stays in the buffer.
         let spool = Spool::with(dir.path(), Rows::Csv, one * 5 / 2).unwrap();
         for i in 0..4 {
             spool.add(i, &input(i));
         }
         assert_eq!(lock(&spool.runs).len(), 1);
-        assert_eq!(lock(&spool.buffer).rows.len(), 40);
+        {
+            let b = lock(&spool.buffer);
+            assert!(b.rows.iter().any(|r| r.key.input == 3));
+            assert!(!b.rows.iter().any(|r| r.key.input == 1));
+        }
         spool.retract(1);
         spool.retract(3);
         let again: Vec<Observation> = input(1).into_iter().step_by(3).collect();
