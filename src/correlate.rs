@@ -757,7 +757,10 @@ impl HostState {
             .collect();
         jobs.sort_by_key(|j| j.key());
         let mut updates: Vec<Update> = self.updates.into_values().map(|u| *u).collect();
-        updates.iter_mut().for_each(Update::settle_errors);
+        for u in &mut updates {
+            u.settle_errors();
+            u.evidence.shrink_to_fit();
+        }
         updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
         (self.host, jobs, updates)
     }
@@ -1126,6 +1129,9 @@ impl JobState {
         let mut failures = self.failures;
         failures.sort_by(|a, b| (a.time, &a.evidence).cmp(&(b.time, &b.evidence)));
         dedupe_failures(&mut failures);
+        // The list grew by doubling as the job was folded (or read back from a summary or the
+        // spill file): a fleet's jobs would hold about as much room again as their failures.
+        failures.shrink_to_fit();
         let mut errors = BTreeMap::new();
         for f in &failures {
             *errors.entry(f.hr).or_default() += 1;
