@@ -682,11 +682,8 @@ impl InputResult {
             return Ok(());
         }
         let mut state = FleetState::default();
-        for (_, stored) in &self.spilled {
-            let mut one = FleetState::default();
-            let h = stored.read()?;
-            one.hosts.insert(h.host.name.clone(), Box::new(h));
-            state.absorb(one);
+        for (name, stored) in &self.spilled {
+            state.absorb_host(name.clone(), Box::new(stored.read()?));
         }
         self.spilled.clear();
         state.absorb(std::mem::take(&mut self.state));
@@ -695,7 +692,7 @@ impl InputResult {
     }
 
     /// Fold the observations `keep` keeps into the input's state (and the events spool),
-    /// then spill the state if it is large.
+    /// then put the state on disk (see [`InputResult::spill`]).
     fn fold(&mut self, keep: &Keep) {
         let obs = std::mem::take(&mut self.observations);
         // Early (`log_times`), names joinable within the log wait; late, everything is folded.

@@ -568,11 +568,16 @@ impl FleetState {
     /// Merge `later` in, as if its observations had been folded after these.
     pub fn absorb(&mut self, later: FleetState) {
         for (name, h) in later.hosts {
-            match self.hosts.get_mut(&name) {
-                Some(mine) => mine.absorb(*h),
-                None => {
-                    self.hosts.insert(name, h);
-                }
+            self.absorb_host(name, h);
+        }
+    }
+
+    /// Merge one host's state in, as if its observations had been folded after these.
+    pub fn absorb_host(&mut self, name: String, later: Box<HostState>) {
+        match self.hosts.get_mut(&name) {
+            Some(mine) => mine.absorb(*later),
+            None => {
+                self.hosts.insert(name, later);
             }
         }
     }

@@ -134,10 +134,6 @@ impl FleetParts {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty()
-    }
-
     /// The fleet, its hosts finished in parallel, each merged from its parts only when its
     /// turn comes; with a warning for each part that could not be read back (left out).
     pub fn finish(self) -> (Fleet, Vec<Warning>) {
@@ -190,6 +186,11 @@ impl Serialize for FleetParts {
         struct One<'a>(&'a str, &'a [Part]);
         impl Serialize for One<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                // A host of one part in memory (every host of a summary `merge` read) is
+                // written as it is; parts to merge are consumed by merging, so copied.
+                if let [Part::Held(h)] = self.1 {
+                    return h.serialize(s);
+                }
                 match merge(self.0, self.1.to_vec()) {
                     (Some(h), lost) if lost.is_empty() => h.serialize(s),
                     (_, lost) => Err(serde::ser::Error::custom(

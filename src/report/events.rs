@@ -448,20 +448,25 @@ mod tests {
         );
     }
 
-    /// One input larger than the buffer goes to disk as it is added (runs written before its
-    /// last row is encoded), and its rows keep their order.
-    #[test]
-    fn a_large_input_is_written_as_it_is_added() {
-        let all: Vec<Observation> = (0..300u64)
+    /// `n` records of one log, alternating between two hosts, out of time order.
+    fn two_hosts(n: u64, path: &str) -> Vec<Observation> {
+        (0..n)
             .map(|n| {
                 obs(
                     ["H2", "H1"][(n % 2) as usize],
                     utc((n * 7 % 11) as i64, 0),
-                    "c.evtx",
+                    path,
                     n,
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    /// One input larger than the buffer goes to disk as it is added (runs written before its
+    /// last row is encoded), and its rows keep their order.
+    #[test]
+    fn a_large_input_is_written_as_it_is_added() {
+        let all = two_hosts(300, "c.evtx");
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::with(dir.path(), Rows::Csv, 4000).unwrap();
         spool.add(1, &all);
@@ -480,16 +485,7 @@ mod tests {
     /// changing the file, even when rows come after it.
     #[test]
     fn a_flush_frees_the_buffer_and_keeps_the_order() {
-        let all: Vec<Observation> = (0..30u64)
-            .map(|n| {
-                obs(
-                    ["H2", "H1"][(n % 2) as usize],
-                    utc((n * 7 % 11) as i64, 0),
-                    "b.evtx",
-                    n,
-                )
-            })
-            .collect();
+        let all = two_hosts(30, "b.evtx");
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::with(dir.path(), Rows::Csv, 1 << 20).unwrap();
         spool.add(1, &all[..20]);
