@@ -57,7 +57,7 @@ pub(super) fn merge(out: &mut Vec<Diagnosis>) {
             merged.jobs.extend(d.jobs);
             merged.servers.extend(d.servers);
             merged.proxies.extend(d.proxies);
-            merged.evidence.extend(d.evidence);
+            merged.cite(&d.evidence);
             merged.occurrences += d.occurrences;
             merged.covers.extend(d.covers);
             crate::model::When::widen(&mut merged.first_seen, &mut merged.last_seen, d.first_seen);

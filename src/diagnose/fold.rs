@@ -42,7 +42,7 @@ pub(super) fn fold(out: &mut Vec<Diagnosis>) {
             let pd = &mut out[p];
             pd.servers.extend(child.servers);
             pd.proxies.extend(child.proxies);
-            pd.evidence.extend(child.evidence);
+            pd.cite(&child.evidence);
             pd.occurrences += child.occurrences;
             let (first, last) = (&mut pd.first_seen, &mut pd.last_seen);
             crate::model::When::widen(first, last, child.first_seen);

@@ -191,6 +191,15 @@ impl Diagnosis {
         crate::vecset::keep_smallest(&mut self.evidence, ev, EVIDENCE_CAP);
     }
 
+    /// Cite records without counting a sighting, keeping the [`EVIDENCE_CAP`] smallest as
+    /// [`Diagnosis::seen`] does: a fleet's update or merged diagnosis gathers the records of
+    /// thousands of hosts.
+    pub(crate) fn cite<'a>(&mut self, evs: impl IntoIterator<Item = &'a Evidence>) {
+        for ev in evs {
+            crate::vecset::keep_smallest(&mut self.evidence, ev, EVIDENCE_CAP);
+        }
+    }
+
     pub(crate) fn with_code(mut self, kb: &Knowledge, code: HResult) -> Self {
         let e = kb.explain(code);
         self.code = Some(code);

@@ -92,7 +92,7 @@ fn diagnosis(kb: &Knowledge, hr: HResult, recovered: bool, ups: &[&Update]) -> D
         When::widen(&mut d.first_seen, &mut d.last_seen, u.first_seen);
         When::widen(&mut d.first_seen, &mut d.last_seen, u.last_seen);
         occurrences += u64::from(u.errors.get(&hr).copied().unwrap_or(0));
-        d.evidence.extend(u.evidence.iter().cloned());
+        d.cite(&u.evidence);
     }
     d.occurrences = occurrences;
     let what = e.symbol.clone().unwrap_or_else(|| "unknown code".into());

@@ -103,8 +103,7 @@ pub fn run(fleet: &Fleet, lens: &Lens, out: &mut Vec<Diagnosis>) {
             When::widen(&mut d.first_seen, &mut d.last_seen, j.first_seen);
             When::widen(&mut d.first_seen, &mut d.last_seen, j.last_seen);
             d.occurrences += 1;
-            d.evidence
-                .extend(j.evidence.iter().take(JOB_EVIDENCE_CAP).cloned());
+            d.cite(j.evidence.iter().take(JOB_EVIDENCE_CAP));
         }
         out.push(d);
     }
