@@ -3,7 +3,9 @@
 //! A job is identified by (host, job GUID). Old-schema events without a GUID (Bits-Client 3 v0,
 //! 206/207/210, 204) are joined to a job of the same title on the same host.
 
-use crate::model::{ConfigSource, Evidence, Fact, Guid, HResult, Observation, UpdateStage, When};
+use crate::model::{
+    ConfigSource, Evidence, Fact, Guid, HResult, Observation, Shared, UpdateStage, When,
+};
 use crate::vecset::VecSet;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -39,7 +41,7 @@ impl Outcome {
 pub struct Failure {
     pub time: When,
     pub hr: HResult,
-    pub url: String,
+    pub url: Shared,
     pub proxy: Option<String>,
     pub context: Option<u32>,
     pub event_id: u32,
@@ -49,15 +51,15 @@ pub struct Failure {
 /// A BITS job's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
-    pub host: String,
+    pub host: Shared,
     /// The job GUID; jobs seen only through old-schema events have none.
     pub id: Option<Guid>,
-    pub name: String,
-    pub owner: String,
+    pub name: Shared,
+    pub owner: Shared,
     pub outcome: Outcome,
     /// Failure count per code.
     pub errors: BTreeMap<HResult, u32>,
-    pub urls: VecSet<String>,
+    pub urls: VecSet<Shared>,
     pub proxies: VecSet<String>,
     pub first_seen: When,
     pub last_seen: When,
@@ -66,7 +68,7 @@ pub struct Job {
     pub state: Option<String>,
     /// The program that created the job (event 3 `processPath`, v2 and later).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub process: Option<String>,
+    pub process: Option<Shared>,
     /// The program BITS runs when the job finishes (listing or event 6).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<String>,
@@ -89,7 +91,7 @@ pub struct Job {
     pub evidence: Vec<Evidence>,
     /// Every input that mentions the job.
     #[serde(skip)]
-    pub sources: VecSet<String>,
+    pub sources: VecSet<Shared>,
 }
 
 /// One file of a job: where it comes from and where it is saved.
@@ -508,15 +510,15 @@ mod updates_with_evidence {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct JobState {
     /// The first title the job was seen under, and the earliest time it was.
-    name: String,
+    name: Shared,
     #[serde(default)]
     named_at: When,
     /// Other titles it was seen under, each at its earliest time (rare: a job renamed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     retitled: Vec<(String, When)>,
-    owner: String,
+    owner: Shared,
     failures: Vec<Failure>,
-    urls: VecSet<String>,
+    urls: VecSet<Shared>,
     proxies: VecSet<String>,
     first_seen: When,
     last_seen: When,
@@ -528,8 +530,8 @@ struct JobState {
     /// Set once a listing showed the job: the state the last listing gave.
     snapshot: Option<Option<String>>,
     evidence: VecSet<Evidence>,
-    sources: VecSet<String>,
-    process: Option<String>,
+    sources: VecSet<Shared>,
+    process: Option<Shared>,
     notify: Option<String>,
     files: VecSet<JobFile>,
     no_progress_timeout: Option<u64>,
@@ -716,7 +718,7 @@ impl HostState {
     /// The host, its jobs and its updates.
     pub(crate) fn finish(mut self) -> FinishedHost {
         reconcile_config(&mut self.host);
-        let name = self.host.name.clone();
+        let name = Shared::from(self.host.name.as_str());
         // Old-schema events join the GUID of the first job with their title seen at or after
         // them (creation comes before the transfer events that carry the GUID), else the
         // latest one before them.
@@ -857,16 +859,18 @@ impl JobState {
         When::widen(&mut j.first_seen, &mut j.last_seen, obs.time);
         keep_evidence(&mut j.evidence, &obs.evidence);
         if !j.sources.contains(&*obs.evidence.path) {
-            j.sources.insert(obs.evidence.path.to_string());
+            j.sources.insert(obs.evidence.path.clone().into());
         }
         if let Some(t) = title_of(&obs.fact).filter(|t| !t.is_empty()) {
             j.saw_title(t, obs.time);
         }
         let fail = |j: &mut JobState, hr: HResult, url: &str, proxy: &Option<String>, ctx| {
+            // The job's own copy of the URL, which `add_url` has just made sure of.
+            let url = j.urls.get(url).cloned().unwrap_or_else(|| url.into());
             j.failures.push(Failure {
                 time: obs.time,
                 hr,
-                url: url.to_string(),
+                url,
                 proxy: proxy.clone().filter(|p| !p.is_empty()),
                 context: ctx,
                 event_id: obs.event_id,
@@ -878,7 +882,7 @@ impl JobState {
                 j.set_owner(owner);
                 j.created = true;
                 if let Some(p) = process.as_ref().filter(|p| !p.is_empty()) {
-                    j.process = Some(p.clone());
+                    j.process = Some(p.as_str().into());
                 }
                 Step::Other
             }
@@ -1064,7 +1068,7 @@ impl JobState {
     /// title keeps its earliest time.
     fn saw_title(&mut self, title: &str, at: When) {
         let slot = if self.name.is_empty() {
-            self.name = title.to_string();
+            self.name = title.into();
             self.named_at = at;
             return;
         } else if self.name == title {
@@ -1090,13 +1094,13 @@ impl JobState {
 
     fn set_owner(&mut self, owner: &str) {
         if self.owner.is_empty() && !owner.is_empty() {
-            self.owner = owner.to_string();
+            self.owner = owner.into();
         }
     }
 
     fn add_url(&mut self, url: &str) {
         if !url.is_empty() && !self.urls.contains(url) {
-            self.urls.insert(url.to_string());
+            self.urls.insert(url.into());
         }
     }
 
@@ -1108,10 +1112,10 @@ impl JobState {
         }
     }
 
-    fn finish(self, host: &str, r: JobRef) -> Job {
+    fn finish(self, host: &Shared, r: JobRef) -> Job {
         let (id, mut name) = match r {
-            JobRef::Id(g) => (Some(g), String::new()),
-            JobRef::Title(t) => (None, t),
+            JobRef::Id(g) => (Some(g), Shared::default()),
+            JobRef::Title(t) => (None, t.into()),
         };
         if !self.name.is_empty() {
             name = self.name;
@@ -1142,7 +1146,7 @@ impl JobState {
             *errors.entry(f.hr).or_default() += 1;
         }
         Job {
-            host: host.to_string(),
+            host: host.clone(),
             id,
             name,
             owner: self.owner,

@@ -71,7 +71,7 @@ pub fn content_hash(url: &str) -> Option<String> {
 fn job_hashes(j: &Job) -> BTreeSet<String> {
     j.urls
         .iter()
-        .map(String::as_str)
+        .map(crate::model::Shared::as_str)
         .chain(
             j.files
                 .iter()
@@ -186,7 +186,7 @@ fn by_content_hash(fleet: &mut Fleet) {
     let mut found: Vec<(usize, Guid)> = Vec::new();
     for j in &fleet.jobs {
         let Some(g) = &j.id else { continue };
-        if taken.contains(&(j.host.clone(), *g)) {
+        if taken.contains(&(j.host.to_string(), *g)) {
             continue;
         }
         let Some(mine) = hashes.get(&(j.host.as_str(), g)) else {
@@ -261,7 +261,7 @@ fn by_url_kb(fleet: &mut Fleet) {
         let kbs: BTreeSet<String> = j
             .urls
             .iter()
-            .map(String::as_str)
+            .map(crate::model::Shared::as_str)
             .chain(j.files.iter().map(|f| f.remote.as_str()))
             .filter_map(url_kb)
             .collect();
@@ -269,7 +269,7 @@ fn by_url_kb(fleet: &mut Fleet) {
         let [kb] = kbs.iter().collect::<Vec<_>>()[..] else {
             continue;
         };
-        if taken.contains(&(j.host.clone(), *g)) {
+        if taken.contains(&(j.host.to_string(), *g)) {
             continue;
         }
         let candidates: Vec<(usize, Option<jiff::SignedDuration>)> = by_host
@@ -385,7 +385,7 @@ mod tests {
             owner: "NT AUTHORITY\\SYSTEM".into(),
             outcome: Outcome::Failing,
             errors: BTreeMap::new(),
-            urls: [url.to_string()].into_iter().collect(),
+            urls: [url.into()].into_iter().collect(),
             proxies: Default::default(),
             first_seen: at(from),
             last_seen: at(to),

@@ -438,34 +438,129 @@ pub enum Locator {
 }
 
 thread_local! {
-    /// The paths read so far by the innermost [`sharing_paths`] call on this thread, if any.
-    static PATHS: std::cell::RefCell<Option<std::collections::HashSet<std::sync::Arc<str>>>> =
+    /// The texts read so far by the innermost [`sharing_texts`] call on this thread, if any.
+    static TEXTS: std::cell::RefCell<Option<std::collections::HashSet<std::sync::Arc<str>>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Run `read`, giving every evidence path it deserializes one allocation per distinct path
-/// (as the observations of one input share theirs), where each would otherwise get its own:
-/// a folded state read back holds a path per evidence record of every job.
-pub fn sharing_paths<T>(read: impl FnOnce() -> T) -> T {
-    let outer = PATHS.with(|p| p.borrow_mut().replace(Default::default()));
+/// Run `read`, giving every evidence path and every [`Shared`] text it deserializes one
+/// allocation per distinct text, where each would otherwise get its own: a folded state read
+/// back repeats a path per evidence record, and a name, owner, program and URL per job.
+pub fn sharing_texts<T>(read: impl FnOnce() -> T) -> T {
+    let outer = TEXTS.with(|p| p.borrow_mut().replace(Default::default()));
     let out = read();
-    PATHS.with(|p| *p.borrow_mut() = outer);
+    TEXTS.with(|p| *p.borrow_mut() = outer);
     out
 }
 
-fn shared_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::sync::Arc<str>, D::Error> {
-    let path = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    Ok(PATHS.with(|p| match p.borrow_mut().as_mut() {
-        Some(seen) => match seen.get(&*path) {
+/// `text` as the allocation [`sharing_texts`] already made for it, if one is running.
+fn share(text: std::borrow::Cow<'_, str>) -> std::sync::Arc<str> {
+    TEXTS.with(|p| match p.borrow_mut().as_mut() {
+        Some(seen) => match seen.get(&*text) {
             Some(a) => a.clone(),
             None => {
-                let a: std::sync::Arc<str> = path.into();
+                let a: std::sync::Arc<str> = text.into();
                 seen.insert(a.clone());
                 a
             }
         },
-        None => path.into(),
-    }))
+        None => text.into(),
+    })
+}
+
+fn shared_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::sync::Arc<str>, D::Error> {
+    Ok(share(<std::borrow::Cow<'de, str>>::deserialize(d)?))
+}
+
+/// Text that many records repeat: a job's name, owner, program, URL and source path, and its
+/// host's name. Clones share one allocation, and so do equal texts read back under
+/// [`sharing_texts`]. Compares, hashes, prints and serializes as the text itself.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared(std::sync::Arc<str>);
+
+impl Shared {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Shared {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(s: &str) -> Self {
+        Shared(s.into())
+    }
+}
+
+impl From<String> for Shared {
+    fn from(s: String) -> Self {
+        Shared(s.into())
+    }
+}
+
+impl From<std::sync::Arc<str>> for Shared {
+    fn from(s: std::sync::Arc<str>) -> Self {
+        Shared(s)
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Shared {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Shared {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Shared(share(<std::borrow::Cow<'de, str>>::deserialize(d)?)))
+    }
 }
 
 impl fmt::Display for Evidence {
@@ -774,6 +869,30 @@ impl Fact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_texts_read_back_share_one_allocation_and_equal_paths_too() {
+        let json = r#"[["NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\SYSTEM"], {"path": "NT AUTHORITY\\SYSTEM", "record": 7}]"#;
+        let (texts, ev): (Vec<Shared>, Evidence) =
+            sharing_texts(|| serde_json::from_str(json)).expect("valid");
+        assert_eq!(texts[0], "NT AUTHORITY\\SYSTEM");
+        assert!(std::sync::Arc::ptr_eq(&texts[0].0, &texts[1].0));
+        assert!(std::sync::Arc::ptr_eq(&texts[0].0, &ev.path));
+        // Outside a sharing run, each text is its own.
+        let (apart, _): (Vec<Shared>, Evidence) = serde_json::from_str(json).expect("valid");
+        assert!(!std::sync::Arc::ptr_eq(&apart[0].0, &apart[1].0));
+        // It writes, prints and orders as the text it holds.
+        assert_eq!(
+            serde_json::to_string(&texts[0]).unwrap(),
+            r#""NT AUTHORITY\\SYSTEM""#
+        );
+        assert_eq!(
+            format!("{}|{:?}", texts[0], texts[0]),
+            r#"NT AUTHORITY\SYSTEM|"NT AUTHORITY\\SYSTEM""#
+        );
+        let (a, b) = (Shared::from("a"), Shared::from("b"));
+        assert!(a < b);
+    }
 
     #[test]
     fn hresult_accepts_every_numeric_form() {

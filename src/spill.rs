@@ -71,7 +71,7 @@ impl Stored {
             f.seek(SeekFrom::Start(self.at))?;
             f.read_exact(&mut bytes)?;
         }
-        Ok(crate::model::sharing_paths(|| {
+        Ok(crate::model::sharing_texts(|| {
             serde_json::from_slice(&bytes)
         })?)
     }

@@ -44,6 +44,16 @@ impl<T: Ord> VecSet<T> {
         self.0.binary_search_by(|x| x.borrow().cmp(v)).is_ok()
     }
 
+    /// The item equal to `v`, if there is one.
+    pub fn get<Q>(&self, v: &Q) -> Option<&T>
+    where
+        T: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        let at = self.0.binary_search_by(|x| x.borrow().cmp(v)).ok()?;
+        self.0.get(at)
+    }
+
     pub fn as_slice(&self) -> &[T] {
         &self.0
     }

@@ -4,7 +4,7 @@
 
 use bitsdoctor::correlate::{Outcome, Update};
 use bitsdoctor::diagnose::{Category, Diagnosis, Scope, Severity};
-use bitsdoctor::model::{Evidence, HResult, Locator, TimeBasis, UpdateStage, When};
+use bitsdoctor::model::{Evidence, Guid, HResult, Locator, TimeBasis, UpdateStage, When};
 use bitsdoctor::parse::Warning;
 use bitsdoctor::report::{html, text, FailurePoint, HostRow, InputRow, JobRow, Report, Status};
 use std::collections::{BTreeMap, BTreeSet};
@@ -158,9 +158,9 @@ fn huge_report() -> Report {
         .collect();
     r.jobs = (0..JOBS)
         .map(|i| JobRow {
-            host: host(i % HOSTS),
-            id: Some(job_key(i).split('/').nth(1).unwrap().to_string()),
-            name: format!("Windows Update {i}"),
+            host: host(i % HOSTS).into(),
+            id: Guid::parse(job_key(i).split('/').nth(1).unwrap()),
+            name: format!("Windows Update {i}").into(),
             owner: "NT AUTHORITY\\SYSTEM".into(),
             outcome: Outcome::Failing,
             // More codes and URLs than a row shows (the rows shown are the first ones).
@@ -168,7 +168,9 @@ fn huge_report() -> Report {
                 .map(|c| (HResult(0x8019_0100 + c), 3))
                 .collect(),
             urls: (0..if i < 300 { 5 } else { 1 })
-                .map(|u| format!("http://wsus01.contoso.local:8530/Content/{i:04}/{u:04}.cab"))
+                .map(|u| {
+                    format!("http://wsus01.contoso.local:8530/Content/{i:04}/{u:04}.cab").into()
+                })
                 .collect(),
             proxies: vec![],
             state: Some("ERROR".into()),
@@ -462,7 +464,7 @@ fn the_capped_job_lists_start_with_the_worst_jobs_of_any_host() {
     for i in 0..JOBS / 10 {
         let mut j = recovered.clone();
         j.host = "AAA-FIRST.contoso.local".into();
-        j.id = Some(format!("{{{i:08X}-0B48-4C1B-A11A-6D1F7E6E1C7A}}"));
+        j.id = Guid::parse(&format!("{{{i:08X}-0B48-4C1B-A11A-6D1F7E6E1C7A}}"));
         first.push(j);
     }
     // The worst job, on the host that sorts last.

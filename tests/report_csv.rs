@@ -66,7 +66,7 @@ Listed 1 job(s).\r
 fn job(name: &str) -> JobRow {
     JobRow {
         host: "WS01".into(),
-        id: Some(GUID.into()),
+        id: bitsdoctor::model::Guid::parse(GUID),
         name: name.into(),
         owner: "CONTOSO\\alice".into(),
         outcome: Outcome::Failing,
@@ -204,8 +204,8 @@ fn formula_injection_is_neutralised() {
         .iter()
         .map(|p| {
             let mut j = job(p);
-            j.owner = p.to_string();
-            j.urls = vec![p.to_string()];
+            j.owner = (*p).into();
+            j.urls = vec![(*p).into()];
             Box::new(j)
         })
         .collect();

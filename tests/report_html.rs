@@ -57,12 +57,12 @@ fn hostile_report() -> Report {
     diagnosis.explains = vec![];
     let job = JobRow {
         host: host.into(),
-        id: Some("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}".into()),
+        id: bitsdoctor::model::Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"),
         name: XSS.into(),
-        owner: format!("CONTOSO\\{XSS}"),
+        owner: format!("CONTOSO\\{XSS}").into(),
         outcome: Outcome::Failing,
         errors: BTreeMap::from([(HResult(0x8019_0193), 3)]),
-        urls: vec![url.clone()],
+        urls: vec![url.clone().into()],
         proxies: vec![],
         state: Some(format!("ERROR{XSS}")),
         first_seen: utc("2024-03-11T08:04:26Z"),
@@ -70,7 +70,7 @@ fn hostile_report() -> Report {
         first_seen_basis: TimeBasis::Utc,
         last_seen_basis: TimeBasis::Utc,
         diagnoses: vec!["D1".into()],
-        sources: vec![format!("bundle/{XSS}/bits.txt")],
+        sources: vec![format!("bundle/{XSS}/bits.txt").into()],
     };
     let host_row = HostRow {
         name: host.into(),

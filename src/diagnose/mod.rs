@@ -362,7 +362,11 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 // A failure line that names no URL (WindowsUpdate.log `hit a transient error`)
                 // is about the job's one URL when it has only one.
                 let url = match (f.url.is_empty(), job.urls.len()) {
-                    (true, 1) => job.urls.iter().next().map_or("", String::as_str),
+                    (true, 1) => job
+                        .urls
+                        .iter()
+                        .next()
+                        .map_or("", crate::model::Shared::as_str),
                     _ => f.url.as_str(),
                 };
                 let auth = match authorities.iter().position(|(u, _)| *u == url) {
@@ -562,7 +566,7 @@ fn proxy_in_play(fleet: &Fleet, jobs: &[&Job], proxy: &str) -> Option<String> {
         }
         if let Some((false, Some(p), _)) = fleet
             .hosts
-            .get(&j.host)
+            .get(j.host.as_str())
             .and_then(|h| h.winhttp_proxy.as_ref())
         {
             return Some(p.clone());
@@ -821,7 +825,7 @@ fn capped_list(items: &BTreeSet<String>) -> String {
 }
 
 fn add_job_failures(d: &mut Diagnosis, j: &Job, hr: HResult) {
-    d.hosts.insert(j.host.clone());
+    d.hosts.insert(j.host.to_string());
     d.jobs.insert(j.key());
     for f in j.failures.iter().filter(|f| f.hr == hr) {
         d.seen(f.time, &f.evidence);

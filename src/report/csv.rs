@@ -380,10 +380,10 @@ pub fn write_jobs(r: &Report, w: impl Write) -> io::Result<()> {
     let mut t = Table::new_in(w, &JOBS_HEADER);
     for j in &r.jobs {
         t.row([
-            j.host.clone(),
-            j.id.clone().unwrap_or_default(),
-            j.name.clone(),
-            j.owner.clone(),
+            j.host.to_string(),
+            j.id.map(|g| g.to_string()).unwrap_or_default(),
+            j.name.to_string(),
+            j.owner.to_string(),
             j.outcome.as_str().to_string(),
             j.state.clone().unwrap_or_default(),
             list(j.errors.iter().map(|(c, n)| format!("{c}={n}"))),

@@ -1124,7 +1124,7 @@ fn job(j: &JobRow, shown: &Shown) -> Markup {
                 @if let Some(state) = &j.state { div class="small" { (state) } }
             }
             td { (j.host) }
-            td { (j.name) div class="small mono" { (j.id.as_deref().unwrap_or("(no id)")) } }
+            td { (j.name) div class="small mono" { (j.id.map(|g| g.text()).as_deref().unwrap_or("(no id)")) } }
             td { (j.owner) }
             td class="mono nowrap" { (error_counts(&j.errors)) }
             td class="mono url" { (url_cell(&j.urls)) }
@@ -1147,10 +1147,10 @@ fn seen_cell(first: &When, last: &When) -> Markup {
     }
 }
 
-fn url_cell(urls: &[String]) -> Markup {
+fn url_cell<S: AsRef<str>>(urls: &[S]) -> Markup {
     const SHOWN: usize = 3;
     html! {
-        @for (i, u) in urls.iter().take(SHOWN).enumerate() { @if i > 0 { br; } (u) }
+        @for (i, u) in urls.iter().take(SHOWN).enumerate() { @if i > 0 { br; } (u.as_ref()) }
         @if urls.len() > SHOWN {
             br; span class="small" { "+" (urls.len() - SHOWN) " more" }
         }

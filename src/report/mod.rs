@@ -11,7 +11,7 @@ pub mod text;
 use crate::correlate::{Fleet, Job, Outcome, Update};
 use crate::diagnose::{Diagnosis, Severity};
 use crate::link::LinkMethod;
-use crate::model::{HResult, TimeBasis, UpdateStage, Warning, When};
+use crate::model::{Guid, HResult, Shared, TimeBasis, UpdateStage, Warning, When};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -86,13 +86,13 @@ pub struct ServiceStateRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobRow {
-    pub host: String,
-    pub id: Option<String>,
-    pub name: String,
-    pub owner: String,
+    pub host: Shared,
+    pub id: Option<Guid>,
+    pub name: Shared,
+    pub owner: Shared,
     pub outcome: Outcome,
     pub errors: BTreeMap<HResult, u32>,
-    pub urls: Vec<String>,
+    pub urls: Vec<Shared>,
     pub proxies: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -103,7 +103,7 @@ pub struct JobRow {
     pub diagnoses: Vec<String>,
     /// Every input that mentions the job (an event log and a bitsadmin listing of the same
     /// host give one job with both).
-    pub sources: Vec<String>,
+    pub sources: Vec<Shared>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -451,7 +451,7 @@ fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static 
 
 fn job_row(j: Job, diagnoses: Vec<String>) -> JobRow {
     JobRow {
-        id: j.id.as_ref().map(|g| g.to_string()),
+        id: j.id,
         host: j.host,
         name: j.name,
         owner: j.owner,

@@ -464,7 +464,7 @@ fn jobs(o: &mut Out, r: &Report) {
         let text = format!(
             "{} {} \"{}\" {}",
             shown(&j.host),
-            shown(j.id.as_deref().unwrap_or("(no id)")),
+            shown(j.id.map(|g| g.text()).as_deref().unwrap_or("(no id)")),
             shown(&j.name),
             errors
         );

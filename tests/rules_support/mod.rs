@@ -112,7 +112,13 @@ pub fn job_keys(r: &Report, name: &str, title: &str) -> Vec<String> {
     r.jobs
         .iter()
         .filter(|j| j.host == fqdn(name) && j.name == title)
-        .map(|j| format!("{}/{}", j.host, j.id.clone().unwrap_or_default()))
+        .map(|j| {
+            format!(
+                "{}/{}",
+                j.host,
+                j.id.map(|g| g.to_string()).unwrap_or_default()
+            )
+        })
         .collect()
 }
 

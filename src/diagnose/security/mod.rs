@@ -66,7 +66,7 @@ pub fn run(fleet: &Fleet, lens: &Lens, out: &mut Vec<Diagnosis>) {
             signs.extend(sigma_signs(job, set));
         }
         for s in signs {
-            let key = (s.rule, job.host.clone(), s.subject.clone());
+            let key = (s.rule, job.host.to_string(), s.subject.clone());
             groups
                 .entry(key)
                 .or_insert_with(|| (s, Vec::new()))
@@ -280,7 +280,7 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
             rule: "security.local-source",
             severity,
             technique: "T1197",
-            subject: url.clone(),
+            subject: url.to_string(),
             title: format!("BITS job copies {what} instead of downloading"),
             why: format!(
                 "The job's source is {what} ({url}). Update software downloads over HTTP(S); copying a local program with BITS is how attackers plant a job that runs that program through its notification command line and comes back after every reboot."
