@@ -102,17 +102,24 @@ fn commit(written: Vec<(PathBuf, PathBuf)>, result: io::Result<()>) -> io::Resul
     Ok(())
 }
 
+/// Write `events.csv` from the rows spooled while reading, to be put in place with the rest
+/// of the set by [`write_report`]. It is written before the report is built: merging its runs
+/// then never holds buffers while the fleet's jobs are held.
+fn write_events(dir: &Path, spool: Spool) -> io::Result<(PathBuf, PathBuf)> {
+    put(dir, "events.csv", |w| spool.finish(w))
+}
+
 /// Write `summary.json` (before the report is built from it).
 fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
     let one = put(dir, "summary.json", |w| s.view().write(w))?;
     commit(vec![one], Ok(()))
 }
 
-/// Write the report set into `dir` (events.csv from the rows spooled while reading), as one
-/// set.
-fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()> {
-    let mut written = Vec::new();
-    let all = || -> io::Result<()> {
+/// Write the report set into `dir` as one set, with `events` (`events.csv`, written already
+/// by [`write_events`]).
+fn write_report(dir: &Path, r: &Report, events: Option<(PathBuf, PathBuf)>) -> io::Result<()> {
+    let mut written: Vec<(PathBuf, PathBuf)> = events.into_iter().collect();
+    let mut all = || -> io::Result<()> {
         written.push(put(dir, "report.json", |w| report::json::write(r, w))?);
         written.push(put(dir, "diagnoses.csv", |w| {
             report::csv::write_diagnoses(r, w)
@@ -121,9 +128,6 @@ fn write_report(dir: &Path, r: &Report, events: Option<Spool>) -> io::Result<()>
         written.push(put(dir, "updates.csv", |w| {
             report::csv::write_updates(r, w)
         })?);
-        if let Some(spool) = events {
-            written.push(put(dir, "events.csv", |w| spool.finish(w))?);
-        }
         written.push(put(dir, "report.html", |w| {
             w.write_all(report::html::render(r).as_bytes())
         })?);
@@ -207,23 +211,29 @@ fn analyze_one(
     for s in &spools {
         s.flush();
     }
+    drop(spools);
+    let mut events = None;
     if let Some(dir) = out {
-        write_summary(dir, &summary).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+        let cannot = |e: io::Error| format!("cannot write {}: {e}", dir.display());
+        write_summary(dir, &summary).map_err(cannot)?;
+        if let Some(spool) = spool {
+            events = Some(write_events(dir, spool).map_err(cannot)?);
+        }
     }
     let mut summary = summary;
     summary.warnings.extend(lens_warnings);
     let report = summary.report(kb, lens.as_ref());
     if let Some(dir) = out {
-        write_report(dir, &report, spool)
+        write_report(dir, &report, events)
             .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
     }
-    let mut events = Vec::new();
+    let mut lines_out = Vec::new();
     if let Some(lines) = lines {
         lines
-            .finish(&mut events)
+            .finish(&mut lines_out)
             .map_err(|e| format!("cannot read a temporary file: {e}"))?;
     }
-    Ok((report, events))
+    Ok((report, lines_out))
 }
 
 pub fn run(
