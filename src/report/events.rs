@@ -14,6 +14,11 @@ use std::sync::Mutex;
 /// Buffered row bytes before a run is written (the spool's memory bound).
 pub const RUN_BYTES: usize = 8 << 20;
 
+/// Runs merged at once. A fleet's spool can hold thousands of runs (about one per 8 MiB of
+/// rows), more than a process may keep open and each with a read buffer: past this many, runs
+/// are merged in groups into longer runs first.
+const FAN_IN: usize = 64;
+
 /// The order of `events.csv`: time (unknown, then local of unknown offset, then placed times
 /// by instant; see `When`'s order), host, evidence, event id.
 pub fn order(a: &Observation, b: &Observation) -> Ordering {
@@ -175,6 +180,11 @@ impl Spool {
 
     /// Write every row, in order (after the `events.csv` header for CSV rows), to `out`.
     pub fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        self.finish_with(out, FAN_IN)
+    }
+
+    /// [`Spool::finish`], merging at most `fan_in` runs at once.
+    fn finish_with(self, out: &mut impl Write, fan_in: usize) -> io::Result<()> {
         self.flush();
         if let Some(e) = lock(&self.error).take() {
             return Err(e);
@@ -182,34 +192,71 @@ impl Spool {
         if self.rows == Rows::Csv {
             out.write_all(&events_header())?;
         }
-        let runs = std::mem::take(&mut *lock(&self.runs));
         let retracted = std::mem::take(&mut *lock(&self.retracted));
-        // The next row of run `i` that was not taken back.
-        let next = |r: &mut BufReader<std::fs::File>, i: usize| -> io::Result<Option<Row>> {
-            while let Some(row) = read_row(r)? {
-                if retracted.get(&row.key.input).is_none_or(|&n| i >= n) {
-                    return Ok(Some(row));
+        // Each run with its index, against which rows taken back are checked; a run merged
+        // from others holds only rows that were kept, and has none.
+        let mut runs: Vec<(PathBuf, Option<usize>)> = std::mem::take(&mut *lock(&self.runs))
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (p, Some(i)))
+            .collect();
+        let fan_in = fan_in.max(2);
+        let mut merged = 0;
+        while runs.len() > fan_in {
+            let mut longer = Vec::with_capacity(runs.len().div_ceil(fan_in));
+            for group in runs.chunks(fan_in) {
+                let path = self.dir.path().join(format!("merged-{merged:05}"));
+                merged += 1;
+                let mut w = BufWriter::new(std::fs::File::create(&path)?);
+                merge(group, &retracted, |row| write_row(&mut w, row))?;
+                w.flush()?;
+                for (done, _) in group {
+                    let _ = std::fs::remove_file(done);
                 }
+                longer.push((path, None));
             }
-            Ok(None)
-        };
-        let mut readers = Vec::with_capacity(runs.len());
-        let mut heap = BinaryHeap::new();
-        for (i, p) in runs.iter().enumerate() {
-            let mut r = BufReader::with_capacity(64 << 10, std::fs::File::open(p)?);
-            if let Some(row) = next(&mut r, i)? {
-                heap.push(Reverse(Head(row, i)));
-            }
-            readers.push(r);
+            runs = longer;
         }
-        while let Some(Reverse(Head(row, i))) = heap.pop() {
-            out.write_all(&row.bytes)?;
-            if let Some(row) = next(&mut readers[i], i)? {
-                heap.push(Reverse(Head(row, i)));
-            }
-        }
+        merge(&runs, &retracted, |row| out.write_all(&row.bytes))?;
         out.flush()
     }
+}
+
+/// Merge `runs` (each sorted) into `emit` in key order, ties in run order, leaving out the rows
+/// taken back: those of an input in `retracted` found in a run written before it was.
+fn merge(
+    runs: &[(PathBuf, Option<usize>)],
+    retracted: &BTreeMap<u64, usize>,
+    mut emit: impl FnMut(&Row) -> io::Result<()>,
+) -> io::Result<()> {
+    let next = |r: &mut BufReader<std::fs::File>, at: Option<usize>| -> io::Result<Option<Row>> {
+        while let Some(row) = read_row(r)? {
+            let kept = match at {
+                None => true,
+                Some(i) => retracted.get(&row.key.input).is_none_or(|&n| i >= n),
+            };
+            if kept {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    };
+    let mut readers = Vec::with_capacity(runs.len());
+    let mut heap = BinaryHeap::new();
+    for (k, (path, at)) in runs.iter().enumerate() {
+        let mut r = BufReader::with_capacity(64 << 10, std::fs::File::open(path)?);
+        if let Some(row) = next(&mut r, *at)? {
+            heap.push(Reverse(Head(row, k)));
+        }
+        readers.push(r);
+    }
+    while let Some(Reverse(Head(row, k))) = heap.pop() {
+        emit(&row)?;
+        if let Some(row) = next(&mut readers[k], runs[k].1)? {
+            heap.push(Reverse(Head(row, k)));
+        }
+    }
+    Ok(())
 }
 
 /// What a buffered row counts for against the spool's memory bound.
@@ -217,11 +264,11 @@ fn row_bytes(r: &Row) -> usize {
     r.bytes.len() + r.key.host.len() + 96
 }
 
-/// A run's current row, ordered by key.
+/// A run's current row, ordered by key, then by run.
 struct Head(Row, usize);
 impl PartialEq for Head {
     fn eq(&self, o: &Self) -> bool {
-        self.0.key == o.0.key
+        self.cmp(o) == Ordering::Equal
     }
 }
 impl Eq for Head {}
@@ -232,7 +279,7 @@ impl PartialOrd for Head {
 }
 impl Ord for Head {
     fn cmp(&self, o: &Self) -> Ordering {
-        self.0.key.cmp(&o.0.key)
+        (&self.0.key, self.1).cmp(&(&o.0.key, o.1))
     }
 }
 
@@ -430,22 +477,32 @@ mod tests {
                     .collect()
             })
             .collect();
-        let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::with(dir.path(), Rows::Csv, 2000).unwrap();
-        for i in [3usize, 0, 6, 1, 5, 2, 4] {
-            spool.add(i as u64, &inputs[i]);
-        }
-        assert!(
-            lock(&spool.runs).len() > 3,
-            "the test must merge several runs"
-        );
-        let mut got = Vec::new();
-        spool.finish(&mut got).unwrap();
         let all: Vec<Observation> = inputs.concat();
-        assert_eq!(
-            String::from_utf8(got).unwrap(),
-            crate::report::csv::events(&all)
-        );
+        // All runs at once, then in groups of 2 and 3 merged into longer runs first.
+        for fan_in in [FAN_IN, 2, 3] {
+            let dir = tempfile::tempdir().unwrap();
+            let spool = Spool::with(dir.path(), Rows::Csv, 2000).unwrap();
+            for i in [3usize, 0, 6, 1, 5, 2, 4] {
+                spool.add(i as u64, &inputs[i]);
+            }
+            assert!(
+                lock(&spool.runs).len() > 9,
+                "the test must merge more runs than two levels of 3"
+            );
+            let mut got = Vec::new();
+            spool.finish_with(&mut got, fan_in).unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                crate::report::csv::events(&all),
+                "fan-in {fan_in}"
+            );
+            // The runs merged on the way are removed as they are read.
+            let left = std::fs::read_dir(dir.path())
+                .unwrap()
+                .flat_map(|e| std::fs::read_dir(e.unwrap().path()).unwrap())
+                .count();
+            assert!(left <= FAN_IN, "{left} runs left");
+        }
     }
 
     /// `n` records of one log, alternating between two hosts, out of time order.
@@ -516,29 +573,41 @@ mod tests {
         let one = Spool::with(dir.path(), Rows::Csv, usize::MAX).unwrap();
         one.add(0, &input(0));
         let one = lock(&one.buffer).bytes;
-        // Inputs 0, 1 and part of 2 make a run; input 3 stays in the buffer.
-        let spool = Spool::with(dir.path(), Rows::Csv, one * 5 / 2).unwrap();
-        for i in 0..4 {
-            spool.add(i, &input(i));
-        }
-        assert_eq!(lock(&spool.runs).len(), 1);
-        {
-            let b = lock(&spool.buffer);
-            assert!(b.rows.iter().any(|r| r.key.input == 3));
-            assert!(!b.rows.iter().any(|r| r.key.input == 1));
-        }
-        spool.retract(1);
-        spool.retract(3);
         let again: Vec<Observation> = input(1).into_iter().step_by(3).collect();
-        spool.add(1, &again);
-        spool.add(4, &input(4));
-        let mut got = Vec::new();
-        spool.finish(&mut got).unwrap();
-        let all: Vec<Observation> = [input(0), again, input(2), input(4)].concat();
-        assert_eq!(
-            String::from_utf8(got).unwrap(),
-            crate::report::csv::events(&all)
-        );
+        let later: Vec<Observation> = (4..8).flat_map(input).collect();
+        let all: Vec<Observation> = [input(0), again.clone(), input(2), later].concat();
+        // Merged at once, and (fan-in 2) through a longer run made first, which must leave out
+        // the rows taken back from the runs it is made of.
+        for fan_in in [FAN_IN, 2] {
+            // Inputs 0, 1 and part of 2 make a run; input 3 stays in the buffer.
+            let spool = Spool::with(dir.path(), Rows::Csv, one * 5 / 2).unwrap();
+            for i in 0..4 {
+                spool.add(i, &input(i));
+            }
+            assert_eq!(lock(&spool.runs).len(), 1);
+            {
+                let b = lock(&spool.buffer);
+                assert!(b.rows.iter().any(|r| r.key.input == 3));
+                assert!(!b.rows.iter().any(|r| r.key.input == 1));
+            }
+            spool.retract(1);
+            spool.retract(3);
+            spool.add(1, &again);
+            for i in 4..8 {
+                spool.add(i, &input(i));
+            }
+            assert!(
+                lock(&spool.runs).len() >= 2,
+                "fan-in 2 must merge before the end"
+            );
+            let mut got = Vec::new();
+            spool.finish_with(&mut got, fan_in).unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                crate::report::csv::events(&all),
+                "fan-in {fan_in}"
+            );
+        }
     }
 
     #[test]
