@@ -306,9 +306,9 @@ pub struct ProxyFailure {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fleet {
     pub hosts: BTreeMap<String, Host>,
-    /// Inline, in one block: the report's rows are made in this same block (see
-    /// `Report::build`).
-    pub jobs: Vec<Job>,
+    /// Boxed: a job is made as its folded state is freed and takes its place, where one list
+    /// of every job inline would be a new block as large as all of them.
+    pub jobs: Vec<Box<Job>>,
     pub updates: Vec<Update>,
 }
 
@@ -327,7 +327,7 @@ impl Fleet {
     /// key.
     pub fn job(&self, key: &str) -> Option<&Job> {
         let i = self.jobs.partition_point(|j| j.key().as_str() < key);
-        self.jobs.get(i).filter(|j| j.key() == key)
+        self.jobs.get(i).filter(|j| j.key() == key).map(|j| &**j)
     }
 }
 
@@ -634,14 +634,15 @@ impl FleetState {
 }
 
 /// One host's finished state: the host, its jobs and its updates, each list sorted.
-pub type FinishedHost = (Host, Vec<Job>, Vec<Update>);
+pub type FinishedHost = (Host, Vec<Box<Job>>, Vec<Update>);
 
 impl Fleet {
     /// The fleet of these finished hosts (in any order), with updates linked to their jobs.
     pub fn from_hosts(parts: Vec<FinishedHost>) -> Fleet {
         // Room for every job and update at once: growing the lists while the hosts' own are
-        // still held would copy them and hold up to twice their size for a moment. Each host's
-        // list is freed as soon as it is moved in.
+        // still held would copy them and hold up to twice their size for a moment. (Jobs are
+        // boxed: each takes the place its folded state just freed, where one list of every
+        // job would be a new block as large as all of them.)
         let mut fleet = Fleet {
             jobs: Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum()),
             updates: Vec::with_capacity(parts.iter().map(|p| p.2.len()).sum()),
@@ -713,6 +714,7 @@ impl HostState {
         }
     }
 
+    // Boxed jobs on purpose: see `Fleet::from_hosts`.
     /// The host, its jobs and its updates.
     pub(crate) fn finish(mut self) -> FinishedHost {
         reconcile_config(&mut self.host);
@@ -756,7 +758,10 @@ impl HostState {
             };
             jobs.entry(r).or_default().add(obs);
         }
-        let mut jobs: Vec<Job> = jobs.into_iter().map(|(r, j)| j.finish(&name, r)).collect();
+        let mut jobs: Vec<Box<Job>> = jobs
+            .into_iter()
+            .map(|(r, j)| Box::new(j.finish(&name, r)))
+            .collect();
         jobs.sort_by_key(|j| j.key());
         let mut updates: Vec<Update> = self.updates.into_values().map(|u| *u).collect();
         for u in &mut updates {

@@ -377,8 +377,8 @@ mod tests {
         When::Utc(jiff::Timestamp::from_second(1_700_000_000 + min * 60).unwrap())
     }
 
-    fn job(host: &str, g: &str, url: &str, from: i64, to: i64) -> Job {
-        Job {
+    fn job(host: &str, g: &str, url: &str, from: i64, to: i64) -> Box<Job> {
+        Box::new(Job {
             host: host.into(),
             id: Guid::parse(g),
             name: "Windows Update".into(),
@@ -399,7 +399,7 @@ mod tests {
             last_success: None,
             evidence: Vec::new(),
             sources: Default::default(),
-        }
+        })
     }
 
     fn update(host: &str, guid: &str, job: Option<&str>, from: i64, to: i64) -> Update {

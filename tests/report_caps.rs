@@ -181,6 +181,7 @@ fn huge_report() -> Report {
             diagnoses: ids.iter().skip(i % 100).step_by(200).cloned().collect(),
             sources: vec![],
         })
+        .map(Box::new)
         .collect();
     // The first updates (the ones the table shows: most failed hosts first) failed on 50
     // hosts and got through on 50; the others failed on one.

@@ -147,7 +147,7 @@ fn diagnoses_csv_header_and_row() {
 #[test]
 fn jobs_csv_header_and_row() {
     let mut r = analyzed();
-    r.jobs = vec![job("Windows Update")];
+    r.jobs = vec![Box::new(job("Windows Update"))];
     let rows = parse(&report_csv::jobs(&r));
     assert_eq!(
         rows[0],
@@ -206,7 +206,7 @@ fn formula_injection_is_neutralised() {
             let mut j = job(p);
             j.owner = (*p).into();
             j.urls = vec![(*p).into()];
-            j
+            Box::new(j)
         })
         .collect();
     let out = report_csv::jobs(&r);
@@ -242,7 +242,7 @@ fn diagnosis_cells_are_neutralised_too() {
 fn commas_quotes_and_newlines_are_quoted() {
     let mut r = analyzed();
     let name = "Update, \"urgent\"\r\nsecond line";
-    r.jobs = vec![job(name)];
+    r.jobs = vec![Box::new(job(name))];
     let out = report_csv::jobs(&r);
     assert!(
         out.contains("\"Update, \"\"urgent\"\"\r\nsecond line\""),

@@ -118,7 +118,7 @@ fn hostile_report() -> Report {
         },
         inputs: vec![input],
         hosts: vec![host_row],
-        jobs: vec![job],
+        jobs: vec![Box::new(job)],
         updates: vec![],
         diagnoses: vec![diagnosis],
         warnings: vec![Warning {

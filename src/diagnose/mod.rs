@@ -606,7 +606,7 @@ impl ServerIndex {
             .collect();
         jobs.sort_unstable();
         jobs.dedup();
-        jobs.into_iter().map(|i| &fleet.jobs[i]).collect()
+        jobs.into_iter().map(|i| &*fleet.jobs[i]).collect()
     }
 }
 

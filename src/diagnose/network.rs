@@ -23,6 +23,7 @@ fn jobs_named(fleet: &Fleet, host: &str, title: &str, time: When) -> Vec<String>
         .jobs
         .iter()
         .filter(|j| j.host == host && j.name == title)
+        .map(|j| &**j)
         .collect();
     if named.is_empty() {
         return vec![format!("{host}/\"{title}\"")];

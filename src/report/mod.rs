@@ -123,7 +123,8 @@ pub struct Report {
     pub summary: Summary,
     pub inputs: Vec<InputRow>,
     pub hosts: Vec<HostRow>,
-    pub jobs: Vec<JobRow>,
+    /// Boxed, as the fleet's jobs are: each row takes the place of the job it is made from.
+    pub jobs: Vec<Box<JobRow>>,
     pub updates: Vec<Update>,
     pub diagnoses: Vec<Diagnosis>,
     pub warnings: Vec<Warning>,
@@ -270,7 +271,7 @@ impl Report {
             inputs: inputs.len(),
             hosts: fleet.hosts.len(),
             jobs: fleet.jobs.len(),
-            outcomes: outcome_counts(fleet.jobs.iter()),
+            outcomes: outcome_counts(fleet.jobs.iter().map(|j| &**j)),
             diagnoses: sev,
             warnings: warnings.len(),
         };
@@ -295,31 +296,29 @@ impl Report {
                     .sum::<usize>(),
         );
         failures.extend(starts);
-        // Each failed attempt becomes a timeline point. Jobs are sorted by key, so a host's jobs
-        // come together and share its name.
+        // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
+        // Each failed attempt becomes a timeline point on the way.
         let mut host: Option<std::sync::Arc<str>> = None;
-        for j in fleet.jobs.iter().filter(|j| !j.failures.is_empty()) {
-            let host = match &host {
-                Some(h) if **h == *j.host => h.clone(),
-                _ => host.insert(j.host.as_str().into()).clone(),
-            };
-            failures.extend(j.failures.iter().map(|f| FailurePoint {
-                time: f.time,
-                host: host.clone(),
-                code: f.hr,
-            }));
-        }
-        // Last, the jobs become rows: moved, not copied, and in the fleet's own block (a row is
-        // smaller than a job, so the list is collected in place), so a fleet's jobs are never
-        // held twice.
-        let jobs: Vec<JobRow> = fleet
+        let jobs: Vec<Box<JobRow>> = fleet
             .jobs
             .into_iter()
             .map(|j| {
+                if !j.failures.is_empty() {
+                    // Jobs are sorted by key, so a host's jobs come together and share its name.
+                    let host = match &host {
+                        Some(h) if **h == *j.host => h.clone(),
+                        _ => host.insert(j.host.as_str().into()).clone(),
+                    };
+                    failures.extend(j.failures.iter().map(|f| FailurePoint {
+                        time: f.time,
+                        host: host.clone(),
+                        code: f.hr,
+                    }));
+                }
                 let ids = by_job.get(j.key().as_str()).map_or_else(Vec::new, |ids| {
                     ids.iter().map(|id| id.to_string()).collect()
                 });
-                job_row(j, ids)
+                Box::new(job_row(*j, ids))
             })
             .collect();
         // Points equal in order are equal in every field: an unstable sort gives the same list.
@@ -349,7 +348,7 @@ impl Report {
     /// host and job. A fleet's first rows are then its worst jobs on any host, not every job
     /// of the host whose name sorts first.
     pub fn jobs_by_concern(&self) -> Vec<&JobRow> {
-        let mut order: Vec<&JobRow> = self.jobs.iter().collect();
+        let mut order: Vec<&JobRow> = self.jobs.iter().map(|j| &**j).collect();
         // Stable: equal keys keep report order (host, then job).
         order.sort_by_cached_key(|j| {
             let errors: u64 = j.errors.values().map(|&n| u64::from(n)).sum();
