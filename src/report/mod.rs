@@ -163,10 +163,11 @@ pub struct FailurePoint {
 impl Report {
     pub fn build(
         mut inputs: Vec<InputRow>,
-        fleet: Fleet,
+        mut fleet: Fleet,
         diagnoses: Vec<Diagnosis>,
         mut warnings: Vec<Warning>,
     ) -> Report {
+        let failures = timeline(&mut fleet);
         let mut diagnoses = diagnoses;
         for d in &mut diagnoses {
             d.first_seen_basis = d.first_seen.basis();
@@ -275,54 +276,17 @@ impl Report {
             diagnoses: sev,
             warnings: warnings.len(),
         };
-        // Service start failures belong on the timeline too: a host whose BITS cannot start has
-        // no transfer to fail, and would otherwise be missing from it.
-        let starts = fleet.hosts.values().flat_map(|h| {
-            let host: std::sync::Arc<str> = h.name.as_str().into();
-            h.service.start_failures.iter().filter_map(move |f| {
-                Some(FailurePoint {
-                    time: f.time,
-                    host: host.clone(),
-                    code: f.error?,
-                })
-            })
-        });
-        let mut failures: Vec<FailurePoint> = Vec::with_capacity(
-            fleet.jobs.iter().map(|j| j.failures.len()).sum::<usize>()
-                + fleet
-                    .hosts
-                    .values()
-                    .map(|h| h.service.start_failures.len())
-                    .sum::<usize>(),
-        );
-        failures.extend(starts);
         // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
-        // Each failed attempt becomes a timeline point on the way.
-        let mut host: Option<std::sync::Arc<str>> = None;
         let jobs: Vec<Box<JobRow>> = fleet
             .jobs
             .into_iter()
             .map(|j| {
-                if !j.failures.is_empty() {
-                    // Jobs are sorted by key, so a host's jobs come together and share its name.
-                    let host = match &host {
-                        Some(h) if **h == *j.host => h.clone(),
-                        _ => host.insert(j.host.as_str().into()).clone(),
-                    };
-                    failures.extend(j.failures.iter().map(|f| FailurePoint {
-                        time: f.time,
-                        host: host.clone(),
-                        code: f.hr,
-                    }));
-                }
                 let ids = by_job.get(j.key().as_str()).map_or_else(Vec::new, |ids| {
                     ids.iter().map(|id| id.to_string()).collect()
                 });
                 Box::new(job_row(*j, ids))
             })
             .collect();
-        // Points equal in order are equal in every field: an unstable sort gives the same list.
-        failures.sort_unstable();
         Report {
             schema: SCHEMA,
             summary,
@@ -447,6 +411,53 @@ fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static 
         *m.entry(j.outcome.as_str()).or_default() += 1;
     }
     m
+}
+
+/// Every failed attempt of every job, and every failed start of the BITS service, as timeline
+/// points in order. The rules are done with a job's failed attempts and evidence records by
+/// now and its row keeps neither: they are freed here, first, so what the report is built
+/// from next fits in their room.
+fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
+    let mut points: Vec<FailurePoint> = Vec::with_capacity(
+        fleet.jobs.iter().map(|j| j.failures.len()).sum::<usize>()
+            + fleet
+                .hosts
+                .values()
+                .map(|h| h.service.start_failures.len())
+                .sum::<usize>(),
+    );
+    // Service start failures belong on the timeline too: a host whose BITS cannot start has
+    // no transfer to fail, and would otherwise be missing from it.
+    for h in fleet.hosts.values() {
+        let host: std::sync::Arc<str> = h.name.as_str().into();
+        points.extend(h.service.start_failures.iter().filter_map(|f| {
+            Some(FailurePoint {
+                time: f.time,
+                host: host.clone(),
+                code: f.error?,
+            })
+        }));
+    }
+    // Jobs are sorted by key, so a host's jobs come together and share its name.
+    let mut host: Option<std::sync::Arc<str>> = None;
+    for j in &mut fleet.jobs {
+        if !j.failures.is_empty() {
+            let host = match &host {
+                Some(h) if **h == *j.host => h.clone(),
+                _ => host.insert(j.host.as_str().into()).clone(),
+            };
+            points.extend(j.failures.iter().map(|f| FailurePoint {
+                time: f.time,
+                host: host.clone(),
+                code: f.hr,
+            }));
+        }
+        j.failures = Vec::new();
+        j.evidence = Vec::new();
+    }
+    // Points equal in order are equal in every field: an unstable sort gives the same list.
+    points.sort_unstable();
+    points
 }
 
 fn job_row(j: Job, diagnoses: Vec<String>) -> JobRow {
