@@ -211,7 +211,6 @@ fn analyze_one(
     for s in &spools {
         s.flush();
     }
-    drop(spools);
     let mut events = None;
     if let Some(dir) = out {
         let cannot = |e: io::Error| format!("cannot write {}: {e}", dir.display());

@@ -455,6 +455,13 @@ mod tests {
         When::Local(jiff::civil::date(2024, 3, 11).at(7, 56, s, 5))
     }
 
+    /// The file `spool` merges into, merging at most `fan_in` runs at once.
+    fn merged(spool: Spool, fan_in: usize) -> String {
+        let mut got = Vec::new();
+        spool.finish_with(&mut got, fan_in).unwrap();
+        String::from_utf8(got).unwrap()
+    }
+
     /// Many runs (a tiny buffer), inputs added out of order, equal keys across inputs: the
     /// merged file is byte for byte the in-memory sort of the concatenation in input order.
     #[test]
@@ -489,10 +496,8 @@ mod tests {
                 lock(&spool.runs).len() > 9,
                 "the test must merge more runs than two levels of 3"
             );
-            let mut got = Vec::new();
-            spool.finish_with(&mut got, fan_in).unwrap();
             assert_eq!(
-                String::from_utf8(got).unwrap(),
+                merged(spool, fan_in),
                 crate::report::csv::events(&all),
                 "fan-in {fan_in}"
             );
@@ -530,12 +535,7 @@ mod tests {
         let runs = lock(&spool.runs).len();
         assert!(runs >= 5, "{runs} run(s)");
         assert!(lock(&spool.buffer).bytes < 4000);
-        let mut got = Vec::new();
-        spool.finish(&mut got).unwrap();
-        assert_eq!(
-            String::from_utf8(got).unwrap(),
-            crate::report::csv::events(&all)
-        );
+        assert_eq!(merged(spool, FAN_IN), crate::report::csv::events(&all));
     }
 
     /// Flushing (as `analyze` does once every input is read) frees the buffer without
@@ -552,12 +552,7 @@ mod tests {
         spool.flush();
         assert_eq!(lock(&spool.runs).len(), 1, "an empty buffer writes no run");
         spool.add(2, &all[20..]);
-        let mut got = Vec::new();
-        spool.finish(&mut got).unwrap();
-        assert_eq!(
-            String::from_utf8(got).unwrap(),
-            crate::report::csv::events(&all)
-        );
+        assert_eq!(merged(spool, FAN_IN), crate::report::csv::events(&all));
     }
 
     /// An input's rows taken back (some in runs already written, some still buffered) and
@@ -600,10 +595,8 @@ mod tests {
                 lock(&spool.runs).len() >= 2,
                 "fan-in 2 must merge before the end"
             );
-            let mut got = Vec::new();
-            spool.finish_with(&mut got, fan_in).unwrap();
             assert_eq!(
-                String::from_utf8(got).unwrap(),
+                merged(spool, fan_in),
                 crate::report::csv::events(&all),
                 "fan-in {fan_in}"
             );
