@@ -659,10 +659,12 @@ impl InputResult {
         if self.unspill().is_err() || !self.state.rename_hosts(renames) {
             return false;
         }
-        self.logged = std::mem::take(&mut self.logged)
-            .into_iter()
-            .map(|((h, g), t)| ((renames.get(&h).cloned().unwrap_or(h), g), t))
-            .collect();
+        let mut logged = Logged::new();
+        for (h, jobs) in std::mem::take(&mut self.logged) {
+            let h = renames.get(&h).cloned().unwrap_or(h);
+            crate::clock::merge_logged(&mut logged, Logged::from([(h, jobs)]));
+        }
+        self.logged = logged;
         true
     }
 

@@ -65,9 +65,11 @@ fn offset_between(local: When, utc: When) -> Option<Offset> {
     Offset::from_seconds(rounded as i32).ok()
 }
 
-/// (host, job) -> (created, completed) as event logs have them: all that placing console
-/// times needs from event logs, kept while their observations are not.
-pub type Logged = BTreeMap<(String, Guid), (When, When)>;
+/// host -> job -> (created, completed) as event logs have them: all that placing console
+/// times needs from event logs, kept while their observations are not. Grouped by host, so
+/// that a fleet's jobs (one entry each, held until every input is read) do not each hold a
+/// copy of their host's name.
+pub type Logged = BTreeMap<String, BTreeMap<Guid, (When, When)>>;
 
 /// Note the UTC creation and completion times of jobs in `observations` (later ones win).
 pub fn log_times<'a>(logged: &mut Logged, observations: impl IntoIterator<Item = &'a Observation>) {
@@ -77,7 +79,11 @@ pub fn log_times<'a>(logged: &mut Logged, observations: impl IntoIterator<Item =
         };
         let done = matches!(o.fact, Fact::JobCompleted { .. });
         if (created || done) && o.time.utc().is_some() {
-            let e = logged.entry((o.host.clone(), *g)).or_default();
+            let jobs = match logged.get_mut(&o.host) {
+                Some(jobs) => jobs,
+                None => logged.entry(o.host.clone()).or_default(),
+            };
+            let e = jobs.entry(*g).or_default();
             if created {
                 e.0 = o.time;
             } else {
@@ -89,13 +95,16 @@ pub fn log_times<'a>(logged: &mut Logged, observations: impl IntoIterator<Item =
 
 /// Times noted later (from inputs after those of `logged`) over earlier ones.
 pub fn merge_logged(logged: &mut Logged, later: Logged) {
-    for (k, (created, completed)) in later {
-        let e = logged.entry(k).or_default();
-        if created != When::Unknown {
-            e.0 = created;
-        }
-        if completed != When::Unknown {
-            e.1 = completed;
+    for (host, jobs) in later {
+        let mine = logged.entry(host).or_default();
+        for (g, (created, completed)) in jobs {
+            let e = mine.entry(g).or_default();
+            if created != When::Unknown {
+                e.0 = created;
+            }
+            if completed != When::Unknown {
+                e.1 = completed;
+            }
         }
     }
 }
@@ -117,7 +126,7 @@ fn infer_with(logged: &Logged, observations: &[Observation]) -> BTreeMap<String,
             continue;
         };
         let Some(g) = &s.job else { continue };
-        let Some((created, completed)) = logged.get(&(o.host.clone(), *g)) else {
+        let Some((created, completed)) = logged.get(&o.host).and_then(|jobs| jobs.get(g)) else {
             continue;
         };
         let pairs = [(s.creation_time, *created), (s.completion_time, *completed)];
