@@ -476,20 +476,19 @@ impl Default for EventRows {
 }
 
 impl EventRows {
-    /// The row of one observation (with its CRLF), cells made safe as [`cell`] says.
-    pub fn row(&mut self, o: &Observation) -> Vec<u8> {
+    /// Append the row of one observation (with its CRLF) to `out`, cells made safe as
+    /// [`cell`] says.
+    pub fn row(&mut self, o: &Observation, out: &mut Vec<u8>) {
         let cells = event_cells(o);
         // Writing to memory cannot fail; a failure would only drop the row, never panic.
         let _ = self
             .w
             .write_record(cells.iter().map(|c| cell(c).into_owned()));
         let _ = self.w.flush();
-        // A row of its own length (rows are held until a run is written); the buffer is
-        // reused for the next one.
+        // The buffer is reused for the next row.
         let mut sink = self.sink.borrow_mut();
-        let row = sink.to_vec();
+        out.extend_from_slice(&sink);
         sink.clear();
-        row
     }
 }
 

@@ -4,7 +4,7 @@
 //! input order, so the file is the same bytes as sorting every row in memory.
 
 use super::csv::{events_header, EventRows};
-use crate::model::{Evidence, Locator, Observation, When};
+use crate::model::{Evidence, Locator, Observation, Shared, When};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -30,22 +30,64 @@ pub fn order(a: &Observation, b: &Observation) -> Ordering {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     time: When,
-    host: String,
+    host: Shared,
     evidence: Evidence,
     event_id: u32,
     input: u64,
     seq: u32,
 }
 
+/// A row read back from a run.
 struct Row {
     key: Key,
     bytes: Vec<u8>,
 }
 
+/// Rows held in memory: their bytes one after another in one block, each key with where its
+/// row is. A row costs no allocation of its own, so the many rows a run holds leave no gaps
+/// behind for the longer-lived state of the run to pin.
 #[derive(Default)]
 struct Buffer {
-    rows: Vec<Row>,
-    bytes: usize,
+    rows: Vec<(Key, std::ops::Range<usize>)>,
+    bytes: Vec<u8>,
+}
+
+impl Buffer {
+    /// What the rows count for against the spool's memory bound.
+    fn cost(&self) -> usize {
+        self.bytes.len() + self.rows.len() * std::mem::size_of::<(Key, std::ops::Range<usize>)>()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Move the rows of `other` after these.
+    fn append(&mut self, other: &mut Buffer) {
+        self.bytes.reserve(other.bytes.len());
+        self.rows.reserve(other.rows.len());
+        let base = self.bytes.len();
+        self.bytes.append(&mut other.bytes);
+        self.rows.extend(
+            other
+                .rows
+                .drain(..)
+                .map(|(k, r)| (k, r.start + base..r.end + base)),
+        );
+    }
+
+    /// Keep only the rows `keep` says yes to (their bytes moved together).
+    fn retain(&mut self, mut keep: impl FnMut(&Key) -> bool) {
+        let mut kept = Buffer::default();
+        for (k, r) in std::mem::take(&mut self.rows) {
+            if keep(&k) {
+                let start = kept.bytes.len();
+                kept.bytes.extend_from_slice(&self.bytes[r]);
+                kept.rows.push((k, start..kept.bytes.len()));
+            }
+        }
+        *self = kept;
+    }
 }
 
 /// How a spool encodes each observation.
@@ -96,43 +138,52 @@ impl Spool {
     pub fn add<'a>(&self, input: u64, observations: impl IntoIterator<Item = &'a Observation>) {
         let slice = (self.limit / 8).max(1);
         let mut enc = EventRows::default();
-        let mut rows = Vec::new();
-        let mut bytes = 0;
+        let mut rows = Buffer::default();
+        // An input's observations are of few hosts, mostly in runs of one.
+        let mut host = Shared::default();
         for (seq, o) in observations.into_iter().enumerate() {
-            let row = match self.rows {
-                Rows::Csv => enc.row(o),
-                Rows::Jsonl => super::jsonl::event_line(o),
+            if *host != *o.host {
+                host = o.host.as_str().into();
+            }
+            let start = rows.bytes.len();
+            match self.rows {
+                Rows::Csv => enc.row(o, &mut rows.bytes),
+                Rows::Jsonl => rows.bytes.extend_from_slice(&super::jsonl::event_line(o)),
+            }
+            let key = Key {
+                time: o.time,
+                host: host.clone(),
+                evidence: o.evidence.clone(),
+                event_id: o.event_id,
+                input,
+                seq: seq as u32,
             };
-            let row = Row {
-                key: Key {
-                    time: o.time,
-                    host: o.host.clone(),
-                    evidence: o.evidence.clone(),
-                    event_id: o.event_id,
-                    input,
-                    seq: seq as u32,
-                },
-                bytes: row,
-            };
-            bytes += row_bytes(&row);
-            rows.push(row);
-            if bytes >= slice {
-                self.append(&mut rows, std::mem::take(&mut bytes));
+            rows.rows.push((key, start..rows.bytes.len()));
+            if rows.cost() >= slice {
+                self.append(&mut rows);
             }
         }
-        self.append(&mut rows, bytes);
+        self.append(&mut rows);
     }
 
-    /// Move `rows` (of `bytes`) into the buffer; write it as a run once it is full.
-    fn append(&self, rows: &mut Vec<Row>, bytes: usize) {
+    /// Move `rows` into the buffer; write it as a run once it is full.
+    fn append(&self, rows: &mut Buffer) {
         if rows.is_empty() {
             return;
         }
         let full = {
             let mut b = lock(&self.buffer);
-            b.rows.append(rows);
-            b.bytes += bytes;
-            (b.bytes >= self.limit).then(|| std::mem::take(&mut *b))
+            if b.bytes.capacity() == 0 {
+                // Room for all it will hold, made at once (a fresh block, whose pages count
+                // only once written): grown by doubling, a buffer would leave each smaller
+                // block it outgrew behind.
+                let most = self.limit.saturating_add(self.limit / 8).min(64 << 20);
+                b.bytes.reserve_exact(most);
+                b.rows
+                    .reserve_exact(most / std::mem::size_of::<(Key, std::ops::Range<usize>)>());
+            }
+            b.append(rows);
+            (b.cost() >= self.limit).then(|| std::mem::take(&mut *b))
         };
         if let Some(full) = full {
             self.write_run(full);
@@ -142,15 +193,13 @@ impl Spool {
     /// Take back every row of `input` added so far (rows it adds later are kept). Call it
     /// when no other thread is adding: a run being written meanwhile could keep such rows.
     pub fn retract(&self, input: u64) {
-        let mut b = lock(&self.buffer);
-        b.rows.retain(|r| r.key.input != input);
-        b.bytes = b.rows.iter().map(row_bytes).sum();
+        lock(&self.buffer).retain(|k| k.input != input);
         let written = lock(&self.runs).len();
         lock(&self.retracted).insert(input, written);
     }
 
     fn write_run(&self, mut b: Buffer) {
-        b.rows.sort_unstable_by(|x, y| x.key.cmp(&y.key));
+        b.rows.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         let path = {
             let mut runs = lock(&self.runs);
             let p = self.dir.path().join(format!("run-{:05}", runs.len()));
@@ -159,8 +208,8 @@ impl Spool {
         };
         let written = std::fs::File::create(&path).and_then(|f| {
             let mut w = BufWriter::new(f);
-            for r in &b.rows {
-                write_row(&mut w, r)?;
+            for (k, r) in &b.rows {
+                write_row(&mut w, k, &b.bytes[r.clone()])?;
             }
             w.flush()
         });
@@ -173,7 +222,7 @@ impl Spool {
     /// the report is then built without it).
     pub fn flush(&self) {
         let rest = std::mem::take(&mut *lock(&self.buffer));
-        if !rest.rows.is_empty() {
+        if !rest.is_empty() {
             self.write_run(rest);
         }
     }
@@ -208,7 +257,9 @@ impl Spool {
                 let path = self.dir.path().join(format!("merged-{merged:05}"));
                 merged += 1;
                 let mut w = BufWriter::new(std::fs::File::create(&path)?);
-                merge(group, &retracted, |row| write_row(&mut w, row))?;
+                merge(group, &retracted, |row| {
+                    write_row(&mut w, &row.key, &row.bytes)
+                })?;
                 w.flush()?;
                 for (done, _) in group {
                     let _ = std::fs::remove_file(done);
@@ -257,11 +308,6 @@ fn merge(
         }
     }
     Ok(())
-}
-
-/// What a buffered row counts for against the spool's memory bound.
-fn row_bytes(r: &Row) -> usize {
-    r.bytes.len() + r.key.host.len() + 96
 }
 
 /// A run's current row, ordered by key, then by run.
@@ -314,8 +360,7 @@ fn get_civil(r: &mut impl Read) -> io::Result<jiff::civil::DateTime> {
         .map_err(|_| bad("local time"))
 }
 
-fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
-    let k = &r.key;
+fn write_row(w: &mut impl Write, k: &Key, bytes: &[u8]) -> io::Result<()> {
     match k.time {
         When::Unknown => w.write_all(&[0])?,
         When::Local(dt) => {
@@ -344,7 +389,7 @@ fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
     w.write_all(&k.event_id.to_le_bytes())?;
     w.write_all(&k.input.to_le_bytes())?;
     w.write_all(&k.seq.to_le_bytes())?;
-    put_bytes(w, &r.bytes)
+    put_bytes(w, bytes)
 }
 
 fn bad(what: &str) -> io::Error {
@@ -393,7 +438,7 @@ fn read_row(r: &mut impl Read) -> io::Result<Option<Row>> {
         }
         _ => return Err(bad("time tag")),
     };
-    let host = get_string(r)?;
+    let host = get_string(r)?.into();
     let path = get_string(r)?;
     let [loc] = get::<1>(r)?;
     let n = u64::from_le_bytes(get(r)?);
@@ -534,7 +579,7 @@ mod tests {
         spool.add(1, &all);
         let runs = lock(&spool.runs).len();
         assert!(runs >= 5, "{runs} run(s)");
-        assert!(lock(&spool.buffer).bytes < 4000);
+        assert!(lock(&spool.buffer).cost() < 4000);
         assert_eq!(merged(spool, FAN_IN), crate::report::csv::events(&all));
     }
 
@@ -567,7 +612,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let one = Spool::with(dir.path(), Rows::Csv, usize::MAX).unwrap();
         one.add(0, &input(0));
-        let one = lock(&one.buffer).bytes;
+        let one = lock(&one.buffer).cost();
         let again: Vec<Observation> = input(1).into_iter().step_by(3).collect();
         let later: Vec<Observation> = (4..8).flat_map(input).collect();
         let all: Vec<Observation> = [input(0), again.clone(), input(2), later].concat();
@@ -582,8 +627,8 @@ mod tests {
             assert_eq!(lock(&spool.runs).len(), 1);
             {
                 let b = lock(&spool.buffer);
-                assert!(b.rows.iter().any(|r| r.key.input == 3));
-                assert!(!b.rows.iter().any(|r| r.key.input == 1));
+                assert!(b.rows.iter().any(|r| r.0.input == 3));
+                assert!(!b.rows.iter().any(|r| r.0.input == 1));
             }
             spool.retract(1);
             spool.retract(3);
