@@ -58,26 +58,17 @@ pub struct Job {
     pub owner: Shared,
     pub outcome: Outcome,
     /// Failure count per code.
-    pub errors: BTreeMap<HResult, u32>,
+    pub errors: ErrorCounts,
     pub urls: VecSet<Shared>,
     pub proxies: VecSet<String>,
     pub first_seen: When,
     pub last_seen: When,
-    /// Snapshot state from bitsadmin / PowerShell listings, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
     /// The program that created the job (event 3 `processPath`, v2 and later).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<Shared>,
-    /// The program BITS runs when the job finishes (listing or event 6).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notify: Option<String>,
-    /// Files with their local names (event 16403, job listings).
-    #[serde(skip_serializing_if = "<[JobFile]>::is_empty")]
-    pub files: VecSet<JobFile>,
-    /// The job's no-progress timeout in seconds, where a listing shows it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_progress_timeout: Option<u64>,
+    /// What listings and rarer events tell of the job (see [`JobDetails`]).
+    #[serde(flatten)]
+    pub details: Option<Box<JobDetails>>,
     /// Whether an event 3 (job created) was seen.
     #[serde(skip)]
     pub created: bool,
@@ -94,6 +85,95 @@ pub struct Job {
     pub sources: VecSet<Shared>,
 }
 
+/// What job listings and the rarer events tell of a job. Most jobs of a fleet are known from
+/// their event log only and have none of it, so a job holds it boxed, when it has any.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct JobDetails {
+    /// Snapshot state from bitsadmin / PowerShell listings, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The program BITS runs when the job finishes (listing or event 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
+    /// Files with their local names (event 16403, job listings).
+    #[serde(skip_serializing_if = "<[JobFile]>::is_empty")]
+    pub files: VecSet<JobFile>,
+    /// The job's no-progress timeout in seconds, where a listing shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_progress_timeout: Option<u64>,
+}
+
+impl JobDetails {
+    /// Boxed, or none when there is nothing to hold.
+    pub fn boxed(self) -> Option<Box<JobDetails>> {
+        (self != JobDetails::default()).then(|| Box::new(self))
+    }
+}
+
+/// Failures per code, in code order: what a job keeps of its failures once they are let go.
+/// A job has a code or two, where a map would hold a node with room for eleven.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorCounts(Box<[(HResult, u32)]>);
+
+impl ErrorCounts {
+    /// The counts of these failures.
+    pub fn of(failures: &[Failure]) -> ErrorCounts {
+        failures.iter().map(|f| (f.hr, 1)).collect()
+    }
+
+    pub fn get(&self, hr: &HResult) -> Option<&u32> {
+        let i = self.0.binary_search_by(|(c, _)| c.cmp(hr)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn contains_key(&self, hr: &HResult) -> bool {
+        self.get(hr).is_some()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&HResult, &u32)> {
+        self.0.iter().map(|(c, n)| (c, n))
+    }
+
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &HResult> {
+        self.0.iter().map(|(c, _)| c)
+    }
+
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &u32> {
+        self.0.iter().map(|(_, n)| n)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Counts of the same code add up.
+impl FromIterator<(HResult, u32)> for ErrorCounts {
+    fn from_iter<I: IntoIterator<Item = (HResult, u32)>>(iter: I) -> Self {
+        let mut all: Vec<(HResult, u32)> = iter.into_iter().collect();
+        all.sort_unstable_by_key(|(hr, _)| *hr);
+        let mut counts: Vec<(HResult, u32)> = Vec::with_capacity(all.len());
+        for (hr, n) in all {
+            match counts.last_mut() {
+                Some((last, sum)) if *last == hr => *sum = sum.saturating_add(n),
+                _ => counts.push((hr, n)),
+            }
+        }
+        ErrorCounts(counts.into_boxed_slice())
+    }
+}
+
+/// A map from code to count, as the map it replaces was.
+impl Serialize for ErrorCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
 /// One file of a job: where it comes from and where it is saved.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobFile {
@@ -106,6 +186,26 @@ pub struct JobFile {
 }
 
 impl Job {
+    /// Snapshot state from bitsadmin / PowerShell listings, if any.
+    pub fn state(&self) -> Option<&str> {
+        self.details.as_ref()?.state.as_deref()
+    }
+
+    /// The program BITS runs when the job finishes, if known.
+    pub fn notify(&self) -> Option<&str> {
+        self.details.as_ref()?.notify.as_deref()
+    }
+
+    /// The job's files, where known.
+    pub fn files(&self) -> &[JobFile] {
+        self.details.as_ref().map_or(&[], |d| &d.files[..])
+    }
+
+    /// The job's no-progress timeout in seconds, where a listing shows it.
+    pub fn no_progress_timeout(&self) -> Option<u64> {
+        self.details.as_ref()?.no_progress_timeout
+    }
+
     /// A stable key for sorting and for diagnosis job lists: `HOST/{GUID}` or `HOST/"title"`.
     pub fn key(&self) -> String {
         match &self.id {
@@ -1141,10 +1241,7 @@ impl JobState {
         // The list grew by doubling as the job was folded (or read back from a summary or the
         // spill file): a fleet's jobs would hold about as much room again as their failures.
         failures.shrink_to_fit();
-        let mut errors = BTreeMap::new();
-        for f in &failures {
-            *errors.entry(f.hr).or_default() += 1;
-        }
+        let errors = ErrorCounts::of(&failures);
         Job {
             host: host.clone(),
             id,
@@ -1156,11 +1253,14 @@ impl JobState {
             proxies: self.proxies,
             first_seen,
             last_seen,
-            state: self.snapshot.flatten(),
             process: self.process,
-            notify: self.notify,
-            files: self.files,
-            no_progress_timeout: self.no_progress_timeout,
+            details: JobDetails {
+                state: self.snapshot.flatten(),
+                notify: self.notify,
+                files: self.files,
+                no_progress_timeout: self.no_progress_timeout,
+            }
+            .boxed(),
             created: self.created,
             failures,
             last_success: self.last_success,
@@ -1547,7 +1647,7 @@ mod tests {
                 Outcome::Cancelled
             ]
         );
-        assert_eq!(f.jobs[1].errors[&HResult(0x8007_2EE7)], 1);
+        assert_eq!(f.jobs[1].errors.get(&HResult(0x8007_2EE7)), Some(&1));
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn job_hashes(j: &Job) -> BTreeSet<String> {
         .iter()
         .map(crate::model::Shared::as_str)
         .chain(
-            j.files
+            j.files()
                 .iter()
                 .flat_map(|f| [f.remote.as_str(), f.local.as_str()]),
         )
@@ -262,7 +262,7 @@ fn by_url_kb(fleet: &mut Fleet) {
             .urls
             .iter()
             .map(crate::model::Shared::as_str)
-            .chain(j.files.iter().map(|f| f.remote.as_str()))
+            .chain(j.files().iter().map(|f| f.remote.as_str()))
             .filter_map(url_kb)
             .collect();
         // One KB per job, else it is not clear which update the job carried.
@@ -384,16 +384,13 @@ mod tests {
             name: "Windows Update".into(),
             owner: "NT AUTHORITY\\SYSTEM".into(),
             outcome: Outcome::Failing,
-            errors: BTreeMap::new(),
+            errors: Default::default(),
             urls: [url.into()].into_iter().collect(),
             proxies: Default::default(),
             first_seen: at(from),
             last_seen: at(to),
-            state: None,
             process: None,
-            notify: None,
-            files: Default::default(),
-            no_progress_timeout: None,
+            details: None,
             created: true,
             failures: Vec::new(),
             last_success: None,

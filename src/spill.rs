@@ -321,9 +321,9 @@ mod tests {
         assert_eq!(fleet.jobs.len(), 3);
         let b = fleet.jobs.iter().find(|j| j.host == "B").unwrap();
         assert!(
-            b.files.len() == 1 && b.files.iter().all(|f| f.from_16403),
+            b.files().len() == 1 && b.files().iter().all(|f| f.from_16403),
             "{:?}",
-            b.files
+            b.files()
         );
 
         // summary.json holds the merged state, read back as held parts.

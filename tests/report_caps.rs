@@ -470,7 +470,7 @@ fn the_capped_job_lists_start_with_the_worst_jobs_of_any_host() {
     // The worst job, on the host that sorts last.
     let mut worst = failing.clone();
     worst.host = "ZZZ-LAST.contoso.local".into();
-    worst.errors = BTreeMap::from([(HResult(0x8020_0013), 500)]);
+    worst.errors = [(HResult(0x8020_0013), 500)].into_iter().collect();
     first.append(&mut r.jobs);
     first.push(worst);
     r.jobs = first;

@@ -70,7 +70,9 @@ fn job(name: &str) -> JobRow {
         name: name.into(),
         owner: "CONTOSO\\alice".into(),
         outcome: Outcome::Failing,
-        errors: BTreeMap::from([(HResult(0x8007_2EE7), 3), (HResult(0x8007_2EFE), 1)]),
+        errors: [(HResult(0x8007_2EE7), 3), (HResult(0x8007_2EFE), 1)]
+            .into_iter()
+            .collect(),
         urls: vec![
             "http://a.example/x.cab".into(),
             "http://b.example/y.cab".into(),

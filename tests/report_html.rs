@@ -61,7 +61,7 @@ fn hostile_report() -> Report {
         name: XSS.into(),
         owner: format!("CONTOSO\\{XSS}").into(),
         outcome: Outcome::Failing,
-        errors: BTreeMap::from([(HResult(0x8019_0193), 3)]),
+        errors: [(HResult(0x8019_0193), 3)].into_iter().collect(),
         urls: vec![url.clone().into()],
         proxies: vec![],
         state: Some(format!("ERROR{XSS}")),

@@ -566,8 +566,7 @@ fn job_counts(
         .iter()
         .copied()
         .filter(|j| {
-            j.state
-                .as_deref()
+            j.state()
                 .is_some_and(|s| !matches!(s, "ACKNOWLEDGED" | "CANCELLED" | "CANCELED"))
         })
         .collect();
@@ -680,7 +679,7 @@ fn job_counts(
 fn state_counts(jobs: &[&crate::correlate::Job]) -> String {
     let mut m: std::collections::BTreeMap<&str, usize> = Default::default();
     for j in jobs {
-        *m.entry(j.state.as_deref().unwrap_or("?")).or_default() += 1;
+        *m.entry(j.state().unwrap_or("?")).or_default() += 1;
     }
     m.iter()
         .map(|(s, n)| format!("{n} {s}"))

@@ -1076,14 +1076,17 @@ fn host(h: &HostRow, shown: &Shown) -> Markup {
 }
 
 /// Error codes with their counts, one per line, the first [`CODE_CAP`] of them.
-fn error_counts<N: std::fmt::Display>(errors: &BTreeMap<HResult, N>) -> Markup {
+fn error_counts<'a, N: std::fmt::Display + 'a>(
+    errors: impl ExactSizeIterator<Item = (&'a HResult, &'a N)>,
+) -> Markup {
+    let all = errors.len();
     html! {
-        @for (i, (code, n)) in errors.iter().take(CODE_CAP).enumerate() {
+        @for (i, (code, n)) in errors.take(CODE_CAP).enumerate() {
             @if i > 0 { br; }
             (code) (PreEscaped("&nbsp;")) "×" (n)
         }
-        @if errors.len() > CODE_CAP {
-            br; span class="small" { "+" (errors.len() - CODE_CAP) " more" }
+        @if all > CODE_CAP {
+            br; span class="small" { "+" (all - CODE_CAP) " more" }
         }
     }
 }
@@ -1126,7 +1129,7 @@ fn job(j: &JobRow, shown: &Shown) -> Markup {
             td { (j.host) }
             td { (j.name) div class="small mono" { (j.id.map(|g| g.text()).as_deref().unwrap_or("(no id)")) } }
             td { (j.owner) }
-            td class="mono nowrap" { (error_counts(&j.errors)) }
+            td class="mono nowrap" { (error_counts(j.errors.iter())) }
             td class="mono url" { (url_cell(&j.urls)) }
             td class="small nowrap" { (seen_cell(&j.first_seen, &j.last_seen)) }
             td { (diagnosis_links(&j.diagnoses, shown)) }
@@ -1206,7 +1209,7 @@ fn updates(r: &Report, shown: &Shown) -> Markup {
                             }
                             td { (host_cell(&l.failed)) }
                             td { (host_cell(&l.succeeded)) }
-                            td class="mono nowrap" { (error_counts(&l.codes)) }
+                            td class="mono nowrap" { (error_counts(l.codes.iter())) }
                             td { (diagnosis_links(&l.diagnoses, shown)) }
                             td class="mono" {
                                 @if l.links.is_empty() {

@@ -91,7 +91,7 @@ pub struct JobRow {
     pub name: Shared,
     pub owner: Shared,
     pub outcome: Outcome,
-    pub errors: BTreeMap<HResult, u32>,
+    pub errors: crate::correlate::ErrorCounts,
     pub urls: Vec<Shared>,
     pub proxies: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -470,7 +470,7 @@ fn job_row(j: Job, diagnoses: Vec<String>) -> JobRow {
         errors: j.errors,
         urls: j.urls.into_iter().collect(),
         proxies: j.proxies.into_iter().collect(),
-        state: j.state,
+        state: j.details.and_then(|d| d.state),
         first_seen: j.first_seen,
         last_seen: j.last_seen,
         first_seen_basis: j.first_seen.basis(),

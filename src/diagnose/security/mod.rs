@@ -249,8 +249,7 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
 
     // A program BITS runs when the job finishes or fails.
     if let Some(cmd) = job
-        .notify
-        .as_deref()
+        .notify()
         .map(str::trim)
         .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("none"))
     {
@@ -372,7 +371,7 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
     }
 
     // Where files were saved (16403 and job listings).
-    for f in &job.files {
+    for f in job.files() {
         let local = f.local.as_str();
         if let Some((folder, note)) = lists.contained_in(ListKind::SuspiciousFolder, local) {
             signs.push(Sign {
@@ -415,7 +414,7 @@ fn job_signs(job: &Job, lists: &Lists) -> Vec<Sign> {
 
     // Kept alive past what BITS allows by default.
     let asked = job
-        .no_progress_timeout
+        .no_progress_timeout()
         .filter(|t| *t > DEFAULT_NO_PROGRESS_SECS);
     let lived = match (job.first_seen.utc(), job.last_seen.utc()) {
         (Some(a), Some(b)) => (b.as_second() - a.as_second() > MAX_NORMAL_LIFETIME_SECS)

@@ -152,7 +152,7 @@ fn job_events(job: &Job) -> Vec<(sigma_rust::Event, String)> {
         e.insert("url", url.as_str());
         out.push((e, format!("event 59, url {url}")));
     }
-    for f in job.files.iter().filter(|f| f.from_16403) {
+    for f in job.files().iter().filter(|f| f.from_16403) {
         let mut e = base(16403);
         e.insert("jobTitle", job.name.as_str());
         e.insert("jobId", id.as_str());
