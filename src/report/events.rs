@@ -11,10 +11,11 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Buffered row bytes before a run is written (the spool's memory bound).
-pub const RUN_BYTES: usize = 8 << 20;
+/// Buffered row bytes before a run is written. The spool holds two buffers of this bound (one
+/// filling while the other is written), each made once for the run.
+pub const RUN_BYTES: usize = 4 << 20;
 
-/// Runs merged at once. A fleet's spool can hold thousands of runs (about one per 8 MiB of
+/// Runs merged at once. A fleet's spool can hold thousands of runs (about one per 4 MiB of
 /// rows), more than a process may keep open and each with a read buffer: past this many, runs
 /// are merged in groups into longer runs first.
 const FAN_IN: usize = 64;
@@ -104,6 +105,10 @@ pub struct Spool {
     rows: Rows,
     dir: tempfile::TempDir,
     buffer: Mutex<Buffer>,
+    /// A buffer written as a run and emptied, to take the place of the next one that fills:
+    /// freed and made anew for each run, buffers this large would leave blocks behind that the
+    /// allocator keeps (and then serves the rest of the run from, scattered).
+    spare: Mutex<Option<Buffer>>,
     runs: Mutex<Vec<PathBuf>>,
     /// Inputs whose rows so far are taken back: input ordinal -> runs written by then.
     retracted: Mutex<BTreeMap<u64, usize>>,
@@ -125,6 +130,7 @@ impl Spool {
             rows,
             dir,
             buffer: Mutex::new(Buffer::default()),
+            spare: Mutex::new(None),
             runs: Mutex::new(Vec::new()),
             retracted: Mutex::new(BTreeMap::new()),
             error: Mutex::new(None),
@@ -183,10 +189,14 @@ impl Spool {
                     .reserve_exact(most / std::mem::size_of::<(Key, std::ops::Range<usize>)>());
             }
             b.append(rows);
-            (b.cost() >= self.limit).then(|| std::mem::take(&mut *b))
+            (b.cost() >= self.limit)
+                .then(|| std::mem::replace(&mut *b, lock(&self.spare).take().unwrap_or_default()))
         };
-        if let Some(full) = full {
-            self.write_run(full);
+        if let Some(mut full) = full {
+            self.write_run(&mut full);
+            full.rows.clear();
+            full.bytes.clear();
+            lock(&self.spare).get_or_insert(full);
         }
     }
 
@@ -198,7 +208,7 @@ impl Spool {
         lock(&self.retracted).insert(input, written);
     }
 
-    fn write_run(&self, mut b: Buffer) {
+    fn write_run(&self, b: &mut Buffer) {
         b.rows.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         let path = {
             let mut runs = lock(&self.runs);
@@ -221,9 +231,10 @@ impl Spool {
     /// Write the rows buffered so far as a run, freeing the buffer (once every input is read:
     /// the report is then built without it).
     pub fn flush(&self) {
-        let rest = std::mem::take(&mut *lock(&self.buffer));
+        let mut rest = std::mem::take(&mut *lock(&self.buffer));
+        lock(&self.spare).take();
         if !rest.is_empty() {
-            self.write_run(rest);
+            self.write_run(&mut rest);
         }
     }
 
