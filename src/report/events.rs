@@ -79,15 +79,20 @@ impl Buffer {
 
     /// Keep only the rows `keep` says yes to (their bytes moved together).
     fn retain(&mut self, mut keep: impl FnMut(&Key) -> bool) {
-        let mut kept = Buffer::default();
-        for (k, r) in std::mem::take(&mut self.rows) {
-            if keep(&k) {
-                let start = kept.bytes.len();
-                kept.bytes.extend_from_slice(&self.bytes[r]);
-                kept.rows.push((k, start..kept.bytes.len()));
+        // In place: the rows are in the order of their bytes, so each kept row moves only
+        // towards the start, and the block made for the run is kept.
+        let mut end = 0;
+        self.rows.retain_mut(|(k, r)| {
+            if !keep(k) {
+                return false;
             }
-        }
-        *self = kept;
+            let len = r.len();
+            self.bytes.copy_within(r.clone(), end);
+            *r = end..end + len;
+            end += len;
+            true
+        });
+        self.bytes.truncate(end);
     }
 }
 
