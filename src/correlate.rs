@@ -1935,4 +1935,39 @@ mod tests {
         let f = correlate(&[obs("H", 30, 2, err(1, 0x8007_2EE7)), listed(10, 50)]);
         assert_eq!(f.jobs[0].first_seen, t(10));
     }
+
+    /// Counts are per code, in code order, the same code adding up; written as the map they
+    /// replace was.
+    #[test]
+    fn error_counts_sum_per_code_in_code_order() {
+        let c: ErrorCounts = [
+            (HResult(0x8007_2EFE), 1),
+            (HResult(0x8007_2EE7), 2),
+            (HResult(0x8007_2EFE), 3),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            c.iter().map(|(h, n)| (h.0, *n)).collect::<Vec<_>>(),
+            [(0x8007_2EE7, 2), (0x8007_2EFE, 4)]
+        );
+        assert_eq!(c.get(&HResult(0x8007_2EFE)), Some(&4));
+        assert!(!c.contains_key(&HResult(0x8020_0013)));
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"0x80072EE7":2,"0x80072EFE":4}"#
+        );
+        assert!(ErrorCounts::of(&[]).is_empty());
+    }
+
+    /// A job with nothing but its log holds no details; one a listing showed holds them.
+    #[test]
+    fn details_are_held_only_when_there_are_some() {
+        assert_eq!(JobDetails::default().boxed(), None);
+        let listed = JobDetails {
+            state: Some("TRANSFERRED".into()),
+            ..JobDetails::default()
+        };
+        assert_eq!(listed.clone().boxed(), Some(Box::new(listed)));
+    }
 }
