@@ -753,8 +753,13 @@ impl Fleet {
             fleet.updates.extend(updates);
             fleet.hosts.insert(host.name.clone(), host);
         }
-        // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently.
-        fleet.jobs.sort_by_cached_key(|j| j.key());
+        // Per-host lists are sorted; job keys (`HOST/...`) can order hosts differently (`A.B/`
+        // comes before `A/`). A stable sort of the hosts' runs by their keys' `HOST/` prefix
+        // gives the order of the keys without making one for each job.
+        fn prefix(j: &Job) -> impl Iterator<Item = &u8> {
+            j.host.as_bytes().iter().chain(b"/")
+        }
+        fleet.jobs.sort_by(|a, b| prefix(a).cmp(prefix(b)));
         crate::link::link(&mut fleet);
         fleet
     }
@@ -862,7 +867,7 @@ impl HostState {
             .into_iter()
             .map(|(r, j)| Box::new(j.finish(&name, r)))
             .collect();
-        jobs.sort_by_key(|j| j.key());
+        jobs.sort_by_cached_key(|j| j.key());
         let mut updates: Vec<Update> = self.updates.into_values().map(|u| *u).collect();
         for u in &mut updates {
             u.settle_errors();
@@ -1969,5 +1974,23 @@ mod tests {
             ..JobDetails::default()
         };
         assert_eq!(listed.clone().boxed(), Some(Box::new(listed)));
+    }
+
+    /// Jobs are in the order of their keys across hosts whose names differ only past a
+    /// character that sorts before `/` (`A-C/` < `A.B/` < `A/`, where the hosts sort `A` first).
+    #[test]
+    fn jobs_are_in_key_order_across_hosts_with_a_common_start() {
+        let f = correlate(&[
+            obs("A", 1, 1, err(1, 0x8007_2EE7)),
+            obs("A.B", 2, 2, err(2, 0x8007_2EE7)),
+            obs("A-C", 3, 3, err(3, 0x8007_2EE7)),
+            obs("A", 4, 4, err(4, 0x8007_2EE7)),
+        ]);
+        let keys: Vec<String> = f.jobs.iter().map(|j| j.key()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        let hosts: Vec<&str> = f.jobs.iter().map(|j| j.host.as_str()).collect();
+        assert_eq!(hosts, ["A-C", "A.B", "A", "A"]);
     }
 }
