@@ -3,8 +3,9 @@
 
 use crate::ingest::walk::Found;
 use crate::model::{Locator, Observation};
+use crate::vecset::VecSet;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 /// A file left out because another file with the same content is read.
@@ -140,10 +141,15 @@ fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// common only if [`Footprint::may_share`] says they may, so only such pairs need the exact,
 /// record by record check of [`drop_repeated_records`]: inputs can be folded as they are read
 /// and checked when every input is known.
+///
+/// Every event log read has one, kept until every input is read: a fleet's thousands of small
+/// logs keep them as short sorted lists (usually one host), not as map nodes with room for
+/// eleven.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Footprint {
-    providers: BTreeSet<String>,
-    spans: BTreeMap<String, Span>,
+    providers: VecSet<String>,
+    /// By host, in host order.
+    spans: Box<[(String, Span)]>,
 }
 
 /// Smallest and largest record id, earliest and latest time (`None`: no UTC time).
@@ -159,29 +165,30 @@ impl Footprint {
         providers: impl IntoIterator<Item = &'a String>,
         observations: &[Observation],
     ) -> Footprint {
-        let mut spans: BTreeMap<String, Span> = BTreeMap::new();
+        let mut spans: Vec<(String, Span)> = Vec::new();
         for o in observations {
             let Locator::Record(id) = o.evidence.at else {
                 continue;
             };
             let t = o.time.utc();
-            match spans.get_mut(o.host.as_str()) {
-                Some(s) => {
+            match spans.binary_search_by(|(h, _)| h.as_str().cmp(&o.host)) {
+                Ok(at) => {
+                    let s = &mut spans[at].1;
                     s.ids = (s.ids.0.min(id), s.ids.1.max(id));
                     s.times = (s.times.0.min(t), s.times.1.max(t));
                 }
-                None => {
+                Err(at) => {
                     let span = Span {
                         ids: (id, id),
                         times: (t, t),
                     };
-                    spans.insert(o.host.clone(), span);
+                    spans.insert(at, (o.host.clone(), span));
                 }
             }
         }
         Footprint {
             providers: providers.into_iter().cloned().collect(),
-            spans,
+            spans: spans.into_boxed_slice(),
         }
     }
 
@@ -191,7 +198,15 @@ impl Footprint {
 
     /// The hosts whose records the input holds.
     pub fn hosts(&self) -> impl Iterator<Item = &str> {
-        self.spans.keys().map(String::as_str)
+        self.spans.iter().map(|(h, _)| h.as_str())
+    }
+
+    fn span(&self, host: &str) -> Option<&Span> {
+        let at = self
+            .spans
+            .binary_search_by(|(h, _)| h.as_str().cmp(host))
+            .ok()?;
+        Some(&self.spans[at].1)
     }
 
     /// Can the two inputs hold a record in common (the same host, record id and time)? A
@@ -200,15 +215,11 @@ impl Footprint {
     pub fn may_share(&self, other: &Footprint) -> bool {
         let providers = self.providers.is_empty()
             || other.providers.is_empty()
-            || self
-                .providers
-                .intersection(&other.providers)
-                .next()
-                .is_some();
+            || self.providers.iter().any(|p| other.providers.contains(p));
         let overlap = |a: (u64, u64), b: (u64, u64)| a.0 <= b.1 && b.0 <= a.1;
         providers
             && self.spans.iter().any(|(host, a)| {
-                other.spans.get(host).is_some_and(|b| {
+                other.span(host).is_some_and(|b| {
                     overlap(a.ids, b.ids) && a.times.0 <= b.times.1 && b.times.0 <= a.times.1
                 })
             })
