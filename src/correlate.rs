@@ -871,7 +871,14 @@ impl HostState {
         let mut updates: Vec<Update> = self.updates.into_values().map(|u| *u).collect();
         for u in &mut updates {
             u.settle_errors();
-            u.evidence.shrink_to_fit();
+            // Only a failure diagnosis cites an update's records: an update that never failed
+            // lets go of them (each host of a fleet holds its own record of the same updates,
+            // most of them without a failure).
+            if u.errors.is_empty() {
+                u.evidence = Vec::new();
+            } else {
+                u.evidence.shrink_to_fit();
+            }
         }
         updates.sort_by(|a, b| (&a.host, &a.title, &a.guid).cmp(&(&b.host, &b.title, &b.guid)));
         (self.host, jobs, updates)
@@ -1992,5 +1999,40 @@ mod tests {
         assert_eq!(keys, sorted);
         let hosts: Vec<&str> = f.jobs.iter().map(|j| j.host.as_str()).collect();
         assert_eq!(hosts, ["A-C", "A.B", "A", "A"]);
+    }
+
+    /// An update that failed keeps the records a failure diagnosis cites; one that never
+    /// failed keeps none.
+    #[test]
+    fn only_a_failed_update_keeps_its_records() {
+        let update = |rec: u64, guid: &str, hr: Option<u32>| {
+            obs(
+                "H",
+                rec as i64,
+                rec,
+                Fact::Update {
+                    stage: match hr {
+                        Some(_) => UpdateStage::DownloadFailed,
+                        None => UpdateStage::Downloaded,
+                    },
+                    title: format!("update {guid}"),
+                    guid: Some(guid.into()),
+                    revision: Some(1),
+                    hr: hr.map(HResult),
+                    job: None,
+                },
+            )
+        };
+        let f = correlate(&[
+            update(1, "u1", None),
+            update(2, "u1", Some(0x8024_402C)),
+            update(3, "u2", None),
+        ]);
+        let evidence = |guid: &str| {
+            let u = f.updates.iter().find(|u| u.guid.as_deref() == Some(guid));
+            u.unwrap().evidence.len()
+        };
+        assert_eq!(evidence("u1"), 2);
+        assert_eq!(evidence("u2"), 0);
     }
 }
