@@ -218,10 +218,11 @@ impl Job {
 /// An update as WindowsUpdateClient events and WindowsUpdate.log show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Update {
-    pub host: String,
-    pub title: String,
-    pub kb: Option<String>,
-    pub guid: Option<String>,
+    /// Shared texts: every host of a fleet has its own record of the same updates.
+    pub host: Shared,
+    pub title: Shared,
+    pub kb: Option<Shared>,
+    pub guid: Option<Shared>,
     pub revision: Option<u32>,
     pub outcome: UpdateStage,
     pub errors: BTreeMap<HResult, u32>,
@@ -710,7 +711,7 @@ impl FleetState {
             };
             h.host.name.clone_from(&to);
             for u in h.updates.values_mut() {
-                u.host.clone_from(&to);
+                u.host = to.as_str().into();
             }
             for o in &mut h.pending {
                 o.host.clone_from(&to);
@@ -1502,8 +1503,8 @@ fn update_fact(updates: &mut BTreeMap<Box<str>, Box<Update>>, obs: &Observation)
         return;
     };
     if u.title.is_empty() && !title.is_empty() {
-        u.title = title.clone();
-        u.kb = kb_of(title);
+        u.title = title.as_str().into();
+        u.kb = kb_of(title).map(Shared::from);
     }
     // The latest record says where the update got to; the span keeps the surest times (a log
     // line of unknown offset never becomes the first time of a record with event times).
@@ -1538,10 +1539,10 @@ fn new_update(
     stage: UpdateStage,
 ) -> Update {
     Update {
-        host: obs.host.clone(),
-        title: String::new(),
+        host: obs.host.as_str().into(),
+        title: Shared::default(),
         kb: None,
-        guid: guid.clone(),
+        guid: guid.as_deref().map(Shared::from),
         revision,
         outcome: stage,
         errors: BTreeMap::new(),

@@ -141,7 +141,7 @@ fn taken(fleet: &Fleet) -> BTreeSet<(String, Guid)> {
     fleet
         .updates
         .iter()
-        .flat_map(|u| u.jobs.iter().map(|g| (u.host.clone(), *g)))
+        .flat_map(|u| u.jobs.iter().map(|g| (u.host.to_string(), *g)))
         .collect()
 }
 
@@ -402,7 +402,7 @@ mod tests {
     fn update(host: &str, guid: &str, job: Option<&str>, from: i64, to: i64) -> Update {
         Update {
             host: host.into(),
-            title: String::new(),
+            title: Default::default(),
             kb: None,
             guid: Some(guid.into()),
             revision: Some(1),

@@ -446,12 +446,42 @@ thread_local! {
 /// Run `read`, giving every evidence path and every [`Shared`] text it deserializes one
 /// allocation per distinct text, where each would otherwise get its own: a folded state read
 /// back repeats a path per evidence record, and a name, owner, program and URL per job.
+/// Within a [`SharingTexts`] scope (or another call) on this thread, the texts join it.
 pub fn sharing_texts<T>(read: impl FnOnce() -> T) -> T {
-    let outer = TEXTS.with(|p| p.borrow_mut().replace(Default::default()));
-    let out = read();
-    TEXTS.with(|p| *p.borrow_mut() = outer);
-    out
+    if TEXTS.with(|p| p.borrow().is_some()) {
+        return read();
+    }
+    let _texts = SharingTexts::enter();
+    read()
 }
+
+/// [`sharing_texts`] for as long as this lives, across any number of reads on this thread:
+/// the hosts a worker finishes share one allocation per distinct text (every host of a fleet
+/// has its own record of the same updates, titled alike).
+pub struct SharingTexts {
+    outer: Option<std::collections::HashSet<std::sync::Arc<str>>>,
+}
+
+impl SharingTexts {
+    pub fn enter() -> SharingTexts {
+        SharingTexts {
+            outer: TEXTS.with(|p| p.borrow_mut().replace(Default::default())),
+        }
+    }
+}
+
+impl Drop for SharingTexts {
+    fn drop(&mut self) {
+        let outer = self.outer.take();
+        TEXTS.with(|p| *p.borrow_mut() = outer);
+    }
+}
+
+/// How many texts a [`sharing_texts`] scope remembers before it starts afresh: the texts that
+/// repeat (a host's paths, the titles of updates every host has) come back soon and are
+/// shared again, and a scope that outlives many reads holds a small table, not one entry per
+/// URL of the fleet.
+const TEXTS_REMEMBERED: usize = 4096;
 
 /// `text` as the allocation [`sharing_texts`] already made for it, if one is running.
 fn share(text: std::borrow::Cow<'_, str>) -> std::sync::Arc<str> {
@@ -459,6 +489,9 @@ fn share(text: std::borrow::Cow<'_, str>) -> std::sync::Arc<str> {
         Some(seen) => match seen.get(&*text) {
             Some(a) => a.clone(),
             None => {
+                if seen.len() >= TEXTS_REMEMBERED {
+                    seen.clear();
+                }
                 let a: std::sync::Arc<str> = text.into();
                 seen.insert(a.clone());
                 a
@@ -869,6 +902,28 @@ impl Fact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads under one `SharingTexts` scope share texts with each other (two hosts' records of
+    /// one update title); separate reads outside it do not; the scope ends with the guard.
+    #[test]
+    fn reads_within_a_scope_share_texts_across_reads() {
+        let read =
+            || -> Shared { sharing_texts(|| serde_json::from_str(r#""KB5034441""#)).unwrap() };
+        let (a, b) = {
+            let _scope = SharingTexts::enter();
+            (read(), read())
+        };
+        assert!(std::sync::Arc::ptr_eq(&a.0, &b.0));
+        let (c, d) = (read(), read());
+        assert!(!std::sync::Arc::ptr_eq(&c.0, &d.0));
+        assert!(!std::sync::Arc::ptr_eq(&a.0, &c.0));
+        // Past what a scope remembers it starts afresh, and still reads every text right.
+        let _scope = SharingTexts::enter();
+        for i in 0..TEXTS_REMEMBERED + 10 {
+            let t: Shared = serde_json::from_str(&format!("\"t{i}\"")).unwrap();
+            assert_eq!(t, format!("t{i}"));
+        }
+    }
 
     #[test]
     fn shared_texts_read_back_share_one_allocation_and_equal_paths_too() {

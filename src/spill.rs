@@ -142,7 +142,7 @@ impl FleetParts {
             .into_iter()
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|(name, parts)| {
+            .map_init(crate::model::SharingTexts::enter, |_, (name, parts)| {
                 let (state, lost) = merge(&name, parts);
                 (state.map(HostState::finish), lost)
             })

@@ -189,10 +189,10 @@ fn huge_report() -> Report {
         .flat_map(|u| {
             let hosts = if u < 150 { 100 } else { 1 };
             (0..hosts).map(move |h| Update {
-                host: host(h),
-                title: format!("2024-03 Cumulative Update for Windows 11 ({u})"),
-                kb: Some(format!("KB60{u:05}")),
-                guid: Some(format!("{u:08x}-1111-2222-3333-444455556666")),
+                host: host(h).into(),
+                title: format!("2024-03 Cumulative Update for Windows 11 ({u})").into(),
+                kb: Some(format!("KB60{u:05}").into()),
+                guid: Some(format!("{u:08x}-1111-2222-3333-444455556666").into()),
                 revision: Some(200),
                 outcome: if h % 2 == 0 {
                     UpdateStage::DownloadFailed

@@ -39,7 +39,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
     // (update identity, code, got through later) -> the updates (one per host)
     let mut groups: BTreeMap<(String, HResult, bool), Vec<&Update>> = BTreeMap::new();
     for u in &fleet.updates {
-        let id = u.guid.clone().unwrap_or_else(|| u.title.clone());
+        let id = u.guid.as_deref().unwrap_or(&u.title).to_string();
         for hr in u.errors.keys() {
             groups
                 .entry((id.clone(), *hr, got_through(u)))
@@ -84,7 +84,7 @@ fn diagnosis(kb: &Knowledge, hr: HResult, recovered: bool, ups: &[&Update]) -> D
         .unwrap_or(UpdateStage::InstallFailed);
     let mut occurrences = 0u64;
     for u in ups {
-        d.hosts.insert(u.host.clone());
+        d.hosts.insert(u.host.to_string());
         d.updates.insert(u.key());
         for j in &u.jobs {
             d.jobs.insert(format!("{}/{j}", u.host));
@@ -202,15 +202,15 @@ pub(super) fn blocks(fleet: &Fleet, out: &mut [Diagnosis]) {
             let b = found.entry(id).or_insert_with(|| BlockedUpdate {
                 title: String::new(),
                 kb: None,
-                guid: u.guid.clone(),
+                guid: u.guid.as_deref().map(str::to_string),
                 hosts: BTreeSet::new(),
                 links: BTreeSet::new(),
             });
             if b.title.is_empty() && !u.title.is_empty() {
-                b.title = u.title.clone();
-                b.kb = u.kb.clone();
+                b.title = u.title.to_string();
+                b.kb = u.kb.as_deref().map(str::to_string);
             }
-            b.hosts.insert(u.host.clone());
+            b.hosts.insert(u.host.to_string());
             b.links.insert(*m);
             d.updates.insert(u.key());
         }
@@ -267,7 +267,7 @@ mod tests {
         Update {
             host: host.into(),
             title: title.into(),
-            kb: crate::correlate::kb_of(title),
+            kb: crate::correlate::kb_of(title).map(Into::into),
             guid: Some("A4D96D35-FFA1-45B3-B2F1-927F03DB4D1D".into()),
             revision: Some(201),
             outcome,

@@ -409,10 +409,10 @@ pub fn write_updates(r: &Report, w: impl Write) -> io::Result<()> {
     let mut t = Table::new_in(w, &UPDATES_HEADER);
     for u in &r.updates {
         t.row([
-            u.host.clone(),
-            u.title.clone(),
-            u.kb.clone().unwrap_or_default(),
-            u.guid.clone().unwrap_or_default(),
+            u.host.to_string(),
+            u.title.to_string(),
+            u.kb.as_deref().unwrap_or_default().to_string(),
+            u.guid.as_deref().unwrap_or_default().to_string(),
             u.revision.map(|v| v.to_string()).unwrap_or_default(),
             enum_str(&u.outcome),
             list(u.errors.iter().map(|(c, n)| format!("{c}={n}"))),
