@@ -44,19 +44,22 @@ struct Row {
     bytes: Vec<u8>,
 }
 
+/// A buffered row: its key and where its bytes are in the buffer's block.
+type Slot = (Key, std::ops::Range<usize>);
+
 /// Rows held in memory: their bytes one after another in one block, each key with where its
 /// row is. A row costs no allocation of its own, so the many rows a run holds leave no gaps
 /// behind for the longer-lived state of the run to pin.
 #[derive(Default)]
 struct Buffer {
-    rows: Vec<(Key, std::ops::Range<usize>)>,
+    rows: Vec<Slot>,
     bytes: Vec<u8>,
 }
 
 impl Buffer {
     /// What the rows count for against the spool's memory bound.
     fn cost(&self) -> usize {
-        self.bytes.len() + self.rows.len() * std::mem::size_of::<(Key, std::ops::Range<usize>)>()
+        self.bytes.len() + self.rows.len() * std::mem::size_of::<Slot>()
     }
 
     fn is_empty(&self) -> bool {
@@ -65,8 +68,6 @@ impl Buffer {
 
     /// Move the rows of `other` after these.
     fn append(&mut self, other: &mut Buffer) {
-        self.bytes.reserve(other.bytes.len());
-        self.rows.reserve(other.rows.len());
         let base = self.bytes.len();
         self.bytes.append(&mut other.bytes);
         self.rows.extend(
@@ -190,8 +191,7 @@ impl Spool {
                 // block it outgrew behind.
                 let most = self.limit.saturating_add(self.limit / 8).min(64 << 20);
                 b.bytes.reserve_exact(most);
-                b.rows
-                    .reserve_exact(most / std::mem::size_of::<(Key, std::ops::Range<usize>)>());
+                b.rows.reserve_exact(most / std::mem::size_of::<Slot>());
             }
             b.append(rows);
             (b.cost() >= self.limit)
