@@ -710,8 +710,9 @@ impl FleetState {
                 continue;
             };
             h.host.name.clone_from(&to);
+            let shared = Shared::from(to.as_str());
             for u in h.updates.values_mut() {
-                u.host = to.as_str().into();
+                u.host = shared.clone();
             }
             for o in &mut h.pending {
                 o.host.clone_from(&to);

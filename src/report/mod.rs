@@ -156,7 +156,7 @@ pub struct WindowRow {
 pub struct FailurePoint {
     pub time: When,
     /// Shared by the points of one host (a fleet has a point per failed attempt).
-    pub host: std::sync::Arc<str>,
+    pub host: Shared,
     pub code: HResult,
 }
 
@@ -429,7 +429,7 @@ fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
     // Service start failures belong on the timeline too: a host whose BITS cannot start has
     // no transfer to fail, and would otherwise be missing from it.
     for h in fleet.hosts.values() {
-        let host: std::sync::Arc<str> = h.name.as_str().into();
+        let host: Shared = h.name.as_str().into();
         points.extend(h.service.start_failures.iter().filter_map(|f| {
             Some(FailurePoint {
                 time: f.time,
@@ -438,20 +438,13 @@ fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
             })
         }));
     }
-    // Jobs are sorted by key, so a host's jobs come together and share its name.
-    let mut host: Option<std::sync::Arc<str>> = None;
+    // A job's host name is the one its host's jobs share.
     for j in &mut fleet.jobs {
-        if !j.failures.is_empty() {
-            let host = match &host {
-                Some(h) if **h == *j.host => h.clone(),
-                _ => host.insert(j.host.as_str().into()).clone(),
-            };
-            points.extend(j.failures.iter().map(|f| FailurePoint {
-                time: f.time,
-                host: host.clone(),
-                code: f.hr,
-            }));
-        }
+        points.extend(j.failures.iter().map(|f| FailurePoint {
+            time: f.time,
+            host: j.host.clone(),
+            code: f.hr,
+        }));
         j.failures = Vec::new();
         j.evidence = Vec::new();
     }
