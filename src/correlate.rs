@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How a job ended, as far as the inputs show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Succeeded,
@@ -21,6 +23,8 @@ pub enum Outcome {
     /// Errors and no later success.
     Failing,
     Cancelled,
+    /// Nothing decisive seen yet.
+    #[default]
     InProgress,
 }
 
@@ -49,7 +53,7 @@ pub struct Failure {
 }
 
 /// A BITS job's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Job {
     pub host: Shared,
     /// The job GUID; jobs seen only through old-schema events have none.

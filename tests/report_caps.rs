@@ -2,9 +2,9 @@
 //! input shows its first items and then says how many more there are and where they are, while
 //! headings keep the exact totals. A small run (the samples) is shown whole.
 
-use bitsdoctor::correlate::{Outcome, Update};
+use bitsdoctor::correlate::{Job, JobDetails, Outcome, Update};
 use bitsdoctor::diagnose::{Category, Diagnosis, Scope, Severity};
-use bitsdoctor::model::{Evidence, Guid, HResult, Locator, TimeBasis, UpdateStage, When};
+use bitsdoctor::model::{Evidence, Guid, HResult, Locator, UpdateStage, When};
 use bitsdoctor::parse::Warning;
 use bitsdoctor::report::{html, text, FailurePoint, HostRow, InputRow, JobRow, Report, Status};
 use std::collections::{BTreeMap, BTreeSet};
@@ -157,31 +157,42 @@ fn huge_report() -> Report {
         })
         .collect();
     r.jobs = (0..JOBS)
-        .map(|i| JobRow {
-            host: host(i % HOSTS).into(),
-            id: Guid::parse(job_key(i).split('/').nth(1).unwrap()),
-            name: format!("Windows Update {i}").into(),
-            owner: "NT AUTHORITY\\SYSTEM".into(),
-            outcome: Outcome::Failing,
-            // More codes and URLs than a row shows (the rows shown are the first ones).
-            errors: (0..if i < 300 { 8 } else { 1 })
-                .map(|c| (HResult(0x8019_0100 + c), 3))
-                .collect(),
-            urls: (0..if i < 300 { 5 } else { 1 })
-                .map(|u| {
-                    format!("http://wsus01.contoso.local:8530/Content/{i:04}/{u:04}.cab").into()
-                })
-                .collect(),
-            proxies: vec![],
-            state: Some("ERROR".into()),
-            first_seen: utc(0, 0),
-            last_seen: utc(1, 0),
-            first_seen_basis: TimeBasis::Utc,
-            last_seen_basis: TimeBasis::Utc,
-            diagnoses: ids.iter().skip(i % 100).step_by(200).cloned().collect(),
-            sources: vec![],
+        .map(|i| {
+            JobRow::new(
+                Job {
+                    host: host(i % HOSTS).into(),
+                    id: Guid::parse(job_key(i).split('/').nth(1).unwrap()),
+                    name: format!("Windows Update {i}").into(),
+                    owner: "NT AUTHORITY\\SYSTEM".into(),
+                    outcome: Outcome::Failing,
+                    // More codes and URLs than a row shows (the rows shown are the first ones).
+                    errors: (0..if i < 300 { 8 } else { 1 })
+                        .map(|c| (HResult(0x8019_0100 + c), 3))
+                        .collect(),
+                    urls: (0..if i < 300 { 5 } else { 1 })
+                        .map(|u| {
+                            format!("http://wsus01.contoso.local:8530/Content/{i:04}/{u:04}.cab")
+                                .into()
+                        })
+                        .collect(),
+                    proxies: vec![].into_iter().collect(),
+                    details: JobDetails {
+                        state: Some("ERROR".into()),
+                        ..Default::default()
+                    }
+                    .boxed(),
+                    first_seen: utc(0, 0),
+                    last_seen: utc(1, 0),
+                    sources: vec![].into_iter().collect(),
+                    ..Default::default()
+                },
+                ids.iter()
+                    .skip(i % 100)
+                    .step_by(200)
+                    .map(|id| id.as_str().into())
+                    .collect(),
+            )
         })
-        .map(Box::new)
         .collect();
     // The first updates (the ones the table shows: most failed hosts first) failed on 50
     // hosts and got through on 50; the others failed on one.

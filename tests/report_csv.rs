@@ -1,8 +1,8 @@
 //! The CSV files: headers, one row per kind, formula injection, RFC 4180 quoting, determinism.
 
-use bitsdoctor::correlate::Outcome;
+use bitsdoctor::correlate::{Job, JobDetails, Outcome};
 use bitsdoctor::model::{
-    Evidence, Fact, Guid, HResult, JobSnapshot, Locator, Observation, TimeBasis, UpdateStage, When,
+    Evidence, Fact, Guid, HResult, JobSnapshot, Locator, Observation, UpdateStage, When,
 };
 use bitsdoctor::report::{csv as report_csv, JobRow, Report};
 use std::collections::BTreeMap;
@@ -64,28 +64,35 @@ Listed 1 job(s).\r
 ";
 
 fn job(name: &str) -> JobRow {
-    JobRow {
-        host: "WS01".into(),
-        id: bitsdoctor::model::Guid::parse(GUID),
-        name: name.into(),
-        owner: "CONTOSO\\alice".into(),
-        outcome: Outcome::Failing,
-        errors: [(HResult(0x8007_2EE7), 3), (HResult(0x8007_2EFE), 1)]
+    JobRow::new(
+        Job {
+            host: "WS01".into(),
+            id: bitsdoctor::model::Guid::parse(GUID),
+            name: name.into(),
+            owner: "CONTOSO\\alice".into(),
+            outcome: Outcome::Failing,
+            errors: [(HResult(0x8007_2EE7), 3), (HResult(0x8007_2EFE), 1)]
+                .into_iter()
+                .collect(),
+            urls: vec![
+                "http://a.example/x.cab".into(),
+                "http://b.example/y.cab".into(),
+            ]
             .into_iter()
             .collect(),
-        urls: vec![
-            "http://a.example/x.cab".into(),
-            "http://b.example/y.cab".into(),
-        ],
-        proxies: vec!["proxy01:8080".into()],
-        state: Some("TRANSIENT_ERROR".into()),
-        first_seen: utc("2024-03-11T08:04:26Z"),
-        last_seen: local("2024-03-11T09:04:26"),
-        first_seen_basis: TimeBasis::Utc,
-        last_seen_basis: TimeBasis::LocalUnknown,
-        diagnoses: vec!["D1".into(), "D4".into()],
-        sources: vec!["WS01/bitsadmin.txt".into()],
-    }
+            proxies: vec!["proxy01:8080".into()].into_iter().collect(),
+            details: JobDetails {
+                state: Some("TRANSIENT_ERROR".into()),
+                ..Default::default()
+            }
+            .boxed(),
+            first_seen: utc("2024-03-11T08:04:26Z"),
+            last_seen: local("2024-03-11T09:04:26"),
+            sources: vec!["WS01/bitsadmin.txt".into()].into_iter().collect(),
+            ..Default::default()
+        },
+        vec!["D1".into(), "D4".into()],
+    )
 }
 
 #[test]
@@ -149,7 +156,7 @@ fn diagnoses_csv_header_and_row() {
 #[test]
 fn jobs_csv_header_and_row() {
     let mut r = analyzed();
-    r.jobs = vec![Box::new(job("Windows Update"))];
+    r.jobs = vec![job("Windows Update")];
     let rows = parse(&report_csv::jobs(&r));
     assert_eq!(
         rows[0],
@@ -206,9 +213,9 @@ fn formula_injection_is_neutralised() {
         .iter()
         .map(|p| {
             let mut j = job(p);
-            j.owner = (*p).into();
-            j.urls = vec![(*p).into()];
-            Box::new(j)
+            j.job.owner = (*p).into();
+            j.job.urls = [(*p).into()].into_iter().collect();
+            j
         })
         .collect();
     let out = report_csv::jobs(&r);
@@ -244,7 +251,7 @@ fn diagnosis_cells_are_neutralised_too() {
 fn commas_quotes_and_newlines_are_quoted() {
     let mut r = analyzed();
     let name = "Update, \"urgent\"\r\nsecond line";
-    r.jobs = vec![Box::new(job(name))];
+    r.jobs = vec![job(name)];
     let out = report_csv::jobs(&r);
     assert!(
         out.contains("\"Update, \"\"urgent\"\"\r\nsecond line\""),

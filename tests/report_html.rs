@@ -1,8 +1,8 @@
 //! The HTML report: self-contained, every input value escaped, deterministic.
 
-use bitsdoctor::correlate::Outcome;
+use bitsdoctor::correlate::{Job, JobDetails, Outcome};
 use bitsdoctor::diagnose::{Category, Scope, Severity};
-use bitsdoctor::model::{Evidence, HResult, Locator, TimeBasis, When};
+use bitsdoctor::model::{Evidence, HResult, Locator, When};
 use bitsdoctor::parse::Warning;
 use bitsdoctor::report::{
     html, FailurePoint, HostRow, InputRow, JobRow, Report, Status, Summary, SCHEMA,
@@ -55,23 +55,30 @@ fn hostile_report() -> Report {
     diagnosis.last_seen = utc("2024-03-11T09:04:26Z");
     diagnosis.evidence = vec![ev.clone()];
     diagnosis.explains = vec![];
-    let job = JobRow {
-        host: host.into(),
-        id: bitsdoctor::model::Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"),
-        name: XSS.into(),
-        owner: format!("CONTOSO\\{XSS}").into(),
-        outcome: Outcome::Failing,
-        errors: [(HResult(0x8019_0193), 3)].into_iter().collect(),
-        urls: vec![url.clone().into()],
-        proxies: vec![],
-        state: Some(format!("ERROR{XSS}")),
-        first_seen: utc("2024-03-11T08:04:26Z"),
-        last_seen: utc("2024-03-11T09:04:26Z"),
-        first_seen_basis: TimeBasis::Utc,
-        last_seen_basis: TimeBasis::Utc,
-        diagnoses: vec!["D1".into()],
-        sources: vec![format!("bundle/{XSS}/bits.txt").into()],
-    };
+    let job = JobRow::new(
+        Job {
+            host: host.into(),
+            id: bitsdoctor::model::Guid::parse("{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}"),
+            name: XSS.into(),
+            owner: format!("CONTOSO\\{XSS}").into(),
+            outcome: Outcome::Failing,
+            errors: [(HResult(0x8019_0193), 3)].into_iter().collect(),
+            urls: vec![url.clone().into()].into_iter().collect(),
+            proxies: vec![].into_iter().collect(),
+            details: JobDetails {
+                state: Some(format!("ERROR{XSS}")),
+                ..Default::default()
+            }
+            .boxed(),
+            first_seen: utc("2024-03-11T08:04:26Z"),
+            last_seen: utc("2024-03-11T09:04:26Z"),
+            sources: vec![format!("bundle/{XSS}/bits.txt").into()]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        },
+        vec!["D1".into()],
+    );
     let host_row = HostRow {
         name: host.into(),
         jobs: 1,
@@ -118,7 +125,7 @@ fn hostile_report() -> Report {
         },
         inputs: vec![input],
         hosts: vec![host_row],
-        jobs: vec![Box::new(job)],
+        jobs: vec![job],
         updates: vec![],
         diagnoses: vec![diagnosis],
         warnings: vec![Warning {

@@ -385,7 +385,7 @@ pub fn write_jobs(r: &Report, w: impl Write) -> io::Result<()> {
             j.name.to_string(),
             j.owner.to_string(),
             j.outcome.as_str().to_string(),
-            j.state.clone().unwrap_or_default(),
+            j.state().unwrap_or_default().to_string(),
             list(j.errors.iter().map(|(c, n)| format!("{c}={n}"))),
             list(&j.urls),
             list(&j.proxies),

@@ -1124,7 +1124,7 @@ fn job(j: &JobRow, shown: &Shown) -> Markup {
         tr {
             td {
                 span class={ "badge b-" (outcome) } { (outcome.replace('_', " ")) }
-                @if let Some(state) = &j.state { div class="small" { (state) } }
+                @if let Some(state) = j.state() { div class="small" { (state) } }
             }
             td { (j.host) }
             td { (j.name) div class="small mono" { (j.id.map(|g| g.text()).as_deref().unwrap_or("(no id)")) } }

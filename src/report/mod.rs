@@ -84,26 +84,82 @@ pub struct ServiceStateRow {
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A job as the report lists it: the fleet's job itself (moved in, not copied: a fleet has tens
+/// of thousands) and the ids of the diagnoses that name it. Reads as the job (`Deref`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct JobRow {
-    pub host: Shared,
-    pub id: Option<Guid>,
-    pub name: Shared,
-    pub owner: Shared,
-    pub outcome: Outcome,
-    pub errors: crate::correlate::ErrorCounts,
-    pub urls: Vec<Shared>,
-    pub proxies: Vec<String>,
+    pub job: Box<Job>,
+    /// Diagnosis ids, in rank order; one allocation per diagnosis, shared by its jobs.
+    pub diagnoses: Vec<Shared>,
+}
+
+impl JobRow {
+    pub fn new(job: Job, diagnoses: Vec<Shared>) -> JobRow {
+        JobRow {
+            job: Box::new(job),
+            diagnoses,
+        }
+    }
+}
+
+impl std::ops::Deref for JobRow {
+    type Target = Job;
+    fn deref(&self) -> &Job {
+        &self.job
+    }
+}
+
+impl std::ops::DerefMut for JobRow {
+    fn deref_mut(&mut self) -> &mut Job {
+        &mut self.job
+    }
+}
+
+/// A job row's fields in the order report.json has always written them.
+#[derive(Serialize)]
+struct JobRowOut<'a> {
+    host: &'a Shared,
+    id: Option<Guid>,
+    name: &'a Shared,
+    owner: &'a Shared,
+    outcome: Outcome,
+    errors: &'a crate::correlate::ErrorCounts,
+    urls: &'a [Shared],
+    proxies: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    pub first_seen: When,
-    pub last_seen: When,
-    pub first_seen_basis: TimeBasis,
-    pub last_seen_basis: TimeBasis,
-    pub diagnoses: Vec<String>,
+    state: Option<&'a str>,
+    first_seen: When,
+    last_seen: When,
+    first_seen_basis: TimeBasis,
+    last_seen_basis: TimeBasis,
+    diagnoses: &'a [Shared],
     /// Every input that mentions the job (an event log and a bitsadmin listing of the same
     /// host give one job with both).
-    pub sources: Vec<Shared>,
+    sources: &'a [Shared],
+}
+
+impl Serialize for JobRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let j = &*self.job;
+        JobRowOut {
+            host: &j.host,
+            id: j.id,
+            name: &j.name,
+            owner: &j.owner,
+            outcome: j.outcome,
+            errors: &j.errors,
+            urls: &j.urls,
+            proxies: &j.proxies,
+            state: j.state(),
+            first_seen: j.first_seen,
+            last_seen: j.last_seen,
+            first_seen_basis: j.first_seen.basis(),
+            last_seen_basis: j.last_seen.basis(),
+            diagnoses: &self.diagnoses,
+            sources: &j.sources,
+        }
+        .serialize(s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,8 +179,8 @@ pub struct Report {
     pub summary: Summary,
     pub inputs: Vec<InputRow>,
     pub hosts: Vec<HostRow>,
-    /// Boxed, as the fleet's jobs are: each row takes the place of the job it is made from.
-    pub jobs: Vec<Box<JobRow>>,
+    /// The fleet's jobs, in key order (host, then job).
+    pub jobs: Vec<JobRow>,
     pub updates: Vec<Update>,
     pub diagnoses: Vec<Diagnosis>,
     pub warnings: Vec<Warning>,
@@ -176,17 +232,17 @@ impl Report {
         inputs.sort_by(|a, b| a.path.cmp(&b.path));
         warnings.sort();
         warnings.dedup();
-        // Borrowed from the diagnoses: a fleet's diagnoses name thousands of jobs.
-        let mut by_job: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // Per job key, the diagnoses naming it (as positions in `diagnoses`, which is in rank
+        // order): borrowed from the diagnoses, which name thousands of jobs in a fleet.
+        let mut by_job: Vec<(&str, usize)> = Vec::new();
         let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for d in &diagnoses {
-            for j in &d.jobs {
-                by_job.entry(j.as_str()).or_default().push(d.id.as_str());
-            }
+        for (i, d) in diagnoses.iter().enumerate() {
+            by_job.extend(d.jobs.iter().map(|j| (j.as_str(), i)));
             for h in &d.hosts {
                 by_host.entry(h.clone()).or_default().push(d.id.clone());
             }
         }
+        by_job.sort_unstable();
         let jobs_of = fleet.jobs_by_host();
         let hosts = fleet
             .hosts
@@ -249,9 +305,8 @@ impl Report {
             let keys: Vec<String> = u.jobs.iter().map(|g| format!("{}/{}", u.host, g)).collect();
             let mut ids: Vec<String> = keys
                 .iter()
-                .filter_map(|k| by_job.get(k.as_str()))
-                .flatten()
-                .map(|id| id.to_string())
+                .flat_map(|k| naming(&by_job, k))
+                .map(|&(_, i)| diagnoses[i].id.clone())
                 .chain(
                     by_update
                         .get(u.key().as_str())
@@ -277,16 +332,18 @@ impl Report {
             warnings: warnings.len(),
         };
         // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
-        let jobs: Vec<Box<JobRow>> = fleet
+        let ids: Vec<Shared> = diagnoses.iter().map(|d| d.id.as_str().into()).collect();
+        let jobs: Vec<JobRow> = fleet
             .jobs
             .into_iter()
-            .map(|j| {
-                let ids = by_job.get(j.key().as_str()).map_or_else(Vec::new, |ids| {
-                    ids.iter().map(|id| id.to_string()).collect()
-                });
-                Box::new(job_row(*j, ids))
+            .map(|job| JobRow {
+                diagnoses: naming(&by_job, &job.key())
+                    .map(|&(_, i)| ids[i].clone())
+                    .collect(),
+                job,
             })
             .collect();
+        drop(by_job);
         Report {
             schema: SCHEMA,
             summary,
@@ -312,9 +369,10 @@ impl Report {
     /// host and job. A fleet's first rows are then its worst jobs on any host, not every job
     /// of the host whose name sorts first.
     pub fn jobs_by_concern(&self) -> Vec<&JobRow> {
-        let mut order: Vec<&JobRow> = self.jobs.iter().map(|j| &**j).collect();
-        // Stable: equal keys keep report order (host, then job).
-        order.sort_by_cached_key(|j| {
+        let mut order: Vec<&JobRow> = self.jobs.iter().collect();
+        // Stable: equal keys keep report order (host, then job). The key is cheap to work out
+        // again, where caching it would hold one per job of the fleet.
+        order.sort_by_key(|j| {
             let errors: u64 = j.errors.values().map(|&n| u64::from(n)).sum();
             (
                 outcome_rank(j.outcome),
@@ -405,6 +463,13 @@ pub fn update_lines(r: &Report) -> Vec<UpdateLine<'_>> {
     lines
 }
 
+/// The entries of `by_job` (sorted) for job `key`.
+fn naming<'a>(by_job: &'a [(&str, usize)], key: &str) -> std::slice::Iter<'a, (&'a str, usize)> {
+    let from = by_job.partition_point(|(k, _)| *k < key);
+    let to = from + by_job[from..].partition_point(|(k, _)| *k == key);
+    by_job[from..to].iter()
+}
+
 fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::new();
     for j in jobs {
@@ -418,6 +483,9 @@ fn outcome_counts<'a>(jobs: impl Iterator<Item = &'a Job>) -> BTreeMap<&'static 
 /// now and its row keeps neither: they are freed here, first, so what the report is built
 /// from next fits in their room.
 fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
+    for j in &mut fleet.jobs {
+        j.evidence = Vec::new();
+    }
     let mut points: Vec<FailurePoint> = Vec::with_capacity(
         fleet.jobs.iter().map(|j| j.failures.len()).sum::<usize>()
             + fleet
@@ -446,29 +514,8 @@ fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
             code: f.hr,
         }));
         j.failures = Vec::new();
-        j.evidence = Vec::new();
     }
     // Points equal in order are equal in every field: an unstable sort gives the same list.
     points.sort_unstable();
     points
-}
-
-fn job_row(j: Job, diagnoses: Vec<String>) -> JobRow {
-    JobRow {
-        id: j.id,
-        host: j.host,
-        name: j.name,
-        owner: j.owner,
-        outcome: j.outcome,
-        errors: j.errors,
-        urls: j.urls.into_iter().collect(),
-        proxies: j.proxies.into_iter().collect(),
-        state: j.details.and_then(|d| d.state),
-        first_seen: j.first_seen,
-        last_seen: j.last_seen,
-        first_seen_basis: j.first_seen.basis(),
-        last_seen_basis: j.last_seen.basis(),
-        diagnoses,
-        sources: j.sources.into_iter().collect(),
-    }
 }
