@@ -243,16 +243,24 @@ impl Report {
             }
         }
         by_job.sort_unstable();
-        let jobs_of = fleet.jobs_by_host();
+        // Per host, its job count by outcome (counted, not listed: a fleet has many jobs).
+        let mut outcomes_of: BTreeMap<&str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+        for j in &fleet.jobs {
+            *outcomes_of
+                .entry(j.host.as_str())
+                .or_default()
+                .entry(j.outcome.as_str())
+                .or_default() += 1;
+        }
         let hosts = fleet
             .hosts
             .values()
             .map(|h| {
-                let mine: &[&Job] = jobs_of.get(h.name.as_str()).map_or(&[], Vec::as_slice);
+                let outcomes = outcomes_of.remove(h.name.as_str()).unwrap_or_default();
                 HostRow {
                     name: h.name.clone(),
-                    jobs: mine.len(),
-                    outcomes: outcome_counts(mine.iter().copied()),
+                    jobs: outcomes.values().sum(),
+                    outcomes,
                     service_state_changes: h.service.state_changes as usize,
                     service_start_type_changes: h.service.start_type_changes as usize,
                     service_start_failures: h.service.start_failures.len(),
