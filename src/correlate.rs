@@ -213,10 +213,31 @@ impl Job {
     /// A stable key for sorting and for diagnosis job lists: `HOST/{GUID}` or `HOST/"title"`.
     pub fn key(&self) -> String {
         match &self.id {
-            Some(g) => format!("{}/{}", self.host, g),
-            None => format!("{}/\"{}\"", self.host, self.name),
+            Some(g) => job_key(&self.host, g),
+            None => titled_key(&self.host, &self.name),
         }
     }
+}
+
+/// `HOST/{GUID}`, the key of a job with an id, made at its exact size: diagnoses hold one per
+/// job they name, and a fleet's diagnoses name thousands.
+pub fn job_key(host: &str, id: &Guid) -> String {
+    let id = id.text();
+    let mut key = String::with_capacity(host.len() + 1 + id.len());
+    key.push_str(host);
+    key.push('/');
+    key.push_str(&id);
+    key
+}
+
+/// `HOST/"title"`, the key of a job or update known by its title only.
+fn titled_key(host: &str, title: &str) -> String {
+    let mut key = String::with_capacity(host.len() + title.len() + 3);
+    key.push_str(host);
+    key.push_str("/\"");
+    key.push_str(title);
+    key.push('"');
+    key
 }
 
 /// An update as WindowsUpdateClient events and WindowsUpdate.log show it.
@@ -261,8 +282,14 @@ impl Update {
     /// `HOST/GUID`, or `HOST/"title"` for an update known only by its title.
     pub fn key(&self) -> String {
         match &self.guid {
-            Some(g) => format!("{}/{g}", self.host),
-            None => format!("{}/\"{}\"", self.host, self.title),
+            Some(g) => {
+                let mut key = String::with_capacity(self.host.len() + 1 + g.len());
+                key.push_str(&self.host);
+                key.push('/');
+                key.push_str(g);
+                key
+            }
+            None => titled_key(&self.host, &self.title),
         }
     }
 

@@ -890,6 +890,8 @@ fn rank(out: &mut Vec<Diagnosis>) {
         d.evidence.sort();
         d.evidence.dedup();
         d.evidence.truncate(EVIDENCE_CAP);
+        // Kept to the end of the run: without the room the list grew into.
+        d.evidence.shrink_to_fit();
     }
     let titles: BTreeMap<usize, String> = out.iter().map(|d| (d.tag, d.title.clone())).collect();
     for i in 0..out.len() {

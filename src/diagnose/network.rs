@@ -65,7 +65,7 @@ fn proxies_unreachable(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) 
             });
             d.hosts.insert(name.clone());
             d.jobs.insert(match &p.job {
-                Some(g) => format!("{name}/{g}"),
+                Some(g) => crate::correlate::job_key(name, g),
                 None => format!("{name}/\"{}\"", p.title),
             });
             d.servers.insert(authority(&p.url));
@@ -214,7 +214,7 @@ fn throttling(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
             d.hosts.insert(name.clone());
             match &f.job {
                 Some(g) => {
-                    d.jobs.insert(format!("{name}/{g}"));
+                    d.jobs.insert(crate::correlate::job_key(name, g));
                 }
                 None => d.jobs.extend(jobs_named(fleet, name, &f.title, f.time)),
             }

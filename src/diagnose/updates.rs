@@ -87,7 +87,7 @@ fn diagnosis(kb: &Knowledge, hr: HResult, recovered: bool, ups: &[&Update]) -> D
         d.hosts.insert(u.host.to_string());
         d.updates.insert(u.key());
         for j in &u.jobs {
-            d.jobs.insert(format!("{}/{j}", u.host));
+            d.jobs.insert(crate::correlate::job_key(&u.host, j));
         }
         When::widen(&mut d.first_seen, &mut d.last_seen, u.first_seen);
         When::widen(&mut d.first_seen, &mut d.last_seen, u.last_seen);

@@ -310,7 +310,11 @@ impl Report {
         }
         let mut updates = fleet.updates;
         for u in &mut updates {
-            let keys: Vec<String> = u.jobs.iter().map(|g| format!("{}/{}", u.host, g)).collect();
+            let keys: Vec<String> = u
+                .jobs
+                .iter()
+                .map(|g| crate::correlate::job_key(&u.host, g))
+                .collect();
             let mut ids: Vec<String> = keys
                 .iter()
                 .flat_map(|k| naming(&by_job, k))
