@@ -152,7 +152,12 @@ fn huge_report() -> Report {
             winhttp_proxy: Some("proxy01.contoso.local:8080 (bypass <local>)".into()),
             service_state: None,
             logs_cleared: vec![],
-            diagnoses: ids.iter().skip(i).step_by(50).cloned().collect(),
+            diagnoses: ids
+                .iter()
+                .skip(i)
+                .step_by(50)
+                .map(|id| id.as_str().into())
+                .collect(),
             clock: None,
         })
         .collect();

@@ -142,6 +142,23 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
+    /// Give back the spare room its texts and evidence list grew into: a diagnosis is kept
+    /// to the end of the run, and a fleet has hundreds.
+    fn settle(&mut self) {
+        for text in [
+            &mut self.title,
+            &mut self.cause,
+            &mut self.proof,
+            &mut self.next_check,
+        ] {
+            text.shrink_to_fit();
+        }
+        for step in &mut self.fix {
+            step.shrink_to_fit();
+        }
+        self.evidence.shrink_to_fit();
+    }
+
     pub(crate) fn new(
         rule: &'static str,
         category: Category,
@@ -890,8 +907,6 @@ fn rank(out: &mut Vec<Diagnosis>) {
         d.evidence.sort();
         d.evidence.dedup();
         d.evidence.truncate(EVIDENCE_CAP);
-        // Kept to the end of the run: without the room the list grew into.
-        d.evidence.shrink_to_fit();
     }
     let titles: BTreeMap<usize, String> = out.iter().map(|d| (d.tag, d.title.clone())).collect();
     for i in 0..out.len() {
@@ -904,6 +919,9 @@ fn rank(out: &mut Vec<Diagnosis>) {
         if let Some(p) = out.iter_mut().find(|p| p.id == parent_id) {
             p.explains.push(child_id);
         }
+    }
+    for d in out.iter_mut() {
+        d.settle();
     }
 }
 

@@ -64,7 +64,8 @@ pub struct HostRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_state: Option<ServiceStateRow>,
     pub logs_cleared: Vec<String>,
-    pub diagnoses: Vec<String>,
+    /// Diagnosis ids, in rank order (shared with the job rows).
+    pub diagnoses: Vec<Shared>,
     /// The host's UTC offset for its console captures' local times, and where it came from
     /// (absent: unknown, so those times stay local).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,12 +235,15 @@ impl Report {
         warnings.dedup();
         // Per job key, the diagnoses naming it (as positions in `diagnoses`, which is in rank
         // order): borrowed from the diagnoses, which name thousands of jobs in a fleet.
-        let mut by_job: Vec<(&str, usize)> = Vec::new();
-        let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut by_job: Vec<(&str, usize)> =
+            Vec::with_capacity(diagnoses.iter().map(|d| d.jobs.len()).sum());
+        // One allocation per diagnosis id, shared by the rows that name it.
+        let ids: Vec<Shared> = diagnoses.iter().map(|d| d.id.as_str().into()).collect();
+        let mut by_host: BTreeMap<&str, Vec<Shared>> = BTreeMap::new();
         for (i, d) in diagnoses.iter().enumerate() {
             by_job.extend(d.jobs.iter().map(|j| (j.as_str(), i)));
             for h in &d.hosts {
-                by_host.entry(h.clone()).or_default().push(d.id.clone());
+                by_host.entry(h).or_default().push(ids[i].clone());
             }
         }
         by_job.sort_unstable();
@@ -297,7 +301,7 @@ impl Report {
                         evidence: c.evidence.to_string(),
                     }),
                     logs_cleared: h.logs_cleared.iter().map(|l| l.1.clone()).collect(),
-                    diagnoses: by_host.get(&h.name).cloned().unwrap_or_default(),
+                    diagnoses: by_host.remove(h.name.as_str()).unwrap_or_default(),
                     clock: None,
                 }
             })
@@ -344,7 +348,6 @@ impl Report {
             warnings: warnings.len(),
         };
         // Last, the jobs become rows: moved, not copied, so a fleet's jobs are not held twice.
-        let ids: Vec<Shared> = diagnoses.iter().map(|d| d.id.as_str().into()).collect();
         let jobs: Vec<JobRow> = fleet
             .jobs
             .into_iter()
