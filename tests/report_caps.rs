@@ -255,7 +255,7 @@ fn huge_report() -> Report {
             (0..60).flat_map(move |b| {
                 (0..12).map(move |c| FailurePoint {
                     time: utc(b, c),
-                    host: host(h).into(),
+                    host: h,
                     code: HResult(0x8019_0190 + c as u32),
                 })
             })

@@ -736,7 +736,7 @@ fn timeline(r: &Report) -> Markup {
                     }
                 }
             } @else {
-                (chart(&points, local, &code_symbols(r)))
+                (chart(&points, &r.hosts, local, &code_symbols(r)))
                 @if left_out > 0 {
                     p class="note" {
                         (left_out) " failure(s) with "
@@ -781,7 +781,13 @@ struct Lane {
 }
 
 /// One lane per host, bars stacked by code. `points` is not empty.
-fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, String>) -> Markup {
+fn chart(
+    points: &[&FailurePoint],
+    hosts: &[HostRow],
+    local: bool,
+    symbols: &BTreeMap<HResult, String>,
+) -> Markup {
+    let host_of = |p: &FailurePoint| hosts.get(p.host as usize).map_or("", |h| h.name.as_str());
     let secs: Vec<i64> = points.iter().filter_map(|p| seconds(&p.time)).collect();
     let (Some(&t0), Some(&t1)) = (secs.iter().min(), secs.iter().max()) else {
         return html! {};
@@ -800,7 +806,7 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
     let mut by_host: BTreeMap<&str, usize> = BTreeMap::new();
     for p in points {
         *by_code.entry(p.code).or_default() += 1;
-        *by_host.entry(&*p.host).or_default() += 1;
+        *by_host.entry(host_of(p)).or_default() += 1;
     }
     let mut codes: Vec<(HResult, usize)> = by_code.into_iter().collect();
     codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -824,7 +830,7 @@ fn chart(points: &[&FailurePoint], local: bool, symbols: &BTreeMap<HResult, Stri
         let b = (((t - start) / size) as usize).min(n - 1);
         let lane = shown
             .iter()
-            .position(|h| *h == &*p.host)
+            .position(|h| *h == host_of(p))
             .unwrap_or(lanes - 1);
         counts[lane][b][slot(p.code)] += 1;
     }

@@ -209,11 +209,12 @@ pub struct WindowRow {
 }
 
 /// One failed transfer attempt (or service start): when, on which host, with which code.
+/// A fleet has a point per failed attempt, so the host is named by its place in
+/// [`Report::hosts`] (which is in name order, so points order as by host name).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FailurePoint {
     pub time: When,
-    /// Shared by the points of one host (a fleet has a point per failed attempt).
-    pub host: Shared,
+    pub host: u32,
     pub code: HResult,
 }
 
@@ -511,23 +512,35 @@ fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
     );
     // Service start failures belong on the timeline too: a host whose BITS cannot start has
     // no transfer to fail, and would otherwise be missing from it.
-    for h in fleet.hosts.values() {
-        let host: Shared = h.name.as_str().into();
+    for (i, h) in fleet.hosts.values().enumerate() {
         points.extend(h.service.start_failures.iter().filter_map(|f| {
             Some(FailurePoint {
                 time: f.time,
-                host: host.clone(),
+                host: i as u32,
                 code: f.error?,
             })
         }));
     }
-    // A job's host name is the one its host's jobs share.
+    // The host rows are made from `fleet.hosts`, in the same order. A job's host is looked up
+    // once per run of its host's jobs (the jobs are in key order, host first).
+    let names: Vec<&str> = fleet.hosts.keys().map(String::as_str).collect();
+    let mut at: Option<(Shared, Option<u32>)> = None;
     for j in &mut fleet.jobs {
-        points.extend(j.failures.iter().map(|f| FailurePoint {
-            time: f.time,
-            host: j.host.clone(),
-            code: f.hr,
-        }));
+        let host = match &at {
+            Some((name, i)) if *name == j.host => *i,
+            _ => {
+                let i = names.binary_search(&j.host.as_str()).ok().map(|i| i as u32);
+                at = Some((j.host.clone(), i));
+                i
+            }
+        };
+        if let Some(host) = host {
+            points.extend(j.failures.iter().map(|f| FailurePoint {
+                time: f.time,
+                host,
+                code: f.hr,
+            }));
+        }
         j.failures = Vec::new();
     }
     // Points equal in order are equal in every field: an unstable sort gives the same list.
