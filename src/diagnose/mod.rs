@@ -372,7 +372,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
         // a failure without one went through the proxy its job's other failures name.
         // A job's failures name few URLs: each one's authority is worked out once.
         let mut authorities: Vec<(&str, String)> = Vec::new();
-        let failures: Vec<(HResult, usize, Option<&String>)> = job
+        let failures: Vec<(HResult, usize, Option<&str>)> = job
             .failures
             .iter()
             .map(|f| {
@@ -393,10 +393,10 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                         authorities.len() - 1
                     }
                 };
-                (f.hr, auth, f.proxy.as_ref())
+                (f.hr, auth, f.proxy.as_deref())
             })
             .collect();
-        let mut named: BTreeMap<(HResult, &str), &String> = BTreeMap::new();
+        let mut named: BTreeMap<(HResult, &str), &str> = BTreeMap::new();
         for (hr, auth, proxy) in &failures {
             if let Some(p) = proxy {
                 named
@@ -409,7 +409,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             let auth = authorities[*auth].1.as_str();
             let proxy = proxy
                 .or_else(|| named.get(&(*hr, auth)).copied())
-                .map_or("", String::as_str);
+                .unwrap_or("");
             keys.insert((*hr, auth, proxy));
         }
         for (hr, auth, proxy) in keys {
@@ -847,7 +847,7 @@ fn add_job_failures(d: &mut Diagnosis, j: &Job, hr: HResult) {
     for f in j.failures.iter().filter(|f| f.hr == hr) {
         d.seen(f.time, &f.evidence);
         if let Some(p) = &f.proxy {
-            d.proxies.insert(p.clone());
+            d.proxies.insert(p.to_string());
         }
     }
 }
