@@ -91,14 +91,14 @@ pub struct ServiceStateRow {
 pub struct JobRow {
     pub job: Box<Job>,
     /// Diagnosis ids, in rank order; one allocation per diagnosis, shared by its jobs.
-    pub diagnoses: Vec<Shared>,
+    pub diagnoses: Box<[Shared]>,
 }
 
 impl JobRow {
     pub fn new(job: Job, diagnoses: Vec<Shared>) -> JobRow {
         JobRow {
             job: Box::new(job),
-            diagnoses,
+            diagnoses: diagnoses.into_boxed_slice(),
         }
     }
 }
