@@ -136,7 +136,7 @@ fn key(r: &Report) -> Vec<Key> {
         .diagnoses
         .iter()
         .map(|d| {
-            let mut hosts: Vec<String> = d.hosts.iter().cloned().collect();
+            let mut hosts: Vec<String> = d.hosts.iter().map(|h| h.to_string()).collect();
             hosts.sort();
             let mut jobs: Vec<String> = d.jobs.iter().cloned().collect();
             jobs.sort();

@@ -76,7 +76,7 @@ fn big_diagnosis(template: &Diagnosis, n: usize, security: bool) -> Diagnosis {
     d.scope = Scope::Fleet;
     d.code = Some(HResult(0x8020_0011));
     d.title = format!("0x80200011 through proxy proxy{n:04}.contoso.local:8080 on 30 hosts");
-    d.hosts = (0..30).map(|i| host((n + i) % HOSTS)).collect();
+    d.hosts = (0..30).map(|i| host((n + i) % HOSTS).into()).collect();
     d.jobs = (0..30).map(|i| job_key(n * 7 + i)).collect();
     d.servers = (0..30)
         .map(|i| format!("http://wsus{i:03}.contoso.local:8530"))

@@ -46,7 +46,7 @@ fn hostile_report() -> Report {
     ];
     diagnosis.proof = format!("proof {XSS}");
     diagnosis.next_check = format!("check {XSS}");
-    diagnosis.hosts = set(&[host]);
+    diagnosis.hosts = [host.into()].into();
     diagnosis.jobs = set(&[&format!("{host}/{{6AF6F4C8-0B48-4C1B-A11A-6D1F7E6E1C7A}}")]);
     diagnosis.servers = set(&[&url]);
     diagnosis.proxies = set(&[&format!("proxy{XSS}:8080")]);

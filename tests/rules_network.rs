@@ -65,7 +65,7 @@ fn invalid_parameter_with_a_proxy_is_about_the_proxy() {
     assert_eq!(both.len(), 2, "{}", dump(&r));
     let p = both
         .iter()
-        .find(|d| d.hosts.contains(&fqdn("WS-ARG")))
+        .find(|d| d.hosts.contains(fqdn("WS-ARG").as_str()))
         .unwrap();
     assert_scope(p, Scope::Job, &["WS-ARG"]);
     assert!(p.title.contains("proxy01:80800"), "{}", p.title);
@@ -81,7 +81,7 @@ fn invalid_parameter_with_a_proxy_is_about_the_proxy() {
     );
     let g = both
         .iter()
-        .find(|d| d.hosts.contains(&fqdn("WS-ARG2")))
+        .find(|d| d.hosts.contains(fqdn("WS-ARG2").as_str()))
         .unwrap();
     assert!(!g.title.contains("proxy"), "{}", g.title);
 }

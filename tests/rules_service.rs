@@ -41,7 +41,7 @@ fn each_start_failure_code_gets_its_own_decoding() {
     let by_host = |h: &str| {
         let d = starts
             .iter()
-            .find(|d| d.hosts.contains(&fqdn(h)))
+            .find(|d| d.hosts.contains(fqdn(h).as_str()))
             .unwrap_or_else(|| panic!("no start failure for {h}:\n{}", dump(&r)));
         if matches!(h, "WS-DEPFAIL" | "WS-DEP-PEER") {
             assert_scope(d, Scope::Fleet, &["WS-DEP-PEER", "WS-DEPFAIL"]);
@@ -165,7 +165,7 @@ fn crash_loop_and_single_crash() {
     assert_eq!(crashes.len(), 2, "{}", dump(&r));
     let l = crashes
         .iter()
-        .find(|d| d.hosts.contains(&fqdn("WS-LOOP")))
+        .find(|d| d.hosts.contains(fqdn("WS-LOOP").as_str()))
         .unwrap();
     assert_scope(l, Scope::Host, &["WS-LOOP"]);
     assert_eq!(l.severity, Severity::Error);
@@ -173,7 +173,7 @@ fn crash_loop_and_single_crash() {
     assert_explained(l);
     let o = crashes
         .iter()
-        .find(|d| d.hosts.contains(&fqdn("WS-ONCE")))
+        .find(|d| d.hosts.contains(fqdn("WS-ONCE").as_str()))
         .unwrap();
     assert_eq!(o.severity, Severity::Warning);
     assert!(o.proof.contains("7034"), "{}", o.proof);

@@ -154,7 +154,7 @@ fn windows_10_faults_get_windows_10_repairs() {
     let of = |h: &str| -> &Diagnosis {
         let hits: Vec<&Diagnosis> = find(&r, "service-config", None)
             .into_iter()
-            .filter(|d| d.hosts.contains(&fqdn(h)))
+            .filter(|d| d.hosts.contains(fqdn(h).as_str()))
             .collect();
         assert_eq!(hits.len(), 1, "{h}:\n{}", dump(&r));
         hits[0]

@@ -16,7 +16,7 @@ pub mod version;
 
 use crate::correlate::{Fleet, Job, Outcome};
 use crate::knowledge::{Knowledge, Transient};
-use crate::model::{Evidence, HResult, TimeBasis, Warning, When};
+use crate::model::{Evidence, HResult, Shared, TimeBasis, Warning, When};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,7 +99,7 @@ pub struct Diagnosis {
     pub proof: String,
     /// The next check to run: what would show this diagnosis wrong.
     pub next_check: String,
-    pub hosts: BTreeSet<String>,
+    pub hosts: BTreeSet<Shared>,
     /// Job keys (`HOST/{GUID}`).
     pub jobs: BTreeSet<String>,
     /// Update keys (`HOST/GUID`, or `HOST/"title"` without a GUID) this diagnosis is about.
@@ -454,7 +454,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             Severity::Error,
             Scope::Host,
         );
-        d.hosts.insert(host.to_string());
+        d.hosts.insert(crate::model::Shared::from(host));
         for ((ghr, auth, proxy), g) in &groups {
             if *ghr != hr {
                 continue;
@@ -842,7 +842,7 @@ fn capped_list(items: &BTreeSet<String>) -> String {
 }
 
 fn add_job_failures(d: &mut Diagnosis, j: &Job, hr: HResult) {
-    d.hosts.insert(j.host.to_string());
+    d.hosts.insert(j.host.clone());
     d.jobs.insert(j.key());
     for f in j.failures.iter().filter(|f| f.hr == hr) {
         d.seen(f.time, &f.evidence);

@@ -84,7 +84,7 @@ fn diagnosis(kb: &Knowledge, hr: HResult, recovered: bool, ups: &[&Update]) -> D
         .unwrap_or(UpdateStage::InstallFailed);
     let mut occurrences = 0u64;
     for u in ups {
-        d.hosts.insert(u.host.to_string());
+        d.hosts.insert(u.host.clone());
         d.updates.insert(u.key());
         for j in &u.jobs {
             d.jobs.insert(crate::correlate::job_key(&u.host, j));

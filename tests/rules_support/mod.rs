@@ -104,7 +104,7 @@ pub fn dump(r: &Report) -> String {
 }
 
 pub fn hosts_of(d: &Diagnosis) -> Vec<String> {
-    d.hosts.iter().cloned().collect()
+    d.hosts.iter().map(|h| h.to_string()).collect()
 }
 
 /// The job keys (`HOST/{GUID}`) of host `name`'s jobs whose name is `title`.
