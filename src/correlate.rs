@@ -219,24 +219,26 @@ impl Job {
     }
 }
 
-/// `HOST/{GUID}`, the key of a job with an id, made at its exact size: diagnoses hold one per
-/// job they name, and a fleet's diagnoses name thousands.
+/// `HOST/{GUID}`, the key of a job with an id.
 pub fn job_key(host: &str, id: &Guid) -> String {
-    let id = id.text();
-    let mut key = String::with_capacity(host.len() + 1 + id.len());
-    key.push_str(host);
-    key.push('/');
-    key.push_str(&id);
-    key
+    key_of(host, &[&id.text()])
 }
 
 /// `HOST/"title"`, the key of a job or update known by its title only.
-fn titled_key(host: &str, title: &str) -> String {
-    let mut key = String::with_capacity(host.len() + title.len() + 3);
+pub fn titled_key(host: &str, title: &str) -> String {
+    key_of(host, &["\"", title, "\""])
+}
+
+/// `HOST/` and `parts`, made at its exact size: diagnoses hold a key per job and update they
+/// name, and a fleet's diagnoses name thousands.
+fn key_of(host: &str, parts: &[&str]) -> String {
+    let mut key =
+        String::with_capacity(host.len() + 1 + parts.iter().map(|p| p.len()).sum::<usize>());
     key.push_str(host);
-    key.push_str("/\"");
-    key.push_str(title);
-    key.push('"');
+    key.push('/');
+    for p in parts {
+        key.push_str(p);
+    }
     key
 }
 
@@ -282,13 +284,7 @@ impl Update {
     /// `HOST/GUID`, or `HOST/"title"` for an update known only by its title.
     pub fn key(&self) -> String {
         match &self.guid {
-            Some(g) => {
-                let mut key = String::with_capacity(self.host.len() + 1 + g.len());
-                key.push_str(&self.host);
-                key.push('/');
-                key.push_str(g);
-                key
-            }
+            Some(g) => key_of(&self.host, &[g]),
             None => titled_key(&self.host, &self.title),
         }
     }

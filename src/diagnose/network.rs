@@ -26,7 +26,7 @@ fn jobs_named(fleet: &Fleet, host: &str, title: &str, time: When) -> Vec<String>
         .map(|j| &**j)
         .collect();
     if named.is_empty() {
-        return vec![format!("{host}/\"{title}\"")];
+        return vec![crate::correlate::titled_key(host, title)];
     }
     if time != When::Unknown {
         if let Some(j) = named
@@ -66,7 +66,7 @@ fn proxies_unreachable(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) 
             d.hosts.insert(crate::model::Shared::from(name.as_str()));
             d.jobs.insert(match &p.job {
                 Some(g) => crate::correlate::job_key(name, g),
-                None => format!("{name}/\"{}\"", p.title),
+                None => crate::correlate::titled_key(name, &p.title),
             });
             d.servers.insert(authority(&p.url));
             d.proxies.insert(p.proxy_list.clone());
