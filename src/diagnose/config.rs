@@ -355,7 +355,7 @@ fn shown(name: &str, value: &str) -> String {
 /// The account or the start type: a finding of its own.
 fn single_diag(name: &str, b: &Bad, ver: &Version) -> Diagnosis {
     let mut d = Diagnosis::new("service-config", Category::Config, b.severity, Scope::Host);
-    d.hosts.insert(crate::model::Shared::from(name));
+    d.hosts.insert(name.into());
     d.seen(When::Unknown, &b.evidence);
     d.title = format!("{name}: {}", b.title);
     d.cause = b.cause.clone();
@@ -390,7 +390,7 @@ fn repair_diag(name: &str, bad: &[&Bad], ver: &Version) -> Diagnosis {
         .max()
         .unwrap_or(Severity::Warning);
     let mut d = Diagnosis::new("service-config", Category::Config, severity, Scope::Host);
-    d.hosts.insert(crate::model::Shared::from(name));
+    d.hosts.insert(name.into());
     let names: Vec<&str> = bad.iter().map(|b| b.name).collect();
     d.title = if bad.len() == 1 {
         format!("{name}: {}", bad[0].title)
@@ -447,7 +447,7 @@ fn conflicts_diag(name: &str, host: &Host) -> Option<Diagnosis> {
         Severity::Info,
         Scope::Host,
     );
-    d.hosts.insert(crate::model::Shared::from(name));
+    d.hosts.insert(name.into());
     let mut parts = Vec::new();
     let mut start_flip = false;
     for c in &host.config_conflicts {
@@ -603,7 +603,7 @@ fn job_counts(
             },
             Scope::Host,
         );
-        d.hosts.insert(crate::model::Shared::from(name));
+        d.hosts.insert(name.into());
         for j in &jobs {
             d.jobs.insert(j.key());
             if let Some(ev) = j.evidence.first() {
@@ -707,7 +707,7 @@ fn policy_limits(name: &str, host: &Host, _kb: &Knowledge, out: &mut Vec<Diagnos
                 Severity::Warning,
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name));
+            d.hosts.insert(name.into());
             for (_, ev) in [&user, &machine].into_iter().flatten() {
                 d.seen(When::Unknown, ev);
             }
@@ -753,7 +753,7 @@ fn policy_limits(name: &str, host: &Host, _kb: &Knowledge, out: &mut Vec<Diagnos
                 Severity::Error,
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name));
+            d.hosts.insert(name.into());
             d.seen(When::Unknown, &ev);
             d.title = format!(
                 "{name}: a BITS bandwidth policy of 0 blocks transfers during its schedule"
@@ -817,7 +817,7 @@ fn limit_events(name: &str, host: &Host, kb: &Knowledge, out: &mut Vec<Diagnosis
             Category::Failure
         };
         let mut d = Diagnosis::new("job-limits", cat, sev, Scope::Host);
-        d.hosts.insert(crate::model::Shared::from(name));
+        d.hosts.insert(name.into());
         d.symptom = Some(format!("limit:{event}"));
         let mut detail = String::new();
         for l in &hits {

@@ -454,7 +454,7 @@ fn transfer_failures(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
             Severity::Error,
             Scope::Host,
         );
-        d.hosts.insert(crate::model::Shared::from(host));
+        d.hosts.insert(host.into());
         for ((ghr, auth, proxy), g) in &groups {
             if *ghr != hr {
                 continue;

@@ -63,7 +63,7 @@ fn proxies_unreachable(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) 
                     Scope::Host,
                 )
             });
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             d.jobs.insert(match &p.job {
                 Some(g) => crate::correlate::job_key(name, g),
                 None => crate::correlate::titled_key(name, &p.title),
@@ -146,7 +146,7 @@ fn credentials(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
                         Scope::Host,
                     )
                 });
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             for key in jobs_named(fleet, name, title, When::Unknown) {
                 if let Some(j) = fleet.job(&key) {
                     for hr in j.errors.keys() {
@@ -211,7 +211,7 @@ fn throttling(fleet: &Fleet, out: &mut Vec<Diagnosis>) {
                         Scope::Host,
                     )
                 });
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             match &f.job {
                 Some(g) => {
                     d.jobs.insert(crate::correlate::job_key(name, g));

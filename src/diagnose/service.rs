@@ -101,7 +101,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 Severity::Critical,
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             let mut events: Vec<u32> = Vec::new();
             let mut deps: Vec<String> = Vec::new();
             for f in &fails {
@@ -169,7 +169,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 Severity::Critical,
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             d.seen(*t, evid);
             let code = hr.unwrap_or(HResult(0x8000_4005));
             d.title = format!("{name}: BITS reported that it failed to start ({code})");
@@ -194,7 +194,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 },
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             for (t, _, ev) in &s.crashes {
                 d.seen(*t, ev);
             }
@@ -290,7 +290,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 if event == 16404 { Severity::Error } else { Severity::Warning },
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             let mut longest: Option<f64> = None;
             for w in &hits {
                 d.seen(w.time, &w.evidence);
@@ -330,7 +330,7 @@ pub(super) fn run(fleet: &Fleet, kb: &Knowledge, out: &mut Vec<Diagnosis>) {
                 Severity::Warning,
                 Scope::Host,
             );
-            d.hosts.insert(crate::model::Shared::from(name.as_str()));
+            d.hosts.insert(name.as_str().into());
             d.seen(*t, ev);
             d.title = format!("{name}: the {channel} log was cleared");
             d.cause = format!(

@@ -521,23 +521,16 @@ fn timeline(fleet: &mut Fleet) -> Vec<FailurePoint> {
             })
         }));
     }
-    // The host rows are made from `fleet.hosts`, in the same order. A job's host is looked up
-    // once per run of its host's jobs (the jobs are in key order, host first).
+    // The host rows are made from `fleet.hosts`, in the same order.
     let names: Vec<&str> = fleet.hosts.keys().map(String::as_str).collect();
-    let mut at: Option<(Shared, Option<u32>)> = None;
     for j in &mut fleet.jobs {
-        let host = match &at {
-            Some((name, i)) if *name == j.host => *i,
-            _ => {
-                let i = names.binary_search(&j.host.as_str()).ok().map(|i| i as u32);
-                at = Some((j.host.clone(), i));
-                i
-            }
-        };
-        if let Some(host) = host {
+        if j.failures.is_empty() {
+            continue;
+        }
+        if let Ok(host) = names.binary_search(&j.host.as_str()) {
             points.extend(j.failures.iter().map(|f| FailurePoint {
                 time: f.time,
-                host,
+                host: host as u32,
                 code: f.hr,
             }));
         }

@@ -90,7 +90,7 @@ pub fn run(fleet: &Fleet, lens: &Lens, out: &mut Vec<Diagnosis>) {
             "List the job on the machine: bitsadmin /info <job GUID> /verbose (or Get-BitsTransfer -AllUsers | Where-Object JobId -eq <GUID> | Format-List *), including its notification command line.".to_string(),
             "If it is not legitimate: remove it with bitsadmin /cancel <job GUID> (or Remove-BitsTransfer), check the saved file, and treat the machine as compromised until shown otherwise.".to_string(),
         ];
-        d.hosts.insert(crate::model::Shared::from(host.as_str()));
+        d.hosts.insert(host.as_str().into());
         for j in &jobs {
             d.jobs.insert(j.key());
             for u in &j.urls {
